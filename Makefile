@@ -1,0 +1,53 @@
+# rt — an OCI container runtime.
+PREFIX ?= /usr/local
+GO ?= go
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0-dev)
+COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
+GOFLAGS_BUILD := -mod=vendor -trimpath -ldflags "$(LDFLAGS)"
+STATICCHECK_VERSION := 2025.1.1
+RUNTIME ?= $(CURDIR)/rt
+
+.PHONY: all rt deps test unit integration demo lint install bench conformance test-containerd test-podman clean
+
+all: rt
+
+rt:
+	CGO_ENABLED=1 $(GO) build $(GOFLAGS_BUILD) -o rt .
+
+# deps installs what building and testing rt needs on a Debian machine; safe to run again.
+deps:
+	@tests/scripts/install-deps.sh
+
+test: deps rt
+	@tests/scripts/test.sh
+
+unit: rt
+	$(GO) test -mod=vendor -count=1 $$($(GO) list -mod=vendor ./... | grep -v /tests/)
+
+integration: rt
+	$(GO) test -mod=vendor -count=1 -timeout 20m ./tests/integration/...
+
+demo: deps rt
+	@tests/scripts/demo.sh
+
+lint:
+	@tests/scripts/lint.sh $(STATICCHECK_VERSION)
+
+install: rt
+	install -D -m 0755 rt $(DESTDIR)$(PREFIX)/bin/rt
+
+bench: deps rt
+	@tests/bench/run.sh
+
+conformance: deps rt
+	@RUNTIME=$(RUNTIME) tests/conformance/run.sh
+
+test-containerd: deps rt
+	@RUNTIME=$(RUNTIME) tests/clients/containerd.sh
+
+test-podman: deps rt
+	@RUNTIME=$(RUNTIME) tests/clients/podman.sh
+
+clean:
+	rm -rf rt _build
