@@ -1,0 +1,64 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// setupConsole creates a pty inside the container, sends its master over the
+// console socket (as runc does, for containerd and conmon), and makes its
+// slave this process's stdio and controlling terminal.
+func setupConsole(consoleFd int, mount bool) error {
+	if consoleFd < 0 {
+		return fmt.Errorf("process.terminal is set but no --console-socket was given")
+	}
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/ptmx: %w", err)
+	}
+	defer master.Close()
+	var unlock int32
+	if err := ioctlPtr(master.Fd(), unix.TIOCSPTLCK, unsafe.Pointer(&unlock)); err != nil {
+		return fmt.Errorf("unlock pty: %w", err)
+	}
+	n, err := unix.IoctlGetUint32(int(master.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		return fmt.Errorf("get pty number: %w", err)
+	}
+	slavePath := "/dev/pts/" + strconv.Itoa(int(n))
+	if mount {
+		if err := mountConsole(slavePath); err != nil {
+			return err
+		}
+	}
+	name := []byte("/dev/ptmx")
+	if err := unix.Sendmsg(consoleFd, name, unix.UnixRights(int(master.Fd())), nil, 0); err != nil {
+		return fmt.Errorf("send pty master over console socket: %w", err)
+	}
+	unix.Close(consoleFd)
+	slave, err := os.OpenFile(slavePath, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", slavePath, err)
+	}
+	defer slave.Close()
+	for i := 0; i < 3; i++ {
+		if err := unix.Dup3(int(slave.Fd()), i, 0); err != nil {
+			return fmt.Errorf("dup pty to fd %d: %w", i, err)
+		}
+	}
+	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("set controlling terminal: %w", err)
+	}
+	return nil
+}
+
+func ioctlPtr(fd uintptr, req uint, arg unsafe.Pointer) error {
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, fd, uintptr(req), uintptr(arg)); e != 0 {
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,320 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotExist is returned for a container id with no state.
+var ErrNotExist = errors.New("container does not exist")
+
+// Runtime holds the global options every command shares.
+type Runtime struct {
+	Root          string
+	SystemdCgroup bool
+	Rootless      bool
+}
+
+// Container is a loaded, locked container. Close releases the lock.
+type Container struct {
+	rt    *Runtime
+	dir   string
+	lock  *os.File
+	state *State
+}
+
+func (r *Runtime) dir(id string) string { return filepath.Join(r.Root, id) }
+
+// Load locks and reads the container id.
+func (r *Runtime) Load(id string) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := r.dir(id)
+	lock, err := lockDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %s: %w", id, ErrNotExist)
+		}
+		return nil, err
+	}
+	s, err := readState(dir)
+	if err != nil {
+		lock.Close()
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %s: %w", id, ErrNotExist)
+		}
+		return nil, err
+	}
+	return &Container{rt: r, dir: dir, lock: lock, state: s}, nil
+}
+
+// Close releases the container's lock.
+func (c *Container) Close() {
+	if c.lock != nil {
+		c.lock.Close()
+		c.lock = nil
+	}
+}
+
+func (c *Container) ID() string      { return c.state.ID }
+func (c *Container) State() *State   { return c.state }
+func (c *Container) Config() *specs.Spec { return c.state.Config }
+
+// initAlive reports whether the recorded init process still exists and is not
+// a zombie; a different start time means the pid was reused.
+func (c *Container) initAlive() bool {
+	if c.state.InitPid <= 0 {
+		return false
+	}
+	st, state, err := procStartTime(c.state.InitPid)
+	if err != nil || st != c.state.InitStartTime {
+		return false
+	}
+	return state != 'Z' && state != 'X'
+}
+
+// Status derives the container's status from the live process, not only from the file.
+func (c *Container) Status() Status {
+	if !c.initAlive() {
+		return Stopped
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, execFifoName)); err == nil {
+		return Created
+	}
+	if m := c.cgroups(); m != nil {
+		if st, err := m.FreezerState(); err == nil && st == "frozen" {
+			return Paused
+		}
+	}
+	return Running
+}
+
+// OCIState is the runtime-spec state, as hooks receive it.
+func (c *Container) OCIState() specs.State {
+	st := c.Status()
+	pid := c.state.InitPid
+	if st == Stopped {
+		pid = 0
+	}
+	var ann map[string]string
+	if c.state.Config != nil {
+		ann = c.state.Config.Annotations
+	}
+	return specs.State{
+		Version:     specs.Version,
+		ID:          c.state.ID,
+		Status:      specs.ContainerState(st),
+		Pid:         pid,
+		Bundle:      c.state.Bundle,
+		Annotations: ann,
+	}
+}
+
+// ContainerState is the JSON `rt state` and `rt list --format json` print, field for field runc's.
+type ContainerState struct {
+	Version     string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      string            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Owner       string            `json:"owner"`
+}
+
+// Describe returns the state as `rt state` prints it.
+func (c *Container) Describe() ContainerState {
+	s := c.OCIState()
+	return ContainerState{
+		Version:     s.Version,
+		ID:          s.ID,
+		Pid:         s.Pid,
+		Status:      string(s.Status),
+		Bundle:      s.Bundle,
+		Rootfs:      c.state.Rootfs,
+		Created:     c.state.Created,
+		Annotations: s.Annotations,
+		Owner:       c.state.Owner,
+	}
+}
+
+// List describes every container under the root, sorted by id.
+func (r *Runtime) List() ([]ContainerState, error) {
+	entries, err := os.ReadDir(r.Root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []ContainerState
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		c, err := r.Load(e.Name())
+		if err != nil {
+			// A container being created or deleted concurrently.
+			logrus.Debugf("list: skip %s: %v", e.Name(), err)
+			continue
+		}
+		out = append(out, c.Describe())
+		c.Close()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// Signal sends sig to the init, or with all to every process in the container's cgroup.
+func (c *Container) Signal(sig syscall.Signal, all bool) error {
+	status := c.Status()
+	if all {
+		if status == Stopped && c.cgroups() == nil {
+			return errors.New("container not running")
+		}
+		return c.signalAll(sig)
+	}
+	if status == Stopped {
+		return errors.New("container not running")
+	}
+	if err := unix.Kill(c.state.InitPid, sig); err != nil {
+		return fmt.Errorf("signal init (pid %d): %w", c.state.InitPid, err)
+	}
+	return nil
+}
+
+// signalAll signals every process of the container. A paused container is
+// thawed afterwards so that the signal is delivered (SIGKILL works when frozen
+// anyway, others would wait for resume).
+func (c *Container) signalAll(sig syscall.Signal) error {
+	m := c.cgroups()
+	if m == nil {
+		if c.initAlive() {
+			return unix.Kill(c.state.InitPid, sig)
+		}
+		return nil
+	}
+	pids, err := m.Pids()
+	if err != nil {
+		return fmt.Errorf("list container pids: %w", err)
+	}
+	for _, pid := range pids {
+		if err := unix.Kill(pid, sig); err != nil && err != unix.ESRCH {
+			logrus.Warnf("signal pid %d: %v", pid, err)
+		}
+	}
+	if st, err := m.FreezerState(); err == nil && st == "frozen" && sig == unix.SIGKILL {
+		_ = m.Thaw()
+	}
+	return nil
+}
+
+// Delete removes a stopped container, or with force kills a live one first.
+func (c *Container) Delete(force bool) error {
+	status := c.Status()
+	if status != Stopped && !force {
+		return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.state.ID, status)
+	}
+	if status != Stopped {
+		if err := c.killAndWait(); err != nil {
+			return err
+		}
+	}
+	return c.destroy()
+}
+
+// killAndWait kills every process of the container and waits for the init to go.
+func (c *Container) killAndWait() error {
+	if c.cgroups() != nil && !c.sharesPidNamespace() {
+		_ = c.signalAll(unix.SIGKILL)
+	} else if c.initAlive() {
+		_ = unix.Kill(c.state.InitPid, unix.SIGKILL)
+	}
+	for i := 0; i < 1000 && c.initAlive(); i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if c.initAlive() {
+		return fmt.Errorf("container %s: init (pid %d) did not die after SIGKILL", c.state.ID, c.state.InitPid)
+	}
+	return nil
+}
+
+// sharesPidNamespace is true when the container joined another's pid
+// namespace: then killing the init does not end the other processes.
+func (c *Container) sharesPidNamespace() bool {
+	if c.state.Config == nil || c.state.Config.Linux == nil {
+		return true
+	}
+	for _, ns := range c.state.Config.Linux.Namespaces {
+		if ns.Type == specs.PIDNamespace {
+			return ns.Path != ""
+		}
+	}
+	return true
+}
+
+// destroy removes what the container holds on the host, then runs poststop hooks.
+func (c *Container) destroy() error {
+	var errs []error
+	if m := c.cgroups(); m != nil {
+		if err := m.Destroy(); err != nil {
+			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
+		}
+	}
+	if c.state.Config != nil && c.state.Config.Hooks != nil {
+		st := c.OCIState()
+		st.Status = specs.StateStopped
+		runHooksWarn("poststop", c.state.Config.Hooks.Poststop, st)
+	}
+	if err := os.RemoveAll(c.dir); err != nil {
+		errs = append(errs, err)
+	}
+	c.Close()
+	return errors.Join(errs...)
+}
+
+// procStartTime returns field 22 (starttime) and field 3 (state) of /proc/<pid>/stat.
+func procStartTime(pid int) (uint64, byte, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	// The command name may contain spaces and parentheses: parse after the last ')'.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	fields := strings.Fields(s[i+1:])
+	// fields[0] is field 3 (state); starttime is field 22.
+	if len(fields) < 20 {
+		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	st, err := strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return 0, 0, err
+	}
+	return st, fields[0][0], nil
+}
+
+// ownerName returns the user name of uid, or "#uid" as runc does when unknown.
+func ownerName(uid int) string {
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+		return u.Username
+	}
+	return "#" + strconv.Itoa(uid)
+}

@@ -1,0 +1,343 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// CreateOpts are the options of `rt create` and `rt run`.
+type CreateOpts struct {
+	ID            string
+	Bundle        string // absolute
+	Spec          *specs.Spec
+	ConsoleSocket string
+	PidFile       string
+	NoPivot       bool
+	NoNewKeyring  bool
+	PreserveFds   int
+	// Stdio of the container's init; nil means rt's own.
+	Stdio [3]*os.File
+}
+
+// Create creates the container and leaves its init waiting on exec.fifo. It
+// returns the container (locked) and the init process. On failure nothing is left behind.
+func (r *Runtime) Create(o *CreateOpts) (c *Container, proc *os.Process, err error) {
+	if err := ValidateID(o.ID); err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(r.Root, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create state root: %w", err)
+	}
+	dir := r.dir(o.ID)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, nil, fmt.Errorf("container with id exists: %s", o.ID)
+		}
+		return nil, nil, fmt.Errorf("create state dir: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	c = &Container{rt: r, dir: dir, lock: lock}
+	b := &builder{c: c, o: o}
+	defer func() {
+		if err != nil {
+			b.cleanup()
+			c = nil
+			proc = nil
+		}
+	}()
+	if err := b.build(); err != nil {
+		return nil, nil, err
+	}
+	return c, b.proc, nil
+}
+
+// builder holds what a create has made so far, to undo it on failure.
+type builder struct {
+	c       *Container
+	o       *CreateOpts
+	proc    *os.Process
+	cgroups cgroupManager
+}
+
+func (b *builder) cleanup() {
+	if b.proc != nil {
+		b.proc.Kill()
+		b.proc.Wait()
+	}
+	if b.cgroups != nil {
+		if err := b.cgroups.Destroy(); err != nil {
+			logrus.Warnf("cleanup: remove cgroup: %v", err)
+		}
+	}
+	os.RemoveAll(b.c.dir)
+	b.c.Close()
+}
+
+func (b *builder) build() error {
+	o, spec := b.o, b.o.Spec
+	rootfs := spec.Root.Path
+	if !filepath.IsAbs(rootfs) {
+		rootfs = filepath.Join(o.Bundle, rootfs)
+	}
+	rootfs, err := filepath.EvalSymlinks(rootfs)
+	if err != nil {
+		return fmt.Errorf("root.path: %w", err)
+	}
+	st := &State{
+		ID:      o.ID,
+		Bundle:  o.Bundle,
+		Rootfs:  rootfs,
+		Created: time.Now().UTC(),
+		Owner:   ownerName(os.Geteuid()),
+		Config:  spec,
+
+		Rootless:      b.c.rt.Rootless,
+		SystemdCgroup: b.c.rt.SystemdCgroup,
+		NoNewKeyring:  o.NoNewKeyring,
+	}
+	b.c.state = st
+
+	fifoPath := filepath.Join(b.c.dir, execFifoName)
+	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
+		return fmt.Errorf("create exec fifo: %w", err)
+	}
+	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer fifo.Close()
+
+	parentSock, childSock, err := newSocketPair("init")
+	if err != nil {
+		return err
+	}
+	defer parentSock.Close()
+	defer childSock.Close()
+
+	cp := &childProcess{stdio: o.Stdio}
+	for i, f := range cp.stdio {
+		if f == nil {
+			cp.stdio[i] = []*os.File{os.Stdin, os.Stdout, os.Stderr}[i]
+		}
+	}
+	// Preserved fds keep their numbers (3…); rt's own fds follow them.
+	for i := 0; i < o.PreserveFds; i++ {
+		cp.extra = append(cp.extra, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
+	}
+	next := func(f *os.File) int {
+		cp.extra = append(cp.extra, f)
+		return 2 + len(cp.extra)
+	}
+	cfg := &initConfig{
+		Mode:         modeStandard,
+		ID:           o.ID,
+		Bundle:       o.Bundle,
+		Rootfs:       rootfs,
+		Spec:         spec,
+		Process:      spec.Process,
+		NoPivot:      o.NoPivot,
+		NoNewKeyring: o.NoNewKeyring,
+		PreserveFds:  o.PreserveFds,
+		ConsoleFd:    -1,
+	}
+	sockFd := next(childSock)
+	cfg.FifoFd = next(fifo)
+	if o.ConsoleSocket != "" {
+		conn, err := dialConsoleSocket(o.ConsoleSocket)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		cfg.ConsoleFd = next(conn)
+	}
+
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Path != "" {
+			cp.joins = append(cp.joins, nsJoin{typ: ns.Type, path: ns.Path})
+			continue
+		}
+		switch ns.Type {
+		case specs.TimeNamespace:
+			// Made by init with unshare, after it has written the offsets.
+		case specs.UserNamespace:
+			cp.cloneflags |= unix.CLONE_NEWUSER
+			cp.uidMaps, cp.gidMaps = idMaps(spec.Linux.UIDMappings), idMaps(spec.Linux.GIDMappings)
+			cfg.NewUserNS = true
+		default:
+			cp.cloneflags |= uintptr(nsFlag[ns.Type])
+		}
+	}
+
+	b.proc, err = cp.start(sockFd)
+	if err != nil {
+		return err
+	}
+	childSock.Close()
+	st.InitPid = b.proc.Pid
+
+	if m, err := b.c.newCgroupManager(); err != nil {
+		return err
+	} else if m != nil {
+		b.cgroups = m
+		if err := m.Apply(b.proc.Pid); err != nil {
+			return fmt.Errorf("apply cgroup: %w", err)
+		}
+		if err := b.c.setCgroupResources(m); err != nil {
+			return err
+		}
+		st.CgroupPaths = m.Paths()
+		cfg.CgroupPaths = st.CgroupPaths
+	}
+
+	ch := &channel{f: parentSock}
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	if err := ch.send(message{Type: msgConfig, Config: data}); err != nil {
+		return fmt.Errorf("send config to init: %w", err)
+	}
+	if err := b.converse(ch); err != nil {
+		return err
+	}
+
+	startTime, _, err := procStartTime(b.proc.Pid)
+	if err != nil {
+		return fmt.Errorf("init exited during create: %w", err)
+	}
+	st.InitStartTime = startTime
+	st.NamespacePaths = namespacePaths(b.proc.Pid, spec)
+	if err := writeState(b.c.dir, st); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if o.PidFile != "" {
+		if err := WritePidFile(o.PidFile, b.proc.Pid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// converse answers the init until it reports ready or fails.
+func (b *builder) converse(ch *channel) error {
+	spec := b.o.Spec
+	for {
+		m, fds, err := ch.recv()
+		if err != nil {
+			return fmt.Errorf("container init exited before it was ready: %w", b.initExitError(err))
+		}
+		switch m.Type {
+		case msgRunHooks:
+			if spec.Hooks != nil {
+				st := b.creatingState()
+				if err := runHooks("prestart", spec.Hooks.Prestart, st); err != nil {
+					return err
+				}
+				if err := runHooks("createRuntime", spec.Hooks.CreateRuntime, st); err != nil {
+					return err
+				}
+			}
+			if err := ch.send(message{Type: msgHooksDone}); err != nil {
+				return err
+			}
+		case msgSeccompFd:
+			err := b.sendSeccompListener(fds)
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			if err != nil {
+				return err
+			}
+			if err := ch.send(message{Type: msgSeccompAck}); err != nil {
+				return err
+			}
+		case msgReady:
+			return nil
+		case msgError:
+			return errors.New(m.Error)
+		default:
+			return fmt.Errorf("unexpected message %q from init", m.Type)
+		}
+	}
+}
+
+func (b *builder) creatingState() specs.State {
+	st := specs.State{
+		Version: specs.Version,
+		ID:      b.o.ID,
+		Status:  specs.StateCreating,
+		Bundle:  b.o.Bundle,
+	}
+	if b.proc != nil {
+		st.Pid = b.proc.Pid
+	}
+	if b.o.Spec != nil {
+		st.Annotations = b.o.Spec.Annotations
+	}
+	return st
+}
+
+// initExitError explains why the init's socket closed.
+func (b *builder) initExitError(err error) error {
+	if b.proc == nil {
+		return err
+	}
+	ps, werr := b.proc.Wait()
+	b.proc = nil
+	if werr != nil {
+		return err
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Errorf("killed by signal %s", ws.Signal())
+	}
+	return fmt.Errorf("exit status %d", ps.ExitCode())
+}
+
+// namespacePaths records where each of the container's namespaces can be found.
+func namespacePaths(pid int, spec *specs.Spec) map[string]string {
+	paths := map[string]string{}
+	for t, name := range nsProcName {
+		paths[string(t)] = fmt.Sprintf("/proc/%d/ns/%s", pid, name)
+	}
+	return paths
+}
+
+func dialConsoleSocket(path string) (*os.File, error) {
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket %s: %w", path, err)
+	}
+	defer conn.Close()
+	f, err := conn.(*net.UnixConn).File()
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// WritePidFile writes pid to path atomically, as containerd and conmon read it as soon as it appears.
+func WritePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("write pid file %s: %w", path, err)
+	}
+	return nil
+}

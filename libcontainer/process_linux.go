@@ -1,0 +1,166 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/nsenter"
+)
+
+// initSockEnv names the env var that tells `rt init` which fd is its socket.
+const initSockEnv = "_RT_INITSOCK"
+
+var nsFlag = map[specs.LinuxNamespaceType]int{
+	specs.PIDNamespace:     unix.CLONE_NEWPID,
+	specs.NetworkNamespace: unix.CLONE_NEWNET,
+	specs.MountNamespace:   unix.CLONE_NEWNS,
+	specs.IPCNamespace:     unix.CLONE_NEWIPC,
+	specs.UTSNamespace:     unix.CLONE_NEWUTS,
+	specs.UserNamespace:    unix.CLONE_NEWUSER,
+	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
+	specs.TimeNamespace:    unix.CLONE_NEWTIME,
+}
+
+// nsProcName is the entry under /proc/<pid>/ns/ for each namespace type.
+var nsProcName = map[specs.LinuxNamespaceType]string{
+	specs.PIDNamespace:     "pid",
+	specs.NetworkNamespace: "net",
+	specs.MountNamespace:   "mnt",
+	specs.IPCNamespace:     "ipc",
+	specs.UTSNamespace:     "uts",
+	specs.UserNamespace:    "user",
+	specs.CgroupNamespace:  "cgroup",
+	specs.TimeNamespace:    "time",
+}
+
+type nsJoin struct {
+	typ  specs.LinuxNamespaceType
+	path string
+}
+
+// childProcess describes the re-executed `rt init` to start.
+type childProcess struct {
+	stdio [3]*os.File
+	// extra become fds 3, 4, … in the child.
+	extra []*os.File
+	// cloneflags creates new namespaces (the time namespace excepted: init unshares it).
+	cloneflags uintptr
+	uidMaps    []syscall.SysProcIDMap
+	gidMaps    []syscall.SysProcIDMap
+	joins      []nsJoin
+	// alwaysSpawn forces the raw-clone path (exec: the binary must not be
+	// looked up inside the container's mount namespace).
+	alwaysSpawn bool
+}
+
+// start launches `rt init` from a sealed copy of the rt binary and returns the process.
+func (cp *childProcess) start(sockFd int) (*os.Process, error) {
+	exe, err := cloneSelf()
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+
+	// Open every namespace before joining any: a path may be relative to a
+	// namespace we are about to leave.
+	var nsFiles []*os.File
+	defer func() {
+		for _, f := range nsFiles {
+			f.Close()
+		}
+	}()
+	var joins []nsenter.Namespace
+	needSpawn := cp.alwaysSpawn
+	for _, j := range cp.joins {
+		f, err := os.OpenFile(j.path, os.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open %s namespace %s: %w", j.typ, j.path, err)
+		}
+		nsFiles = append(nsFiles, f)
+		joins = append(joins, nsenter.Namespace{Type: nsFlag[j.typ], Fd: int(f.Fd())})
+		switch j.typ {
+		case specs.UserNamespace, specs.TimeNamespace, specs.MountNamespace:
+			needSpawn = true
+		}
+	}
+	env := []string{initSockEnv + "=" + strconv.Itoa(sockFd)}
+	argv := []string{"rt", "init"}
+
+	if needSpawn {
+		if cp.cloneflags&unix.CLONE_NEWUSER != 0 {
+			return nil, fmt.Errorf("a new user namespace cannot be combined with joining a user, mount or time namespace by path")
+		}
+		files := append(cp.stdio[:], cp.extra...)
+		pid, err := nsenter.Spawn(&nsenter.SpawnConfig{
+			Exe: exe, Argv: argv, Env: env, Files: files, Join: joins, Unshare: cp.cloneflags,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return os.FindProcess(pid)
+	}
+
+	cmd := &exec.Cmd{
+		// The memfd is reached through our own fd table: the child's may be rearranged before execve.
+		Path:       "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/" + strconv.Itoa(int(exe.Fd())),
+		Args:       argv,
+		Env:        env,
+		Stdin:      cp.stdio[0],
+		Stdout:     cp.stdio[1],
+		Stderr:     cp.stdio[2],
+		ExtraFiles: cp.extra,
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags:  cp.cloneflags,
+			UidMappings: cp.uidMaps,
+			GidMappings: cp.gidMaps,
+		},
+	}
+	if len(joins) == 0 {
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("start init: %w", err)
+		}
+		return cmd.Process, nil
+	}
+	// Join on a dedicated thread that is never unlocked: when the goroutine
+	// ends, the Go runtime destroys the thread together with its namespaces.
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		for _, j := range joins {
+			if err := unix.Setns(j.Fd, j.Type); err != nil {
+				errc <- fmt.Errorf("setns %s: %w", nsName(j.Type), err)
+				return
+			}
+		}
+		errc <- cmd.Start()
+	}()
+	if err := <-errc; err != nil {
+		return nil, fmt.Errorf("start init: %w", err)
+	}
+	return cmd.Process, nil
+}
+
+func nsName(flag int) string {
+	for t, f := range nsFlag {
+		if f == flag {
+			return string(t)
+		}
+	}
+	return strconv.Itoa(flag)
+}
+
+// idMaps converts spec id mappings for SysProcAttr.
+func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
+	var out []syscall.SysProcIDMap
+	for _, e := range m {
+		out = append(out, syscall.SysProcIDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)})
+	}
+	return out
+}

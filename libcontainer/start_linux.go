@@ -1,0 +1,51 @@
+package libcontainer
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// fifoErrorPrefix marks an error the init writes to exec.fifo instead of exec'ing.
+const fifoErrorPrefix = "error: "
+
+// Start releases a created container's init to exec the user process, then
+// runs the poststart hooks once that process has started.
+func (c *Container) Start() error {
+	if st := c.Status(); st != Created {
+		return fmt.Errorf("cannot start a container that is %s", st)
+	}
+	fifoPath := filepath.Join(c.dir, execFifoName)
+	// Opening for read releases the init blocked opening it for write.
+	f, err := os.OpenFile(fifoPath, os.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	// The init runs the startContainer hooks, then execs: its write end is
+	// close-on-exec, so EOF here means the user process has started (or the
+	// init died). A failure arrives as a message instead.
+	data, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("read exec fifo: %w", err)
+	}
+	os.Remove(fifoPath)
+	if msg := string(data); strings.HasPrefix(msg, fifoErrorPrefix) {
+		return fmt.Errorf("start container: %s", strings.TrimPrefix(msg, fifoErrorPrefix))
+	}
+	c.state.Started = true
+	if err := writeState(c.dir, c.state); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if h := c.state.Config.Hooks; h != nil && len(h.Poststart) > 0 {
+		st := c.OCIState()
+		st.Status = specs.StateRunning
+		runHooksWarn("poststart", h.Poststart, st)
+	}
+	return nil
+}

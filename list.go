@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli"
+)
+
+const formatOptions = `table or json`
+
+var listCommand = cli.Command{
+	Name:  "list",
+	Usage: "lists containers started by rt with the given root",
+	ArgsUsage: `
+
+Where the given root is specified via the global option "--root"
+(default: "/run/rt").
+
+EXAMPLE 1:
+To list containers created via the default "--root":
+       # rt list
+
+EXAMPLE 2:
+To list containers created using a non-default value for "--root":
+       # rt --root value list`,
+	Flags: []cli.Flag{
+		cli.StringFlag{Name: "format, f", Value: "table", Usage: `select one of: ` + formatOptions},
+		cli.BoolFlag{Name: "quiet, q", Usage: "display only container IDs"},
+	},
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 0, exactArgs); err != nil {
+			return err
+		}
+		r, err := newRuntime(ctx)
+		if err != nil {
+			return err
+		}
+		states, err := r.List()
+		if err != nil {
+			return err
+		}
+		if ctx.Bool("quiet") {
+			for _, s := range states {
+				fmt.Println(s.ID)
+			}
+			return nil
+		}
+		switch ctx.String("format") {
+		case "table":
+			w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+			fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
+			for _, s := range states {
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Pid, s.Status, s.Bundle, s.Created.Format(time.RFC3339Nano), s.Owner)
+			}
+			return w.Flush()
+		case "json":
+			if states == nil {
+				fmt.Println("null")
+				return nil
+			}
+			return printJSON(states)
+		default:
+			return fmt.Errorf("invalid format option %q: want %s", ctx.String("format"), formatOptions)
+		}
+	},
+}

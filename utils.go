@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli"
+
+	"github.com/rtproject/rt/libcontainer"
+)
+
+const (
+	exactArgs = iota
+	minArgs
+	maxArgs
+)
+
+// checkArgs enforces a command's positional argument count, as runc does.
+func checkArgs(ctx *cli.Context, expected, kind int) error {
+	var err error
+	name := ctx.Command.Name
+	switch kind {
+	case exactArgs:
+		if ctx.NArg() != expected {
+			err = fmt.Errorf("%s: %q requires exactly %d argument(s)", os.Args[0], name, expected)
+		}
+	case minArgs:
+		if ctx.NArg() < expected {
+			err = fmt.Errorf("%s: %q requires a minimum of %d argument(s)", os.Args[0], name, expected)
+		}
+	case maxArgs:
+		if ctx.NArg() > expected {
+			err = fmt.Errorf("%s: %q requires a maximum of %d argument(s)", os.Args[0], name, expected)
+		}
+	}
+	if err != nil {
+		fmt.Printf("Incorrect Usage.\n\n")
+		_ = cli.ShowCommandHelp(ctx, name)
+		return err
+	}
+	return nil
+}
+
+func newRuntime(ctx *cli.Context) (*libcontainer.Runtime, error) {
+	root, err := filepath.Abs(ctx.GlobalString("root"))
+	if err != nil {
+		return nil, fmt.Errorf("--root: %w", err)
+	}
+	return &libcontainer.Runtime{
+		Root:          root,
+		SystemdCgroup: ctx.GlobalBool("systemd-cgroup"),
+		Rootless:      ctx.GlobalString("rootless") == "true",
+	}, nil
+}
+
+// loadContainer parses the id argument and loads that container, locked.
+func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
+	id := ctx.Args().First()
+	if id == "" {
+		return nil, errors.New("container id cannot be empty")
+	}
+	r, err := newRuntime(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Load(id)
+}
+
+func printJSON(v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stdout, string(data))
+	return nil
+}
+
+// notImplemented answers for commands whose issue has not landed yet.
+func notImplemented(name string) func(*cli.Context) error {
+	return func(*cli.Context) error {
+		return fmt.Errorf("%s: not implemented yet", name)
+	}
+}
