@@ -239,7 +239,11 @@ func validateSysctl(sysctl map[string]string, ns namespaces, hostname, domainnam
 			return fmt.Errorf("%s: not isolated by any namespace, setting it would change the host", field)
 		}
 		if !ns.has(need) {
-			return fmt.Errorf("%s: requires a %s namespace", field, need)
+			article := "a"
+			if need == specs.IPCNamespace {
+				article = "an"
+			}
+			return fmt.Errorf("%s: requires %s %s namespace", field, article, need)
 		}
 	}
 	return nil
