@@ -217,7 +217,7 @@ func validateSysctl(sysctl map[string]string, ns namespaces, hostname, domainnam
 			sep = "/"
 		}
 		parts := strings.Split(key, sep)
-		if len(parts) < 2 || slices.ContainsFunc(parts, func(p string) bool { return p == "" || p == "." || p == ".." || strings.ContainsAny(p, "/\x00") }) {
+		if len(parts) < 2 || slices.ContainsFunc(parts, badSysctlPart) {
 			return fmt.Errorf("%s: not a valid sysctl name", field)
 		}
 		var need specs.LinuxNamespaceType
@@ -247,6 +247,11 @@ func validateSysctl(sysctl map[string]string, ns namespaces, hostname, domainnam
 		}
 	}
 	return nil
+}
+
+// badSysctlPart catches the name parts that would not stay one directory level below /proc/sys.
+func badSysctlPart(p string) bool {
+	return p == "" || p == "." || p == ".." || strings.ContainsAny(p, "/\x00")
 }
 
 func validateDevices(devices []specs.LinuxDevice) error {
