@@ -14,11 +14,11 @@ const (
 
 // initConfig is everything the child needs, sent by the parent over the init socket.
 type initConfig struct {
-	Mode    initMode      `json:"mode"`
-	ID      string        `json:"id"`
-	Bundle  string        `json:"bundle"`
-	Rootfs  string        `json:"rootfs"`
-	Spec    *specs.Spec   `json:"spec"`
+	Mode    initMode       `json:"mode"`
+	ID      string         `json:"id"`
+	Bundle  string         `json:"bundle"`
+	Rootfs  string         `json:"rootfs"`
+	Spec    *specs.Spec    `json:"spec"`
 	Process *specs.Process `json:"process"`
 
 	NoPivot      bool `json:"no_pivot,omitempty"`

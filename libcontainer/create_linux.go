@@ -22,10 +22,12 @@ type CreateOpts struct {
 	Bundle        string // absolute
 	Spec          *specs.Spec
 	ConsoleSocket string
-	PidFile       string
-	NoPivot       bool
-	NoNewKeyring  bool
-	PreserveFds   int
+	// ConsoleConn is an already connected console socket (rt run with a terminal).
+	ConsoleConn  *os.File
+	PidFile      string
+	NoPivot      bool
+	NoNewKeyring bool
+	PreserveFds  int
 	// Stdio of the container's init; nil means rt's own.
 	Stdio [3]*os.File
 }
@@ -157,7 +159,9 @@ func (b *builder) build() error {
 	}
 	sockFd := next(childSock)
 	cfg.FifoFd = next(fifo)
-	if o.ConsoleSocket != "" {
+	if o.ConsoleConn != nil {
+		cfg.ConsoleFd = next(o.ConsoleConn)
+	} else if o.ConsoleSocket != "" {
 		conn, err := dialConsoleSocket(o.ConsoleSocket)
 		if err != nil {
 			return err

@@ -53,7 +53,7 @@ func setupRootfs(c *rootfsConfig, beforePivot func() error) error {
 				flags |= unix.MS_BIND
 			case "rbind":
 				flags |= unix.MS_BIND | unix.MS_REC
-			case "rw", "private", "rprivate":
+			case "rw", "private", "rprivate", "strictatime", "relatime", "noatime", "rslave", "slave":
 			default:
 				data = append(data, o)
 			}

@@ -2,15 +2,15 @@ package libcontainer
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/specconv"
 )
 
 // Status is a container's place in the runtime-spec state machine.
@@ -31,11 +31,11 @@ const (
 
 // State is what rt remembers about a container between invocations, in <root>/<id>/state.json.
 type State struct {
-	ID      string `json:"id"`
-	Bundle  string `json:"bundle"`
-	Rootfs  string `json:"rootfs"`
+	ID      string    `json:"id"`
+	Bundle  string    `json:"bundle"`
+	Rootfs  string    `json:"rootfs"`
 	Created time.Time `json:"created"`
-	Owner   string `json:"owner,omitempty"`
+	Owner   string    `json:"owner,omitempty"`
 
 	// InitPid and InitStartTime identify the init process; the start time
 	// (field 22 of /proc/<pid>/stat) tells a live init from a reused pid.
@@ -50,27 +50,17 @@ type State struct {
 	// NamespacePaths are /proc/<init>/ns/* paths captured at create time.
 	NamespacePaths map[string]string `json:"namespace_paths,omitempty"`
 
-	Rootless        bool `json:"rootless,omitempty"`
-	SystemdCgroup   bool `json:"systemd_cgroup,omitempty"`
-	NoNewKeyring    bool `json:"no_new_keyring,omitempty"`
-	IntelRdtPath    string `json:"intel_rdt_path,omitempty"`
+	Rootless      bool   `json:"rootless,omitempty"`
+	SystemdCgroup bool   `json:"systemd_cgroup,omitempty"`
+	NoNewKeyring  bool   `json:"no_new_keyring,omitempty"`
+	IntelRdtPath  string `json:"intel_rdt_path,omitempty"`
 
 	// Config is the validated spec the container was created from.
 	Config *specs.Spec `json:"config"`
 }
 
-var idPattern = regexp.MustCompile(`^[\w+\-\.]+$`)
-
 // ValidateID refuses ids that could escape the state root or confuse tools.
-func ValidateID(id string) error {
-	if id == "" {
-		return errors.New("container id cannot be empty")
-	}
-	if !idPattern.MatchString(id) || id == "." || id == ".." {
-		return fmt.Errorf("invalid container id %q: must match %s and not be . or ..", id, idPattern)
-	}
-	return nil
-}
+func ValidateID(id string) error { return specconv.ValidateContainerID(id) }
 
 // writeState replaces state.json atomically: a reader sees the old file or the new one, never a torn write.
 func writeState(dir string, s *State) error {

@@ -1,0 +1,22 @@
+package main
+
+import (
+	"github.com/urfave/cli"
+
+	"github.com/rtproject/rt/libcontainer"
+)
+
+var featuresCommand = cli.Command{
+	Name:      "features",
+	Usage:     "show the enabled features",
+	ArgsUsage: "",
+	Description: `Show the enabled features.
+   The result is parsable as a JSON.
+   See https://github.com/opencontainers/runtime-spec/blob/main/features.md for the type definition.`,
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 0, exactArgs); err != nil {
+			return err
+		}
+		return printJSON(libcontainer.Features())
+	},
+}
