@@ -61,16 +61,16 @@ var archs = map[specs.Arch]libseccomp.ScmpArch{
 
 // Kernel values of the seccomp(2) filter flags (linux/seccomp.h).
 const (
-	kernelFlagTsync             = 1 << 0
-	kernelFlagLog               = 1 << 1
-	kernelFlagSpecAllow         = 1 << 2
-	kernelFlagNewListener       = 1 << 3
-	kernelFlagTsyncESRCH        = 1 << 4
-	kernelFlagWaitKillableRecv  = 1 << 5
-	seccompSetModeFilter        = 1
-	seccompGetActionAvail       = 2
-	maxSyscallArgs              = 6
-	maxErrnoRet           uint  = 0xffff // SECCOMP_RET_DATA is 16 bits wide
+	kernelFlagTsync                 = 1 << 0
+	kernelFlagLog                   = 1 << 1
+	kernelFlagSpecAllow             = 1 << 2
+	kernelFlagNewListener           = 1 << 3
+	kernelFlagTsyncESRCH            = 1 << 4
+	kernelFlagWaitKillableRecv      = 1 << 5
+	seccompSetModeFilter            = 1
+	seccompGetActionAvail           = 2
+	maxSyscallArgs                  = 6
+	maxErrnoRet                uint = 0xffff // SECCOMP_RET_DATA is 16 bits wide
 )
 
 // flags maps the profile flags rt knows to the seccomp(2) flag bits they set.
