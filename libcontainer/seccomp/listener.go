@@ -39,12 +39,17 @@ func SendListener(listenerPath string, metadata string, state specs.State, notif
 		return fmt.Errorf("connect to seccomp agent: %w", err)
 	}
 	defer conn.Close()
+	// The fd rides with the first bytes; a large state (annotations) may not
+	// fit one sendmsg on the non-blocking socket, so the rest follows as data.
 	n, oobn, err := conn.WriteMsgUnix(msg, unix.UnixRights(notifyFd), nil)
+	if err == nil && oobn == 0 {
+		err = errors.New("fd not sent")
+	}
+	if err == nil && n < len(msg) {
+		_, err = conn.Write(msg[n:])
+	}
 	if err != nil {
 		return fmt.Errorf("send seccomp fd to %s: %w", listenerPath, err)
-	}
-	if n != len(msg) || oobn == 0 {
-		return fmt.Errorf("send seccomp fd to %s: short write (%d of %d bytes)", listenerPath, n, len(msg))
 	}
 	return nil
 }
