@@ -347,8 +347,10 @@ func childNotify() error {
 		DefaultAction:    specs.ActAllow,
 		ListenerPath:     os.Getenv("TEST_SOCKET"),
 		ListenerMetadata: "agent-metadata",
-		Flags:            []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv},
 		Syscalls:         []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActNotify}},
+	}
+	if slices.Contains(seccomp.Features().SupportedFlags, string(specs.LinuxSeccompFlagWaitKillableRecv)) { // Linux 5.19
+		profile.Flags = append(profile.Flags, specs.LinuxSeccompFlagWaitKillableRecv)
 	}
 	fd, err := seccomp.Load(profile)
 	if err != nil {
