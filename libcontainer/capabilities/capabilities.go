@@ -103,6 +103,10 @@ func LastCap() (int, error) {
 	return int(c), nil
 }
 
+// lastCap is LastCap, replaceable by tests that pretend to run on an
+// older kernel.
+var lastCap = LastCap
+
 // New validates c and computes the sets to apply. Call it in init before
 // any capability changes: the sets are trimmed to what the calling thread
 // can grant now (its permitted and bounding sets), and each capability left
@@ -114,7 +118,7 @@ func New(c *specs.LinuxCapabilities) (*Set, error) {
 	if err := Validate(c); err != nil {
 		return nil, err
 	}
-	last, err := LastCap()
+	last, err := lastCap()
 	if err != nil {
 		return nil, err
 	}
