@@ -17,6 +17,7 @@ import (
 
 func TestMain(m *testing.M) {
 	childtest.Main(map[string]func() error{
+		"init-order":         initOrder,
 		"apply-root":         applyRoot,
 		"apply-user":         applyUser,
 		"not-grantable":      notGrantable,
