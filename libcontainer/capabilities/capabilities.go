@@ -1,0 +1,260 @@
+// Package capabilities turns process.capabilities of a runtime-spec config
+// into the five kernel capability sets and applies them to the calling
+// thread of the container's init.
+//
+// Capabilities are per thread: every function that changes them acts on the
+// calling OS thread only, so init must hold runtime.LockOSThread from its
+// start until execve.
+package capabilities
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/moby/sys/capability"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// mask is a capability set as the kernel sees it: bit n is capability n.
+type mask uint64
+
+func (m mask) has(c int) bool { return m&(1<<uint(c)) != 0 }
+
+// byName maps "CAP_CHOWN" style names to capability numbers. It lists every
+// capability any kernel is known to have, not only those of this kernel.
+var byName = func() map[string]int {
+	m := make(map[string]int)
+	for _, c := range capability.ListKnown() {
+		m["CAP_"+strings.ToUpper(c.String())] = int(c)
+	}
+	return m
+}()
+
+// Name returns the spec name ("CAP_NET_RAW") of capability number c.
+func Name(c int) string {
+	for name, n := range byName {
+		if n == c {
+			return name
+		}
+	}
+	return "CAP_" + strconv.Itoa(c)
+}
+
+// Set holds the capability sets init applies. The zero value (or a nil
+// *Set) means process.capabilities was absent: nothing is changed.
+type Set struct {
+	Bounding, Effective, Inheritable, Permitted, Ambient uint64
+
+	// Warnings lists the requested capabilities that were left out because
+	// this kernel or this runtime cannot grant them. The spec asks for them
+	// to be logged, not to fail the container.
+	Warnings []string
+}
+
+type field struct {
+	name  string
+	names []string
+}
+
+func fields(c *specs.LinuxCapabilities) []field {
+	return []field{
+		{"bounding", c.Bounding},
+		{"effective", c.Effective},
+		{"inheritable", c.Inheritable},
+		{"permitted", c.Permitted},
+		{"ambient", c.Ambient},
+	}
+}
+
+// Validate checks that every name in c is a capability some Linux kernel
+// has. It touches nothing and does not look at the running kernel.
+func Validate(c *specs.LinuxCapabilities) error {
+	if c == nil {
+		return nil
+	}
+	for _, f := range fields(c) {
+		for i, name := range f.names {
+			if _, ok := byName[name]; !ok {
+				return fmt.Errorf("process.capabilities.%s[%d]: unknown capability %q", f.name, i, name)
+			}
+		}
+	}
+	return nil
+}
+
+// LastCap returns the highest capability number the running kernel knows.
+func LastCap() (int, error) {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err == nil {
+		if n, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil {
+			return n, nil
+		}
+	}
+	// /proc/sys may be masked or absent (e.g. nested containers); probing
+	// the bounding set with prctl needs no file system.
+	c, lerr := capability.LastCap()
+	if lerr != nil {
+		return 0, fmt.Errorf("find the highest capability of this kernel: %w", lerr)
+	}
+	return int(c), nil
+}
+
+// lastCap is LastCap, replaceable by tests that pretend to run on an
+// older kernel.
+var lastCap = LastCap
+
+// New validates c and computes the sets to apply. Call it in init before
+// any capability changes: the sets are trimmed to what the calling thread
+// can grant now (its permitted and bounding sets), and each capability left
+// out is explained in Warnings. A nil c gives a nil *Set.
+func New(c *specs.LinuxCapabilities) (*Set, error) {
+	if c == nil {
+		return nil, nil
+	}
+	if err := Validate(c); err != nil {
+		return nil, err
+	}
+	last, err := lastCap()
+	if err != nil {
+		return nil, err
+	}
+	cur, err := current()
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{}
+	warn := func(format string, a ...any) { s.Warnings = append(s.Warnings, fmt.Sprintf(format, a...)) }
+
+	sets := make(map[string]mask)
+	for _, f := range fields(c) {
+		var m mask
+		for i, name := range f.names {
+			n := byName[name]
+			if n > last {
+				warn("process.capabilities.%s[%d]: %s is not supported by this kernel (cap_last_cap is %d); ignored", f.name, i, name, last)
+				continue
+			}
+			m |= 1 << uint(n)
+		}
+		sets[f.name] = m
+	}
+
+	// What the kernel will accept: the bounding set can only shrink,
+	// permitted only shrink, effective and ambient stay within permitted,
+	// inheritable within the (new) bounding set, ambient within inheritable.
+	bounding := keep(sets["bounding"], cur.bounding, "bounding", "the runtime's bounding set", warn)
+	permitted := keep(sets["permitted"], cur.permitted, "permitted", "the runtime's permitted set", warn)
+	effective := keep(sets["effective"], permitted, "effective", "the permitted set", warn)
+	// Without CAP_SETPCAP in effect (as after the change of user) capset
+	// also wants inheritable within the old inheritable and permitted sets.
+	allowedInh := (bounding | cur.inheritable) & (cur.inheritable | cur.permitted)
+	inheritable := keep(sets["inheritable"], allowedInh, "inheritable", "the bounding and the runtime's permitted sets", warn)
+	ambient := keep(sets["ambient"], permitted&inheritable, "ambient", "both the permitted and inheritable sets", warn)
+
+	s.Bounding, s.Permitted, s.Effective = uint64(bounding), uint64(permitted), uint64(effective)
+	s.Inheritable, s.Ambient = uint64(inheritable), uint64(ambient)
+	return s, nil
+}
+
+// keep returns want ∩ allowed, with a warning for each capability dropped.
+func keep(want, allowed mask, set, why string, warn func(string, ...any)) mask {
+	for c := 0; c < 64; c++ {
+		if want.has(c) && !allowed.has(c) {
+			warn("process.capabilities.%s: %s cannot be granted: not in %s; ignored", set, Name(c), why)
+		}
+	}
+	return want & allowed
+}
+
+type threadCaps struct {
+	bounding, effective, inheritable, permitted mask
+}
+
+// current reads the calling thread's capability sets.
+func current() (threadCaps, error) {
+	var t threadCaps
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return t, fmt.Errorf("capget: %w", err)
+	}
+	t.effective = mask(data[0].Effective) | mask(data[1].Effective)<<32
+	t.permitted = mask(data[0].Permitted) | mask(data[1].Permitted)<<32
+	t.inheritable = mask(data[0].Inheritable) | mask(data[1].Inheritable)<<32
+	last, err := LastCap()
+	if err != nil {
+		return t, err
+	}
+	for c := 0; c <= last; c++ {
+		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
+		if err != nil {
+			return t, fmt.Errorf("prctl(PR_CAPBSET_READ, %s): %w", Name(c), err)
+		}
+		if in == 1 {
+			t.bounding |= 1 << uint(c)
+		}
+	}
+	return t, nil
+}
+
+// DropBoundingSet removes every capability not in s.Bounding from the
+// calling thread's bounding set. It needs CAP_SETPCAP in the effective set,
+// so it must run before init changes to the container's user.
+func (s *Set) DropBoundingSet() error {
+	if s == nil {
+		return nil
+	}
+	last, err := LastCap()
+	if err != nil {
+		return err
+	}
+	for c := 0; c <= last; c++ {
+		if mask(s.Bounding).has(c) {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil {
+			if errors.Is(err, unix.EPERM) {
+				return fmt.Errorf("drop %s from the bounding set: %w (CAP_SETPCAP is not in the effective set)", Name(c), err)
+			}
+			return fmt.Errorf("drop %s from the bounding set: %w", Name(c), err)
+		}
+	}
+	return nil
+}
+
+// Apply sets the effective, permitted and inheritable sets of the calling
+// thread (capset) and then its ambient set. Run it after the change of
+// user, which clears the effective set even with PR_SET_KEEPCAPS.
+func (s *Set) Apply() error {
+	if s == nil {
+		return nil
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := [2]unix.CapUserData{
+		{Effective: uint32(s.Effective), Permitted: uint32(s.Permitted), Inheritable: uint32(s.Inheritable)},
+		{Effective: uint32(s.Effective >> 32), Permitted: uint32(s.Permitted >> 32), Inheritable: uint32(s.Inheritable >> 32)},
+	}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capset effective=%#x permitted=%#x inheritable=%#x: %w", s.Effective, s.Permitted, s.Inheritable, err)
+	}
+	// Ambient capabilities arrived in Linux 4.3; older kernels say EINVAL,
+	// which only matters when some were asked for.
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		if !errors.Is(err, unix.EINVAL) || s.Ambient != 0 {
+			return fmt.Errorf("clear the ambient set: %w", err)
+		}
+	}
+	for c := 0; c < 64; c++ {
+		if !mask(s.Ambient).has(c) {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c), 0, 0); err != nil {
+			return fmt.Errorf("raise %s in the ambient set: %w", Name(c), err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package system
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// maxCPUs is how many CPUs a unix.CPUSet can name.
+const maxCPUs = 1024
+
+// ParseCPUList parses a list like "0-3,7" into a CPU set.
+func ParseCPUList(list string) (*unix.CPUSet, error) {
+	var set unix.CPUSet
+	list = strings.TrimSpace(list)
+	if list == "" {
+		return nil, errors.New("empty CPU list")
+	}
+	for _, part := range strings.Split(list, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		first, err := strconv.ParseUint(lo, 10, 16)
+		if err != nil {
+			return nil, fmt.Errorf("bad CPU %q in %q", lo, list)
+		}
+		last := first
+		if isRange {
+			if last, err = strconv.ParseUint(hi, 10, 16); err != nil {
+				return nil, fmt.Errorf("bad CPU %q in %q", hi, list)
+			}
+			if last < first {
+				return nil, fmt.Errorf("bad CPU range %q in %q", part, list)
+			}
+		}
+		if last >= maxCPUs {
+			return nil, fmt.Errorf("CPU %d in %q is beyond the %d CPUs supported", last, list, maxCPUs)
+		}
+		for c := first; c <= last; c++ {
+			set.Set(int(c))
+		}
+	}
+	return &set, nil
+}
+
+// ValidateExecCPUAffinity checks process.execCPUAffinity.
+func ValidateExecCPUAffinity(a *specs.CPUAffinity) error {
+	if a == nil {
+		return nil
+	}
+	if a.Initial != "" {
+		if _, err := ParseCPUList(a.Initial); err != nil {
+			return fmt.Errorf("process.execCPUAffinity.initial: %w", err)
+		}
+	}
+	if a.Final != "" {
+		if _, err := ParseCPUList(a.Final); err != nil {
+			return fmt.Errorf("process.execCPUAffinity.final: %w", err)
+		}
+	}
+	return nil
+}
+
+// WithInitialCPUAffinity runs start (which forks the runtime's child for
+// `exec`) with the calling thread pinned to a.Initial, then restores the
+// thread. The spec wants the child on those CPUs from the start, before it
+// joins the container's cgroup; a forked child inherits the affinity of
+// the forking thread, so every thread of the child is born pinned, which
+// setting it on the child's pid afterwards could not promise.
+// execCPUAffinity is for exec processes, not the container's init.
+func WithInitialCPUAffinity(a *specs.CPUAffinity, start func() error) error {
+	if a == nil || a.Initial == "" {
+		return start()
+	}
+	set, err := ParseCPUList(a.Initial)
+	if err != nil {
+		return fmt.Errorf("process.execCPUAffinity.initial: %w", err)
+	}
+	runtime.LockOSThread()
+	var saved unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &saved); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("sched_getaffinity: %w", err)
+	}
+	if err := unix.SchedSetaffinity(0, set); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("process.execCPUAffinity.initial: sched_setaffinity %q: %w", a.Initial, err)
+	}
+	startErr := start()
+	if err := unix.SchedSetaffinity(0, &saved); err != nil {
+		// Leave the thread locked so no other goroutine runs on the pinned
+		// CPUs; Go retires it when this goroutine ends.
+		return errors.Join(startErr, fmt.Errorf("restore the runtime's CPU affinity: %w", err))
+	}
+	runtime.UnlockOSThread()
+	return startErr
+}
+
+// SetExecCPUAffinity sets the calling thread's affinity once the exec
+// process is in the container's cgroup: a.Final, or — when only Initial was
+// given — the container's own CPUs (containerCPUs, linux.resources.cpu.cpus;
+// empty means all), so the initial pinning does not leak into the program.
+func SetExecCPUAffinity(a *specs.CPUAffinity, containerCPUs string) error {
+	if a == nil || (a.Initial == "" && a.Final == "") {
+		return nil
+	}
+	var set *unix.CPUSet
+	var err error
+	switch {
+	case a.Final != "":
+		if set, err = ParseCPUList(a.Final); err != nil {
+			return fmt.Errorf("process.execCPUAffinity.final: %w", err)
+		}
+	case containerCPUs != "":
+		if set, err = ParseCPUList(containerCPUs); err != nil {
+			return fmt.Errorf("linux.resources.cpu.cpus: %w", err)
+		}
+	default:
+		// The kernel narrows a full mask to what the cpuset allows.
+		set = &unix.CPUSet{}
+		set.Fill()
+	}
+	if err := unix.SchedSetaffinity(0, set); err != nil {
+		return fmt.Errorf("process.execCPUAffinity: sched_setaffinity: %w", err)
+	}
+	return nil
+}

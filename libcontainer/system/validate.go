@@ -1,0 +1,30 @@
+package system
+
+import "github.com/opencontainers/runtime-spec/specs-go"
+
+// ValidateProcess runs this package's validators on the fields of
+// process it applies, so a bad config fails before anything is created.
+// linux.personality is checked by ValidatePersonality.
+func ValidateProcess(p *specs.Process) error {
+	if p == nil {
+		return nil
+	}
+	if err := ValidateUser(p.User); err != nil {
+		return err
+	}
+	if err := ValidateRlimits(p.Rlimits); err != nil {
+		return err
+	}
+	if p.OOMScoreAdj != nil {
+		if err := ValidateOOMScoreAdj(*p.OOMScoreAdj); err != nil {
+			return err
+		}
+	}
+	if err := ValidateScheduler(p.Scheduler); err != nil {
+		return err
+	}
+	if err := ValidateIOPriority(p.IOPriority); err != nil {
+		return err
+	}
+	return ValidateExecCPUAffinity(p.ExecCPUAffinity)
+}
