@@ -118,6 +118,10 @@ func (b *builder) build() error {
 	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
 		return fmt.Errorf("create exec fifo: %w", err)
 	}
+	// Not subject to the umask: the init may write it as any user.
+	if err := os.Chmod(fifoPath, 0o622); err != nil {
+		return fmt.Errorf("create exec fifo: %w", err)
+	}
 	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
@@ -246,6 +250,8 @@ func (b *builder) converse(ch *channel) error {
 			return fmt.Errorf("container init exited before it was ready: %w", b.initExitError(err))
 		}
 		switch m.Type {
+		case msgLog:
+			relayLog(m.Error)
 		case msgRunHooks:
 			if spec.Hooks != nil {
 				st := b.creatingState()

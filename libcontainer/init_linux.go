@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,6 +27,8 @@ func Init() {
 	}
 	os.Unsetenv(initSockEnv)
 	ch := &channel{f: os.NewFile(uintptr(fd), "init-sock")}
+	logrus.SetOutput(logWriter{ch})
+	logrus.SetFormatter(&logrus.JSONFormatter{})
 	cfg, err := readInitConfig(ch)
 	if err == nil {
 		switch cfg.Mode {
@@ -111,9 +115,12 @@ func standardInit(ch *channel, cfg *initConfig) error {
 	if err := ch.send(message{Type: msgReady}); err != nil {
 		return err
 	}
+	logrus.SetOutput(io.Discard)
 	ch.f.Close()
 	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
+		// Nobody is listening on the socket any more: stderr is all we have.
+		fmt.Fprintf(os.Stderr, "rt init: open exec fifo: %v\n", err)
 		os.Exit(1)
 	}
 	unix.Close(cfg.FifoFd)

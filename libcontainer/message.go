@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,7 +25,7 @@ const (
 	msgSeccompAck msgType = "seccomp-ack" // parent → init
 	msgReady      msgType = "ready"       // init → parent: waiting on exec.fifo (or about to exec, for exec)
 	msgError      msgType = "error"       // either way: setup failed
-	msgPid        msgType = "pid"         // init → parent: pid of the process as seen from the host
+	msgLog        msgType = "log"         // init → parent: a logrus JSON entry for rt's own log
 )
 
 type message struct {
@@ -143,6 +144,34 @@ func (c *channel) expect(t msgType) (message, []int, error) {
 		return m, fds, fmt.Errorf("unexpected message %q, want %q", m.Type, t)
 	}
 	return m, fds, nil
+}
+
+// logWriter carries the init's log entries to the parent, which writes them
+// where --log says; the init's own stderr belongs to the container.
+type logWriter struct{ ch *channel }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	if err := w.ch.send(message{Type: msgLog, Error: string(p)}); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// relayLog re-logs an entry the init sent.
+func relayLog(entry string) {
+	var e struct {
+		Level string `json:"level"`
+		Msg   string `json:"msg"`
+	}
+	if err := json.Unmarshal([]byte(entry), &e); err != nil {
+		logrus.Warnf("init: %s", entry)
+		return
+	}
+	lvl, err := logrus.ParseLevel(e.Level)
+	if err != nil {
+		lvl = logrus.InfoLevel
+	}
+	logrus.StandardLogger().Log(lvl, e.Msg)
 }
 
 func newSocketPair(name string) (parent, child *os.File, err error) {

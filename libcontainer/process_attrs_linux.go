@@ -1,52 +1,189 @@
 package libcontainer
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/apparmor"
+	"github.com/rtproject/rt/libcontainer/capabilities"
+	"github.com/rtproject/rt/libcontainer/keys"
+	"github.com/rtproject/rt/libcontainer/selinuxlabel"
+	"github.com/rtproject/rt/libcontainer/system"
 )
 
-// applyProcess applies the process's attributes in the order the kernel needs:
-// everything that needs privilege first, the credentials last.
+// applyProcess applies the process's attributes in the order the kernel
+// needs: what needs privilege first, the credentials and the seccomp filter
+// last. It runs in the init (standard and exec), on its locked main thread.
 func applyProcess(ch *channel, cfg *initConfig) error {
+	p := cfg.Process
 	var sc *specs.LinuxSeccomp
 	if cfg.Spec.Linux != nil {
 		sc = cfg.Spec.Linux.Seccomp
 	}
+	// The capability sets are computed before anything is dropped.
+	caps, err := capabilities.New(p.Capabilities)
+	if err != nil {
+		return err
+	}
+	if caps != nil {
+		for _, w := range caps.Warnings {
+			// Ambient capabilities outside the inheritable set are the norm
+			// with runc's default spec: not worth a warning on every start.
+			if strings.HasPrefix(w, "process.capabilities.ambient") {
+				logrus.Debug(w)
+			} else {
+				logrus.Warn(w)
+			}
+		}
+	}
+	if cfg.Mode == modeStandard && !cfg.NoNewKeyring {
+		if err := setupKeyring(cfg); err != nil {
+			return err
+		}
+	}
+	if p.ApparmorProfile != "" {
+		if err := apparmor.ApplyProfile(p.ApparmorProfile); err != nil {
+			return fmt.Errorf("process.apparmorProfile: %w", err)
+		}
+	}
+	if p.SelinuxLabel != "" {
+		if err := selinuxlabel.SetExecLabel(p.SelinuxLabel); err != nil {
+			return fmt.Errorf("process.selinuxLabel: %w", err)
+		}
+	}
+	// Limits and priorities need privileges the user switch takes away.
+	if err := system.SetRlimits(0, p.Rlimits); err != nil {
+		return err
+	}
+	if p.OOMScoreAdj != nil {
+		if err := system.SetOOMScoreAdj(*p.OOMScoreAdj); err != nil {
+			return err
+		}
+	}
+	if err := system.SetScheduler(p.Scheduler); err != nil {
+		return err
+	}
+	if err := system.SetIOPriority(p.IOPriority); err != nil {
+		return err
+	}
+	if cfg.Spec.Linux != nil {
+		if err := system.SetPersonality(cfg.Spec.Linux.Personality); err != nil {
+			return err
+		}
+	}
+	if cfg.Mode == modeExec && p.ExecCPUAffinity != nil {
+		if err := system.SetExecCPUAffinity(p.ExecCPUAffinity, containerCPUs(cfg.Spec)); err != nil {
+			return err
+		}
+	}
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
 	// while we still have every capability.
-	if !cfg.Process.NoNewPrivileges {
+	if !p.NoNewPrivileges {
 		if err := loadSeccomp(ch, sc); err != nil {
 			return err
 		}
 	}
-	u := cfg.Process.User
-	gids := make([]int, 0, len(u.AdditionalGids))
-	for _, g := range u.AdditionalGids {
-		gids = append(gids, int(g))
-	}
-	if err := unix.Setgroups(gids); err != nil && !cfg.NewUserNS {
-		return fmt.Errorf("process.user.additionalGids: %w", err)
-	}
-	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
-		return fmt.Errorf("process.user.gid: %w", err)
-	}
-	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
-		return fmt.Errorf("process.user.uid: %w", err)
-	}
-	if cfg.Process.Cwd != "" {
-		if err := unix.Chdir(cfg.Process.Cwd); err != nil {
-			return fmt.Errorf("process.cwd: %w", err)
+	fixStdioOwner(p.User)
+	setHome(p)
+	if caps != nil {
+		if err := caps.DropBoundingSet(); err != nil {
+			return err
 		}
 	}
-	if cfg.Process.NoNewPrivileges {
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("process.noNewPrivileges: %w", err)
+	if err := system.SetupUser(p.User); err != nil {
+		return err
+	}
+	if caps != nil {
+		if err := caps.Apply(); err != nil {
+			return err
+		}
+	}
+	if p.Cwd != "" {
+		if err := unix.Chdir(p.Cwd); err != nil {
+			return fmt.Errorf("process.cwd %s: %w", p.Cwd, err)
+		}
+	}
+	if p.NoNewPrivileges {
+		if err := system.SetNoNewPrivs(); err != nil {
+			return err
 		}
 		if err := loadSeccomp(ch, sc); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func setupKeyring(cfg *initConfig) error {
+	label := cfg.Process.SelinuxLabel
+	if label != "" {
+		if err := selinuxlabel.SetKeyLabel(label); err != nil {
+			return err
+		}
+		defer selinuxlabel.SetKeyLabel("")
+	}
+	_, err := keys.SetupSessionKeyring(cfg.ID, cfg.NewUserNS)
+	if errors.Is(err, keys.ErrUnavailable) {
+		logrus.Debugf("session keyring: %v", err)
+		return nil
+	}
+	return err
+}
+
+// fixStdioOwner gives the container's user its stdio, so that it can reopen
+// /proc/self/fd/{0,1,2} (e.g. `echo > /dev/stdout`) after the user switch.
+func fixStdioOwner(u specs.User) {
+	if u.UID == 0 && u.GID == 0 {
+		return
+	}
+	var null unix.Stat_t
+	unix.Stat("/dev/null", &null)
+	for fd := 0; fd < 3; fd++ {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) != nil {
+			continue
+		}
+		// Leave shared character devices (/dev/null) and what is already the user's alone.
+		if st.Rdev == null.Rdev && st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Uid == u.UID {
+			continue
+		}
+		unix.Fchown(fd, int(u.UID), int(u.GID))
+	}
+}
+
+// setHome sets HOME from the container's /etc/passwd when the spec leaves it out, as runc does.
+func setHome(p *specs.Process) {
+	for _, e := range p.Env {
+		if strings.HasPrefix(e, "HOME=") {
+			return
+		}
+	}
+	home := "/"
+	if f, err := os.Open("/etc/passwd"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			fields := strings.Split(sc.Text(), ":")
+			if len(fields) >= 6 && fields[2] == strconv.Itoa(int(p.User.UID)) {
+				home = fields[5]
+				break
+			}
+		}
+		f.Close()
+	}
+	p.Env = append(p.Env, "HOME="+home)
+}
+
+func containerCPUs(s *specs.Spec) string {
+	if s.Linux != nil && s.Linux.Resources != nil && s.Linux.Resources.CPU != nil {
+		return s.Linux.Resources.CPU.Cpus
+	}
+	return ""
 }

@@ -30,6 +30,9 @@ func setupRootfs(c *rootfsConfig, beforePivot func() error) error {
 		return fmt.Errorf("bind rootfs: %w", err)
 	}
 	for i, m := range c.Spec.Mounts {
+		if m.Type == "cgroup" {
+			continue
+		}
 		dest, err := securejoin.SecureJoin(c.Rootfs, m.Destination)
 		if err != nil {
 			return fmt.Errorf("mounts[%d].destination: %w", i, err)

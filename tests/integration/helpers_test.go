@@ -187,8 +187,15 @@ func (b *bundle) rt(args ...string) result {
 
 func runRT(root string, stdin []byte, args ...string) result {
 	cmd := exec.Command(rtBinary, append([]string{"--root", root}, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	// Files, not pipes: a created container inherits rt's stdio and would
+	// keep a pipe open (and Wait waiting) for as long as it lives.
+	out, _ := os.CreateTemp(workDir, "stdout")
+	errf, _ := os.CreateTemp(workDir, "stderr")
+	defer os.Remove(out.Name())
+	defer os.Remove(errf.Name())
+	defer out.Close()
+	defer errf.Close()
+	cmd.Stdout, cmd.Stderr = out, errf
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
@@ -198,9 +205,13 @@ func runRT(root string, stdin []byte, args ...string) result {
 		code = ee.ExitCode()
 	} else if err != nil {
 		code = -1
-		errb.WriteString(err.Error())
 	}
-	return result{Stdout: out.String(), Stderr: errb.String(), Code: code}
+	o, _ := os.ReadFile(out.Name())
+	e, _ := os.ReadFile(errf.Name())
+	if err != nil && code == -1 {
+		e = append(e, err.Error()...)
+	}
+	return result{Stdout: string(o), Stderr: string(e), Code: code}
 }
 
 // mustRT fails the test unless rt exits 0.
