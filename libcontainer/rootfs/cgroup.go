@@ -123,7 +123,7 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 		if err := s.mountHierarchy(*v2, mounts, dest, o); err != nil {
 			return err
 		}
-		top, err := reopenMounted(s.cfg.Rootfs, m.Destination, dest)
+		top, err := reopenMounted(s.cfg.Rootfs, dest)
 		if err != nil {
 			return err
 		}

@@ -15,9 +15,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// formatIDMap renders mappings in the /proc/PID/uid_map format. For an
-// id-mapped mount the "host" side is the id stored on the source filesystem
-// and the "container" side the id seen through the mount.
+// formatIDMap renders mappings in the /proc/PID/uid_map format. Through an
+// id-mapped mount, a file stored with id containerID appears as hostID: the
+// same reading as a container's own user namespace, so a container whose
+// namespace maps 0 to hostID sees its files at their stored ids.
 func formatIDMap(maps []specs.LinuxIDMapping) string {
 	var b strings.Builder
 	for _, m := range maps {

@@ -187,7 +187,7 @@ func (s *setup) mountFS(m *specs.Mount, o *mountOptions) error {
 	if err := unix.Mount(source, procFdPath(dest), m.Type, o.flags, data); err != nil {
 		return fmt.Errorf("mount: %w", err)
 	}
-	top, err := reopenMounted(s.cfg.Rootfs, m.Destination, dest)
+	top, err := reopenMounted(s.cfg.Rootfs, dest)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
@@ -119,27 +120,37 @@ func mountID(f *os.File) (uint64, error) {
 	return stx.Mnt_id, nil
 }
 
-// reopenMounted resolves dest again after something was mounted on the
-// handle before: the old handle still points below the new mount. It checks
-// the new handle is on a different mount, so a destination swapped while
-// mounting is noticed instead of being configured.
-func reopenMounted(rootfs, dest string, before *os.File) (*os.File, error) {
+// reopenMounted opens the mount just made on the handle before, which
+// itself still points below the new mount. The path is taken from the handle
+// (the destination string may have led through a symlink now covered by the
+// mount, as with a link to "/"), and the result must be the root of a
+// different mount, so a destination swapped while mounting is noticed instead
+// of being configured.
+func reopenMounted(rootfs string, before *os.File) (*os.File, error) {
 	oldID, err := mountID(before)
 	if err != nil {
 		return nil, err
 	}
-	f, err := openInRoot(rootfs, dest)
+	where, err := os.Readlink(procFdPath(before))
 	if err != nil {
-		return nil, fmt.Errorf("reopen %s after mounting: %w", dest, err)
+		return nil, fmt.Errorf("locate the mount point: %w", err)
 	}
-	newID, err := mountID(f)
+	rel, err := filepath.Rel(rootfs, where)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return nil, fmt.Errorf("mount point %s is outside the rootfs", where)
+	}
+	f, err := openInRoot(rootfs, rel)
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("reopen %s after mounting: %w", where, err)
 	}
-	if newID == oldID {
+	var stx unix.Statx_t
+	if err := unix.Statx(int(f.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &stx); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s: the new mount is not where it was made (destination changed while mounting)", dest)
+		return nil, fmt.Errorf("statx %s: %w", where, err)
+	}
+	if stx.Mnt_id == oldID || stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+		f.Close()
+		return nil, fmt.Errorf("%s: the new mount is not where it was made (destination changed while mounting)", where)
 	}
 	return f, nil
 }
