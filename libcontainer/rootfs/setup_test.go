@@ -78,6 +78,10 @@ func scenarioFull(dir string) error {
 			{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
 			{Destination: "/mnt/idmapped", Type: "bind", Source: filepath.Join(dir, "idsrc"), Options: []string{"bind", "idmap"},
 				UIDMappings: ids, GIDMappings: ids},
+			{Destination: "/mnt/rm", Type: "tmpfs", Source: "tmpfs"},
+			{Destination: "/mnt/rm", Type: "tmpfs", Options: []string{"remount", "ro", "size=2m"}},
+			{Destination: "/mnt/rmbind", Type: "bind", Source: filepath.Join(dir, "src"), Options: []string{"bind"}},
+			{Destination: "/mnt/rmbind", Type: "bind", Options: []string{"remount", "bind", "ro", "noexec"}},
 		},
 		Linux: &specs.Linux{
 			Devices: []specs.LinuxDevice{
@@ -144,7 +148,7 @@ func scenarioFull(dir string) error {
 			c.fail("%s is not a mount point", p)
 		}
 	}
-	for _, p := range []string{"/mnt/ro", "/mnt/nested", "/mnt/nested/inner", "/sys", "/proc/sys", "/", "/proc/fs", "/etc/a.txt", "/sys/fs/cgroup", "/sys/fs/cgroup/memory"} {
+	for _, p := range []string{"/mnt/ro", "/mnt/nested", "/mnt/nested/inner", "/sys", "/proc/sys", "/", "/proc/fs", "/etc/a.txt", "/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/mnt/rm", "/mnt/rmbind"} {
 		if !isReadOnly(p) {
 			c.fail("%s is writable, want read-only", p)
 		}
@@ -155,6 +159,12 @@ func scenarioFull(dir string) error {
 		}
 	}
 	var sfs unix.Statfs_t
+	if err := unix.Statfs("/mnt/rm", &sfs); err != nil || sfs.Blocks*uint64(sfs.Bsize) != 2<<20 {
+		c.fail("/mnt/rm after remount: %d blocks of %d (%v), want 2MiB", sfs.Blocks, sfs.Bsize, err)
+	}
+	if err := unix.Statfs("/mnt/rmbind", &sfs); err != nil || sfs.Flags&unix.ST_NOEXEC == 0 {
+		c.fail("/mnt/rmbind flags %#x (%v), want noexec after a bind remount", sfs.Flags, err)
+	}
 	if err := unix.Statfs("/run", &sfs); err != nil || sfs.Blocks*uint64(sfs.Bsize) != 1<<20 {
 		c.fail("/run size: %d blocks of %d (%v), want 1MiB", sfs.Blocks, sfs.Bsize, err)
 	}
