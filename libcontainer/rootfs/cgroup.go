@@ -1,0 +1,239 @@
+package rootfs
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// hierarchy is one line of /proc/self/cgroup.
+type hierarchy struct {
+	controllers string // "memory", "cpu,cpuacct", "name=systemd"; "" for cgroup2
+	path        string // init's cgroup in it
+}
+
+func (h hierarchy) unified() bool { return h.controllers == "" }
+
+// keys are the CgroupPaths keys that may name this hierarchy.
+func (h hierarchy) keys() []string {
+	if h.unified() {
+		return []string{"", "unified"}
+	}
+	keys := strings.Split(h.controllers, ",")
+	if name, ok := strings.CutPrefix(h.controllers, "name="); ok {
+		keys = append(keys, name)
+	}
+	return append(keys, h.controllers)
+}
+
+func readProcCgroup() ([]hierarchy, error) {
+	f, err := os.Open("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []hierarchy
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("/proc/self/cgroup: malformed line %q", sc.Text())
+		}
+		out = append(out, hierarchy{controllers: parts[1], path: parts[2]})
+	}
+	return out, sc.Err()
+}
+
+// hostMount finds where the host mounts a hierarchy (its mountinfo entry).
+func hostMount(h hierarchy, mounts []mountInfo) (mountInfo, bool) {
+	for _, m := range mounts {
+		if h.unified() {
+			if m.fsType == "cgroup2" {
+				return m, true
+			}
+			continue
+		}
+		if m.fsType != "cgroup" {
+			continue
+		}
+		all := true
+		for _, c := range strings.Split(h.controllers, ",") {
+			if !slices.Contains(m.superOpts, c) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return m, true
+		}
+	}
+	return mountInfo{}, false
+}
+
+// dirName is the directory a hierarchy gets under the cgroup mount: the one
+// the host uses, so paths inside the container match the host's layout.
+func (h hierarchy) dirName(host mountInfo, found bool) string {
+	if found {
+		return path.Base(host.mountPoint)
+	}
+	if h.unified() {
+		return "unified"
+	}
+	return strings.TrimPrefix(h.controllers, "name=")
+}
+
+// mountCgroup gives the container the cgroup filesystems the host has.
+// With a cgroup namespace the kernel roots fresh mounts at the container's
+// cgroups; without one, the container's own cgroup directories are bound.
+func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
+	hs, err := readProcCgroup()
+	if err != nil {
+		return err
+	}
+	mounts, err := readMountInfo()
+	if err != nil {
+		return err
+	}
+	var v1 []hierarchy
+	var v2 *hierarchy
+	for i := range hs {
+		if hs[i].unified() {
+			v2 = &hs[i]
+		} else {
+			v1 = append(v1, hs[i])
+		}
+	}
+	if len(v1) == 0 {
+		if v2 == nil {
+			return errors.New("no cgroup hierarchies in /proc/self/cgroup")
+		}
+		dest, err := prepareDestination(s.cfg.Rootfs, m.Destination, true)
+		if err != nil {
+			return err
+		}
+		defer dest.Close()
+		if err := s.mountHierarchy(*v2, mounts, dest, o); err != nil {
+			return err
+		}
+		top, err := reopenMounted(s.cfg.Rootfs, dest)
+		if err != nil {
+			return err
+		}
+		defer top.Close()
+		return applyAfterMount(top, o)
+	}
+
+	// v1 or hybrid: a tmpfs holding one directory per hierarchy. It stays
+	// writable until the directories exist.
+	tmpfs := specs.Mount{
+		Destination: m.Destination, Type: "tmpfs", Source: "tmpfs",
+		Options: []string{"nosuid", "nodev", "noexec", "mode=755"},
+	}
+	if err := s.mount(&tmpfs); err != nil {
+		return err
+	}
+	top, err := openInRoot(s.cfg.Rootfs, m.Destination)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	if v2 != nil {
+		if _, ok := hostMount(*v2, mounts); ok {
+			v1 = append(v1, *v2) // hybrid: cgroup2 beside the v1 controllers
+		}
+	}
+	for _, h := range v1 {
+		hm, found := hostMount(h, mounts)
+		name := h.dirName(hm, found)
+		if err := unix.Mkdirat(int(top.Fd()), name, 0o755); err != nil {
+			return fmt.Errorf("mkdir %s/%s: %w", m.Destination, name, err)
+		}
+		sub, err := openAt(int(top.Fd()), name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return err
+		}
+		err = s.mountHierarchy(h, mounts, sub, o)
+		sub.Close()
+		if err != nil {
+			return fmt.Errorf("%s/%s: %w", m.Destination, name, err)
+		}
+		// Co-mounted controllers ("cpu,cpuacct") get one link per controller.
+		if strings.Contains(name, ",") {
+			for _, c := range strings.Split(name, ",") {
+				if err := unix.Symlinkat(name, int(top.Fd()), c); err != nil && !errors.Is(err, unix.EEXIST) {
+					return fmt.Errorf("symlink %s/%s: %w", m.Destination, c, err)
+				}
+			}
+		}
+	}
+	if o.flags&unix.MS_RDONLY != 0 {
+		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+		if err := unix.MountSetattr(int(top.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
+			return fmt.Errorf("make %s read-only: %w", m.Destination, err)
+		}
+	}
+	return applyAfterMount(top, o)
+}
+
+// mountHierarchy mounts one hierarchy on the directory handle at.
+func (s *setup) mountHierarchy(h hierarchy, mounts []mountInfo, at *os.File, o *mountOptions) error {
+	if s.cfg.CgroupNS {
+		fsType, data := "cgroup", h.controllers
+		if h.unified() {
+			fsType, data = "cgroup2", ""
+		}
+		if err := unix.Mount(fsType, procFdPath(at), fsType, o.flags, data); err != nil {
+			return fmt.Errorf("mount %s: %w", fsType, err)
+		}
+		return nil
+	}
+	src, err := s.cgroupSource(h, mounts)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.OpenTree(unix.AT_FDCWD, src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("open_tree %s: %w", src, err)
+	}
+	defer unix.Close(fd)
+	attr := o.bindAttr()
+	if s.cfg.UserNS {
+		keepLocked(&attr, src)
+	}
+	if attr.Attr_set|attr.Attr_clr != 0 {
+		if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+			return fmt.Errorf("set mount attributes of %s: %w", src, err)
+		}
+	}
+	if err := unix.MoveMount(fd, "", int(at.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("bind %s: %w", src, err)
+	}
+	return nil
+}
+
+// cgroupSource is the host directory of the container's cgroup in h:
+// CgroupPaths when it names one, else init's own cgroup under the host mount.
+func (s *setup) cgroupSource(h hierarchy, mounts []mountInfo) (string, error) {
+	for _, k := range h.keys() {
+		if p, ok := s.cfg.CgroupPaths[k]; ok && p != "" {
+			return p, nil
+		}
+	}
+	hm, found := hostMount(h, mounts)
+	if !found {
+		return "", fmt.Errorf("cgroup hierarchy %q is not mounted on the host", h.controllers)
+	}
+	rel, err := filepath.Rel(hm.root, h.path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("cgroup %s is outside the host's mount of %q", h.path, h.controllers)
+	}
+	return filepath.Join(hm.mountPoint, rel), nil
+}

@@ -1,0 +1,243 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func fileMode(m os.FileMode) *os.FileMode { return &m }
+
+// defaultDevices are created in every container with a /dev of its own;
+// linux.devices entries with the same path replace them.
+var defaultDevices = []specs.LinuxDevice{
+	{Path: "/dev/null", Type: "c", Major: 1, Minor: 3, FileMode: fileMode(0o666)},
+	{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5, FileMode: fileMode(0o666)},
+	{Path: "/dev/full", Type: "c", Major: 1, Minor: 7, FileMode: fileMode(0o666)},
+	{Path: "/dev/random", Type: "c", Major: 1, Minor: 8, FileMode: fileMode(0o666)},
+	{Path: "/dev/urandom", Type: "c", Major: 1, Minor: 9, FileMode: fileMode(0o666)},
+	{Path: "/dev/tty", Type: "c", Major: 5, Minor: 0, FileMode: fileMode(0o666)},
+}
+
+// devLinks are the /dev symlinks every container gets.
+var devLinks = [][2]string{
+	{"/proc/self/fd", "fd"},
+	{"/proc/self/fd/0", "stdin"},
+	{"/proc/self/fd/1", "stdout"},
+	{"/proc/self/fd/2", "stderr"},
+}
+
+// deviceFileType maps the spec's device type to the inode type.
+func deviceFileType(t string) (uint32, bool) {
+	switch t {
+	case "c", "u":
+		return unix.S_IFCHR, true
+	case "b":
+		return unix.S_IFBLK, true
+	case "p":
+		return unix.S_IFIFO, true
+	}
+	return 0, false
+}
+
+// validateDevices checks linux.devices. The spec lets a device live at any
+// path in the container, not only under /dev; the path is still resolved
+// inside the rootfs.
+func validateDevices(devs []specs.LinuxDevice) error {
+	for i, d := range devs {
+		if !filepath.IsAbs(d.Path) || filepath.Clean(d.Path) == "/" {
+			return fmt.Errorf("linux.devices[%d].path: must be an absolute file path, got %q", i, d.Path)
+		}
+		if _, ok := deviceFileType(d.Type); !ok {
+			return fmt.Errorf("linux.devices[%d].type: unknown device type %q", i, d.Type)
+		}
+		if d.Major < 0 || d.Minor < 0 || d.Major > 0xfff || d.Minor > 0xfffff {
+			return fmt.Errorf("linux.devices[%d]: device number %d:%d out of range", i, d.Major, d.Minor)
+		}
+	}
+	return nil
+}
+
+// mountDevTmpfs gives the container a /dev of its own when the spec mounts
+// none, so device nodes are never created in the image.
+func (s *setup) mountDevTmpfs() error {
+	m := specs.Mount{
+		Destination: "/dev",
+		Type:        "tmpfs",
+		Source:      "tmpfs",
+		Options:     []string{"nosuid", "strictatime", "mode=755", "size=65536k"},
+	}
+	if err := s.mount(&m); err != nil {
+		return fmt.Errorf("mount tmpfs on /dev: %w", err)
+	}
+	return nil
+}
+
+func (s *setup) createDevices() error {
+	devs := map[string]specs.LinuxDevice{}
+	var order []string
+	for _, d := range append(append([]specs.LinuxDevice{}, defaultDevices...), s.cfg.linux().Devices...) {
+		p := filepath.Clean(d.Path)
+		if _, seen := devs[p]; !seen {
+			order = append(order, p)
+		}
+		devs[p] = d
+	}
+	for _, p := range order {
+		if err := s.createDevice(devs[p]); err != nil {
+			return fmt.Errorf("device %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+func (s *setup) createDevice(d specs.LinuxDevice) error {
+	root, err := openRoot(s.cfg.Rootfs)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	dir, err := pathrs.MkdirAllHandle(root, filepath.Dir(filepath.Clean(d.Path)), 0o755)
+	if err != nil {
+		return fmt.Errorf("create parent directory: %w", err)
+	}
+	defer dir.Close()
+	name := filepath.Base(d.Path)
+	if s.cfg.UserNS {
+		return bindHostDevice(dir, name, d.Path)
+	}
+	typ, _ := deviceFileType(d.Type)
+	perm := uint32(0o666)
+	if d.FileMode != nil {
+		perm = uint32(d.FileMode.Perm())
+	}
+	rdev := unix.Mkdev(uint32(d.Major), uint32(d.Minor))
+	if typ == unix.S_IFIFO {
+		rdev = 0
+	}
+	err = unix.Mknodat(int(dir.Fd()), name, typ|perm, int(rdev))
+	if errors.Is(err, unix.EEXIST) {
+		// The spec allows an existing node only if it is the same device.
+		var st unix.Stat_t
+		if err := unix.Fstatat(int(dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
+		if st.Mode&unix.S_IFMT != typ || (typ != unix.S_IFIFO && st.Rdev != rdev) {
+			return fmt.Errorf("a different file already exists there")
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("mknod: %w", err)
+	}
+	uid, gid := 0, 0
+	if d.UID != nil {
+		uid = int(*d.UID)
+	}
+	if d.GID != nil {
+		gid = int(*d.GID)
+	}
+	if err := unix.Fchownat(int(dir.Fd()), name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("chown: %w", err)
+	}
+	// mknod applied the umask.
+	if err := unix.Fchmodat(int(dir.Fd()), name, perm, 0); err != nil {
+		return fmt.Errorf("chmod: %w", err)
+	}
+	return nil
+}
+
+// bindHostDevice binds the host's node at hostPath onto an empty file: a
+// user namespace may not create device nodes.
+func bindHostDevice(dir *os.File, name, hostPath string) error {
+	if err := createEmptyFile(dir, name); err != nil {
+		return fmt.Errorf("create mount point: %w", err)
+	}
+	target, err := openAt(int(dir.Fd()), name, unix.O_PATH|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	return bindOnto(hostPath, target)
+}
+
+// bindOnto clones src (not recursively) and attaches the clone on target.
+func bindOnto(src string, target *os.File) error {
+	tree, err := unix.OpenTree(unix.AT_FDCWD, src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("open_tree %s: %w", src, err)
+	}
+	defer unix.Close(tree)
+	if err := unix.MoveMount(tree, "", int(target.Fd()), "",
+		unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("bind %s: %w", src, err)
+	}
+	return nil
+}
+
+func (s *setup) createDevLinks() error {
+	dev, err := prepareDestination(s.cfg.Rootfs, "/dev", true)
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	links := devLinks
+	if _, err := os.Stat("/proc/kcore"); err == nil {
+		links = append(links, [2]string{"/proc/kcore", "core"})
+	}
+	for _, l := range links {
+		err := unix.Symlinkat(l[0], int(dev.Fd()), l[1])
+		if err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("symlink /dev/%s: %w", l[1], err)
+		}
+	}
+	// /dev/ptmx must be the devpts instance's multiplexer, whatever a device
+	// entry created there.
+	if err := unix.Unlinkat(int(dev.Fd()), "ptmx", 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("remove /dev/ptmx: %w", err)
+	}
+	if err := unix.Symlinkat("pts/ptmx", int(dev.Fd()), "ptmx"); err != nil {
+		return fmt.Errorf("symlink /dev/ptmx: %w", err)
+	}
+	return nil
+}
+
+// MountConsole binds the container's pty slave (a path in the container, such
+// as /dev/pts/0) on /dev/console. Call it after Setup, inside the new root.
+func MountConsole(slavePath string) error {
+	dev, err := pathrs.OpenInRoot("/", "/dev")
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	defer dev.Close()
+	if err := createEmptyFile(dev, "console"); err != nil {
+		return fmt.Errorf("console: create /dev/console: %w", err)
+	}
+	target, err := openAt(int(dev.Fd()), "console", unix.O_PATH|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	defer target.Close()
+	if err := bindOnto(slavePath, target); err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	return nil
+}
+
+// createEmptyFile makes a mount point file, leaving whatever is there alone:
+// opening an existing device node to create it could have side effects.
+func createEmptyFile(dir *os.File, name string) error {
+	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.EEXIST) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return unix.Close(fd)
+}

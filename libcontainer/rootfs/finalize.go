@@ -1,0 +1,109 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/opencontainers/selinux/go-selinux"
+	"golang.org/x/sys/unix"
+)
+
+// Finalize applies linux.maskedPaths (files get /dev/null bound over them,
+// directories a read-only tmpfs), then linux.readonlyPaths (a recursive
+// read-only bind of the path on itself), then root.readonly. Paths that do
+// not exist are skipped. Call it inside the new root after sysctls and the
+// hostname are set, since readonlyPaths usually include /proc/sys.
+func Finalize(c *Config) error {
+	l := c.linux()
+	for i, p := range l.MaskedPaths {
+		if err := maskPath(p, l.MountLabel); err != nil {
+			return fmt.Errorf("linux.maskedPaths[%d] %s: %w", i, p, err)
+		}
+	}
+	for i, p := range l.ReadonlyPaths {
+		if err := readonlyPath(p); err != nil {
+			return fmt.Errorf("linux.readonlyPaths[%d] %s: %w", i, p, err)
+		}
+	}
+	if c.Spec.Root != nil && c.Spec.Root.Readonly {
+		// Only the root mount: /dev, /proc, tmpfs mounts … keep their own
+		// flags. mount_setattr changes nothing but the read-only bit, so the
+		// flags a user namespace locked on the root stay.
+		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+		if err := unix.MountSetattr(unix.AT_FDCWD, "/", 0, &attr); err != nil {
+			return fmt.Errorf("root.readonly: %w", err)
+		}
+	}
+	return nil
+}
+
+// isMissing reports whether a lookup failed because the path is not there.
+func isMissing(err error) bool {
+	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR)
+}
+
+func maskPath(p, mountLabel string) error {
+	target, err := pathrs.OpenInRoot("/", p)
+	if isMissing(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(target.Fd()), &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return bindOnto("/dev/null", target)
+	}
+	// An empty read-only tmpfs, made detached so no path is looked up again.
+	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("fsopen tmpfs: %w", err)
+	}
+	defer unix.Close(fs)
+	if mountLabel != "" && selinux.GetEnabled() {
+		if err := unix.FsconfigSetString(fs, "context", mountLabel); err != nil {
+			return fmt.Errorf("tmpfs context: %w", err)
+		}
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return fmt.Errorf("create tmpfs: %w", err)
+	}
+	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
+	if err != nil {
+		return fmt.Errorf("fsmount tmpfs: %w", err)
+	}
+	defer unix.Close(mnt)
+	if err := unix.MoveMount(mnt, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("mount tmpfs: %w", err)
+	}
+	return nil
+}
+
+func readonlyPath(p string) error {
+	target, err := pathrs.OpenInRoot("/", p)
+	if isMissing(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	tree, err := unix.OpenTree(int(target.Fd()), "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return fmt.Errorf("open_tree: %w", err)
+	}
+	defer unix.Close(tree)
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
+		return fmt.Errorf("make read-only: %w", err)
+	}
+	if err := unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("bind read-only: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,233 @@
+package rootfs
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// flagOption is an option that sets or clears mount(2) flags.
+type flagOption struct {
+	set, clear uintptr
+}
+
+var flagOptions = map[string]flagOption{
+	"defaults":      {},
+	"ro":            {set: unix.MS_RDONLY},
+	"rw":            {clear: unix.MS_RDONLY},
+	"nosuid":        {set: unix.MS_NOSUID},
+	"suid":          {clear: unix.MS_NOSUID},
+	"nodev":         {set: unix.MS_NODEV},
+	"dev":           {clear: unix.MS_NODEV},
+	"noexec":        {set: unix.MS_NOEXEC},
+	"exec":          {clear: unix.MS_NOEXEC},
+	"sync":          {set: unix.MS_SYNCHRONOUS},
+	"async":         {clear: unix.MS_SYNCHRONOUS},
+	"dirsync":       {set: unix.MS_DIRSYNC},
+	"mand":          {set: unix.MS_MANDLOCK},
+	"nomand":        {clear: unix.MS_MANDLOCK},
+	"noatime":       {set: unix.MS_NOATIME},
+	"atime":         {clear: unix.MS_NOATIME},
+	"nodiratime":    {set: unix.MS_NODIRATIME},
+	"diratime":      {clear: unix.MS_NODIRATIME},
+	"relatime":      {set: unix.MS_RELATIME},
+	"norelatime":    {clear: unix.MS_RELATIME},
+	"strictatime":   {set: unix.MS_STRICTATIME},
+	"nostrictatime": {clear: unix.MS_STRICTATIME},
+	"lazytime":      {set: unix.MS_LAZYTIME},
+	"nolazytime":    {clear: unix.MS_LAZYTIME},
+	"iversion":      {set: unix.MS_I_VERSION},
+	"noiversion":    {clear: unix.MS_I_VERSION},
+	"silent":        {set: unix.MS_SILENT},
+	"loud":          {clear: unix.MS_SILENT},
+	"nosymfollow":   {set: unix.MS_NOSYMFOLLOW},
+	"symfollow":     {clear: unix.MS_NOSYMFOLLOW},
+}
+
+const atimeFlags = unix.MS_NOATIME | unix.MS_RELATIME | unix.MS_STRICTATIME
+
+var propagationOptions = map[string]uintptr{
+	"private":     unix.MS_PRIVATE,
+	"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
+	"shared":      unix.MS_SHARED,
+	"rshared":     unix.MS_SHARED | unix.MS_REC,
+	"slave":       unix.MS_SLAVE,
+	"rslave":      unix.MS_SLAVE | unix.MS_REC,
+	"unbindable":  unix.MS_UNBINDABLE,
+	"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
+}
+
+// recursiveAttr is an "r*" option applied with mount_setattr(AT_RECURSIVE).
+// atime is true for the atime options: the kernel treats atime as an enum,
+// so changing it means clearing the whole MOUNT_ATTR__ATIME field.
+type recursiveAttr struct {
+	set, clear uint64
+	atime      bool
+}
+
+var recursiveAttrOptions = map[string]recursiveAttr{
+	"rro":          {set: unix.MOUNT_ATTR_RDONLY},
+	"rrw":          {clear: unix.MOUNT_ATTR_RDONLY},
+	"rnosuid":      {set: unix.MOUNT_ATTR_NOSUID},
+	"rsuid":        {clear: unix.MOUNT_ATTR_NOSUID},
+	"rnodev":       {set: unix.MOUNT_ATTR_NODEV},
+	"rdev":         {clear: unix.MOUNT_ATTR_NODEV},
+	"rnoexec":      {set: unix.MOUNT_ATTR_NOEXEC},
+	"rexec":        {clear: unix.MOUNT_ATTR_NOEXEC},
+	"rnodiratime":  {set: unix.MOUNT_ATTR_NODIRATIME},
+	"rdiratime":    {clear: unix.MOUNT_ATTR_NODIRATIME},
+	"rnosymfollow": {set: unix.MOUNT_ATTR_NOSYMFOLLOW},
+	"rsymfollow":   {clear: unix.MOUNT_ATTR_NOSYMFOLLOW},
+	// The kernel default when no atime mode is named is relatime, so the
+	// "stop doing X" forms fall back to it; rnorelatime means strict updates.
+	"rnoatime":       {set: unix.MOUNT_ATTR_NOATIME, atime: true},
+	"ratime":         {set: unix.MOUNT_ATTR_RELATIME, atime: true},
+	"rrelatime":      {set: unix.MOUNT_ATTR_RELATIME, atime: true},
+	"rnorelatime":    {set: unix.MOUNT_ATTR_STRICTATIME, atime: true},
+	"rstrictatime":   {set: unix.MOUNT_ATTR_STRICTATIME, atime: true},
+	"rnostrictatime": {set: unix.MOUNT_ATTR_RELATIME, atime: true},
+}
+
+// mountOptions is a parsed spec mount "options" list.
+type mountOptions struct {
+	flags       uintptr   // MS_* flags to set
+	cleared     uintptr   // MS_* flags named explicitly as off (rw, suid, …)
+	propagation []uintptr // applied in order after the mount
+	recAttr     unix.MountAttr
+	bind        bool
+	recursive   bool // rbind
+	remount     bool
+	idmap       bool
+	ridmap      bool // idmap applied to every mount of an rbind tree
+	tmpcopyup   bool
+	data        []string // options the filesystem itself interprets
+}
+
+// parseOptions splits options into flags, propagation, recursive attributes,
+// rt extensions and filesystem data. It only fails on contradictions the
+// kernel could not express; which data options a filesystem accepts is
+// checked by checkData.
+func parseOptions(options []string) (*mountOptions, error) {
+	o := &mountOptions{}
+	for _, opt := range options {
+		if f, ok := flagOptions[opt]; ok {
+			if f.set&atimeFlags != 0 {
+				// The atime modes exclude one another; the last one named wins.
+				o.flags &^= atimeFlags
+			}
+			o.flags = o.flags&^f.clear | f.set
+			o.cleared = o.cleared&^f.set | f.clear
+			continue
+		}
+		if p, ok := propagationOptions[opt]; ok {
+			o.propagation = append(o.propagation, p)
+			continue
+		}
+		if a, ok := recursiveAttrOptions[opt]; ok {
+			if a.atime {
+				o.recAttr.Attr_clr |= unix.MOUNT_ATTR__ATIME
+				o.recAttr.Attr_set = o.recAttr.Attr_set&^unix.MOUNT_ATTR__ATIME | a.set
+				continue
+			}
+			o.recAttr.Attr_set = o.recAttr.Attr_set&^a.clear | a.set
+			o.recAttr.Attr_clr = o.recAttr.Attr_clr&^a.set | a.clear
+			continue
+		}
+		switch opt {
+		case "bind":
+			o.bind = true
+		case "rbind":
+			o.bind, o.recursive = true, true
+		case "remount":
+			o.remount = true
+		case "idmap":
+			o.idmap = true
+		case "ridmap":
+			o.idmap, o.ridmap = true, true
+		case "tmpcopyup":
+			o.tmpcopyup = true
+		case "":
+			return nil, fmt.Errorf("empty option")
+		default:
+			o.data = append(o.data, opt)
+		}
+	}
+	return o, nil
+}
+
+// fsDataKeys lists the data options of the filesystems whose option set is
+// fixed and small enough to check before mounting; any other filesystem
+// (overlay, ext4, nfs, …) gets its data passed through for the kernel to judge.
+var fsDataKeys = map[string][]string{
+	"tmpfs": {"size", "nr_blocks", "nr_inodes", "mode", "uid", "gid", "huge", "mpol",
+		"inode32", "inode64", "noswap", "quota", "usrquota", "grpquota",
+		"usrquota_block_hardlimit", "usrquota_inode_hardlimit",
+		"grpquota_block_hardlimit", "grpquota_inode_hardlimit", "casefold", "strict_encoding"},
+	"proc":   {"hidepid", "gid", "subset", "pidns"},
+	"sysfs":  {},
+	"mqueue": {},
+	"devpts": {"uid", "gid", "mode", "ptmxmode", "newinstance", "max"},
+}
+
+// securityDataKeys are the LSM mount options every filesystem accepts.
+var securityDataKeys = []string{"context", "fscontext", "defcontext", "rootcontext", "seclabel"}
+
+// checkData rejects a data option the filesystem type is known not to take,
+// and any data option on a bind mount, which has no filesystem to hand it to.
+func checkData(fsType string, o *mountOptions) error {
+	for _, d := range o.data {
+		if o.bind {
+			return fmt.Errorf("unknown option %q", d)
+		}
+		keys, known := fsDataKeys[fsType]
+		if !known {
+			continue
+		}
+		key, _, _ := strings.Cut(d, "=")
+		if !slices.Contains(keys, key) && !slices.Contains(securityDataKeys, key) {
+			return fmt.Errorf("unknown option %q", d)
+		}
+	}
+	return nil
+}
+
+// bindAttr turns the mount(2) flags of a bind mount into the set/clear masks
+// of mount_setattr. Superblock flags (sync, dirsync, mand, lazytime, iversion,
+// silent) have no per-mount form and are ignored for binds, as the kernel does
+// on a bind remount.
+func (o *mountOptions) bindAttr() unix.MountAttr {
+	pairs := []struct {
+		flag uintptr
+		attr uint64
+	}{
+		{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY},
+		{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
+		{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV},
+		{unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
+		{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
+		{unix.MS_NOSYMFOLLOW, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	}
+	var a unix.MountAttr
+	for _, p := range pairs {
+		if o.flags&p.flag != 0 {
+			a.Attr_set |= p.attr
+		}
+		if o.cleared&p.flag != 0 {
+			a.Attr_clr |= p.attr
+		}
+	}
+	if (o.flags|o.cleared)&atimeFlags != 0 {
+		a.Attr_clr |= unix.MOUNT_ATTR__ATIME
+		switch {
+		case o.flags&unix.MS_NOATIME != 0:
+			a.Attr_set |= unix.MOUNT_ATTR_NOATIME
+		case o.flags&unix.MS_STRICTATIME != 0:
+			a.Attr_set |= unix.MOUNT_ATTR_STRICTATIME
+		default:
+			a.Attr_set |= unix.MOUNT_ATTR_RELATIME
+		}
+	}
+	return a
+}

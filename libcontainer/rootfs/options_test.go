@@ -1,0 +1,184 @@
+package rootfs
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func TestParseOptions(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    []string
+		flags   uintptr
+		cleared uintptr
+		prop    []uintptr
+		recSet  uint64
+		recClr  uint64
+		bind    bool
+		rec     bool
+		data    string
+		check   func(*mountOptions) bool
+	}{
+		{name: "empty"},
+		{name: "ro nosuid nodev noexec", opts: []string{"ro", "nosuid", "nodev", "noexec"},
+			flags: unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
+		{name: "later option wins", opts: []string{"ro", "rw", "suid", "nosuid"},
+			flags: unix.MS_NOSUID, cleared: unix.MS_RDONLY},
+		{name: "atime modes exclude each other", opts: []string{"noatime", "strictatime"},
+			flags: unix.MS_STRICTATIME},
+		{name: "sb flags", opts: []string{"sync", "dirsync", "mand", "lazytime", "nosymfollow", "silent", "iversion"},
+			flags: unix.MS_SYNCHRONOUS | unix.MS_DIRSYNC | unix.MS_MANDLOCK | unix.MS_LAZYTIME | unix.MS_NOSYMFOLLOW | unix.MS_SILENT | unix.MS_I_VERSION},
+		{name: "clearing forms", opts: []string{"async", "nomand", "atime", "diratime", "norelatime", "nostrictatime", "nolazytime", "symfollow", "dev", "exec"},
+			cleared: unix.MS_SYNCHRONOUS | unix.MS_MANDLOCK | unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_STRICTATIME | unix.MS_LAZYTIME | unix.MS_NOSYMFOLLOW | unix.MS_NODEV | unix.MS_NOEXEC},
+		{name: "rbind", opts: []string{"rbind"}, bind: true, rec: true},
+		{name: "bind", opts: []string{"bind", "defaults"}, bind: true},
+		{name: "propagation in order", opts: []string{"rprivate", "shared", "runbindable", "slave", "rslave", "private", "rshared", "unbindable"},
+			prop: []uintptr{unix.MS_PRIVATE | unix.MS_REC, unix.MS_SHARED, unix.MS_UNBINDABLE | unix.MS_REC, unix.MS_SLAVE,
+				unix.MS_SLAVE | unix.MS_REC, unix.MS_PRIVATE, unix.MS_SHARED | unix.MS_REC, unix.MS_UNBINDABLE}},
+		{name: "recursive attrs", opts: []string{"rro", "rnosuid", "rnodev", "rnoexec", "rnodiratime", "rnosymfollow"},
+			recSet: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC | unix.MOUNT_ATTR_NODIRATIME | unix.MOUNT_ATTR_NOSYMFOLLOW},
+		{name: "recursive clears", opts: []string{"rrw", "rsuid", "rdev", "rexec", "rdiratime", "rsymfollow"},
+			recClr: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC | unix.MOUNT_ATTR_NODIRATIME | unix.MOUNT_ATTR_NOSYMFOLLOW},
+		{name: "rro then rrw", opts: []string{"rro", "rrw"}, recClr: unix.MOUNT_ATTR_RDONLY},
+		// Changing the atime enum must clear the whole field, or the kernel says EINVAL.
+		{name: "rnoatime", opts: []string{"rnoatime"}, recSet: unix.MOUNT_ATTR_NOATIME, recClr: unix.MOUNT_ATTR__ATIME},
+		{name: "rstrictatime after rnoatime", opts: []string{"rnoatime", "rstrictatime"}, recSet: unix.MOUNT_ATTR_STRICTATIME, recClr: unix.MOUNT_ATTR__ATIME},
+		{name: "ratime", opts: []string{"ratime"}, recSet: unix.MOUNT_ATTR_RELATIME, recClr: unix.MOUNT_ATTR__ATIME},
+		{name: "extensions", opts: []string{"tmpcopyup", "ridmap", "remount"},
+			check: func(o *mountOptions) bool { return o.tmpcopyup && o.idmap && o.ridmap && o.remount }},
+		{name: "data passes through in order", opts: []string{"size=64k", "nosuid", "mode=1777", "volatile"},
+			flags: unix.MS_NOSUID, data: "size=64k,mode=1777,volatile"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseOptions(tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.flags != tt.flags || o.cleared != tt.cleared {
+				t.Errorf("flags %#x cleared %#x, want %#x %#x", o.flags, o.cleared, tt.flags, tt.cleared)
+			}
+			if len(o.propagation) != len(tt.prop) {
+				t.Errorf("propagation %v, want %v", o.propagation, tt.prop)
+			} else {
+				for i := range o.propagation {
+					if o.propagation[i] != tt.prop[i] {
+						t.Errorf("propagation %v, want %v", o.propagation, tt.prop)
+					}
+				}
+			}
+			if o.recAttr.Attr_set != tt.recSet || o.recAttr.Attr_clr != tt.recClr {
+				t.Errorf("recursive attr set %#x clr %#x, want %#x %#x", o.recAttr.Attr_set, o.recAttr.Attr_clr, tt.recSet, tt.recClr)
+			}
+			if o.bind != tt.bind || o.recursive != tt.rec {
+				t.Errorf("bind %v rec %v, want %v %v", o.bind, o.recursive, tt.bind, tt.rec)
+			}
+			if got := strings.Join(o.data, ","); got != tt.data {
+				t.Errorf("data %q, want %q", got, tt.data)
+			}
+			if tt.check != nil && !tt.check(o) {
+				t.Errorf("unexpected options %+v", o)
+			}
+		})
+	}
+}
+
+func TestBindAttr(t *testing.T) {
+	tests := []struct {
+		opts     []string
+		set, clr uint64
+	}{
+		{opts: nil},
+		{opts: []string{"bind", "ro", "nosuid"}, set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID},
+		{opts: []string{"rw", "exec"}, clr: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOEXEC},
+		{opts: []string{"noatime"}, set: unix.MOUNT_ATTR_NOATIME, clr: unix.MOUNT_ATTR__ATIME},
+		{opts: []string{"strictatime"}, set: unix.MOUNT_ATTR_STRICTATIME, clr: unix.MOUNT_ATTR__ATIME},
+		{opts: []string{"atime"}, set: unix.MOUNT_ATTR_RELATIME, clr: unix.MOUNT_ATTR__ATIME},
+		// Superblock flags have no per-mount form.
+		{opts: []string{"sync", "dirsync", "lazytime"}},
+	}
+	for _, tt := range tests {
+		o, err := parseOptions(tt.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := o.bindAttr()
+		if a.Attr_set != tt.set || a.Attr_clr != tt.clr {
+			t.Errorf("%v: set %#x clr %#x, want %#x %#x", tt.opts, a.Attr_set, a.Attr_clr, tt.set, tt.clr)
+		}
+	}
+}
+
+func TestValidateMounts(t *testing.T) {
+	ok := []specs.Mount{
+		{Destination: "/proc", Type: "proc", Source: "proc"},
+		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+		{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
+		{Destination: "/data", Type: "none", Source: "data", Options: []string{"rbind", "rro"}},
+		{Destination: "/merged", Type: "overlay", Source: "overlay", Options: []string{"lowerdir=/a:/b", "upperdir=/u", "workdir=/w", "volatile"}},
+		{Destination: "/run", Type: "tmpfs", Options: []string{"tmpcopyup", "context=\"x\""}},
+		{Destination: "/id", Type: "bind", Source: "/src", Options: []string{"idmap"},
+			UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}},
+			GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}},
+	}
+	if err := ValidateMounts(ok); err != nil {
+		t.Fatalf("valid mounts rejected: %v", err)
+	}
+
+	bad := []struct {
+		m    specs.Mount
+		want string
+	}{
+		{specs.Mount{Destination: "run", Type: "tmpfs"}, `mounts[1].destination: must be absolute`},
+		{specs.Mount{Type: "tmpfs"}, `mounts[1].destination: required`},
+		{specs.Mount{Destination: "/run", Type: "tmpfs", Options: []string{"foo"}}, `mounts[1].options: unknown option "foo"`},
+		{specs.Mount{Destination: "/p", Type: "proc", Options: []string{"size=1"}}, `mounts[1].options: unknown option "size=1"`},
+		{specs.Mount{Destination: "/b", Source: "/x", Options: []string{"rbind", "size=1"}}, `mounts[1].options: unknown option "size=1"`},
+		{specs.Mount{Destination: "/b", Type: "bind"}, `mounts[1].source: required for a bind mount`},
+		{specs.Mount{Destination: "/b", Source: "x"}, `mounts[1].type: required`},
+		{specs.Mount{Destination: "/b", Type: "tmpfs", Options: []string{""}}, `mounts[1].options: empty option`},
+		{specs.Mount{Destination: "/b", Type: "proc", Options: []string{"tmpcopyup"}}, `mounts[1].options: tmpcopyup needs a new tmpfs`},
+		{specs.Mount{Destination: "/b", Type: "tmpfs", Options: []string{"idmap"}}, `mounts[1].options: id-mapped mounts need a new bind mount`},
+		{specs.Mount{Destination: "/b", Source: "/s", Options: []string{"bind"},
+			UIDMappings: []specs.LinuxIDMapping{{Size: 1}}}, `mounts[1].gidMappings: required with uidMappings`},
+		{specs.Mount{Destination: "/b", Source: "/s", Options: []string{"bind"},
+			UIDMappings: []specs.LinuxIDMapping{{Size: 0}}, GIDMappings: []specs.LinuxIDMapping{{Size: 1}}}, `mounts[1].uidMappings[0].size: must be positive`},
+	}
+	for _, tt := range bad {
+		err := ValidateMounts([]specs.Mount{ok[0], tt.m})
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%+v: got %v, want prefix %q", tt.m, err, tt.want)
+		}
+	}
+}
+
+func TestValidateDevices(t *testing.T) {
+	tests := []struct {
+		d    specs.LinuxDevice
+		want string
+	}{
+		{specs.LinuxDevice{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}, ""},
+		{specs.LinuxDevice{Path: "/data/fifo", Type: "p"}, ""},
+		{specs.LinuxDevice{Path: "dev/x", Type: "c"}, "linux.devices[0].path"},
+		{specs.LinuxDevice{Path: "/dev/x", Type: "z"}, "linux.devices[0].type"},
+		{specs.LinuxDevice{Path: "/dev/x", Type: "b", Major: -1}, "linux.devices[0]: device number"},
+	}
+	for _, tt := range tests {
+		err := validateDevices([]specs.LinuxDevice{tt.d})
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)) {
+			t.Errorf("%+v: got %v, want %q", tt.d, err, tt.want)
+		}
+	}
+}
+
+func TestUnescapeMountInfo(t *testing.T) {
+	for in, want := range map[string]string{`/a\040b`: "/a b", `/plain`: "/plain", `/t\011x\134`: "/t\tx\\"} {
+		if got := unescapeMountInfo(in); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}

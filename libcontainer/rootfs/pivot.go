@@ -1,0 +1,198 @@
+package rootfs
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// prepareRoot cuts propagation to the host and makes the rootfs a mount of
+// its own, which pivot_root and MS_MOVE need.
+func prepareRoot(rootfs string, propagation uintptr) error {
+	// rslave by default: host mounts still appear, ours never leave.
+	flags := uintptr(unix.MS_SLAVE | unix.MS_REC)
+	if propagation != 0 {
+		flags = propagation
+	}
+	if err := unix.Mount("", "/", "", flags, ""); err != nil {
+		return fmt.Errorf("set propagation of /: %w", err)
+	}
+	// pivot_root refuses a new root whose parent mount is shared, and a
+	// shared parent (rootfsPropagation: rshared) would also carry the rootfs
+	// bind back to the host.
+	if err := makeParentPrivate(rootfs); err != nil {
+		return err
+	}
+	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind rootfs %s on itself: %w", rootfs, err)
+	}
+	return nil
+}
+
+func makeParentPrivate(rootfs string) error {
+	f, err := openRoot(rootfs)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	id, err := mountID(f)
+	if err != nil {
+		return err
+	}
+	mi, err := findMount(id)
+	if err != nil {
+		return fmt.Errorf("find the mount of rootfs %s: %w", rootfs, err)
+	}
+	if !mi.shared {
+		return nil
+	}
+	if err := unix.Mount("", mi.mountPoint, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", mi.mountPoint, err)
+	}
+	return nil
+}
+
+// mountInfo is one line of /proc/self/mountinfo.
+type mountInfo struct {
+	id         uint64
+	root       string // the directory of the filesystem mounted
+	mountPoint string
+	shared     bool
+	fsType     string
+	source     string
+	superOpts  []string
+}
+
+func readMountInfo() ([]mountInfo, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []mountInfo
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		sep := -1
+		for i, fl := range fields {
+			if fl == "-" {
+				sep = i
+				break
+			}
+		}
+		if sep < 6 || len(fields) < sep+4 {
+			return nil, fmt.Errorf("mountinfo: malformed line %q", sc.Text())
+		}
+		id, err := strconv.ParseUint(fields[0], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("mountinfo: bad id in %q", sc.Text())
+		}
+		mi := mountInfo{
+			id:         id,
+			root:       unescapeMountInfo(fields[3]),
+			mountPoint: unescapeMountInfo(fields[4]),
+			fsType:     fields[sep+1],
+			source:     unescapeMountInfo(fields[sep+2]),
+			superOpts:  strings.Split(fields[sep+3], ","),
+		}
+		for _, opt := range fields[6:sep] {
+			if strings.HasPrefix(opt, "shared:") {
+				mi.shared = true
+			}
+		}
+		out = append(out, mi)
+	}
+	return out, sc.Err()
+}
+
+// unescapeMountInfo undoes the octal escapes (\040 for space, …) of mountinfo.
+func unescapeMountInfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func findMount(id uint64) (mountInfo, error) {
+	mounts, err := readMountInfo()
+	if err != nil {
+		return mountInfo{}, err
+	}
+	for _, m := range mounts {
+		if m.id == id {
+			return m, nil
+		}
+	}
+	return mountInfo{}, fmt.Errorf("mount id %d not in /proc/self/mountinfo", id)
+}
+
+// pivotRoot makes rootfs the root with pivot_root(".", "."), which stacks the
+// old root on the new one, and then detaches the old root. No directory for
+// the old root is needed in the container.
+func pivotRoot(rootfs string) error {
+	oldRoot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open old root: %w", err)
+	}
+	defer unix.Close(oldRoot)
+	newRoot, err := unix.Open(rootfs, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open new root %s: %w", rootfs, err)
+	}
+	defer unix.Close(newRoot)
+	if err := unix.Fchdir(newRoot); err != nil {
+		return fmt.Errorf("chdir to new root: %w", err)
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Fchdir(oldRoot); err != nil {
+		return fmt.Errorf("chdir to old root: %w", err)
+	}
+	// Unmounting a shared old root would unmount the host's mounts too.
+	if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make old root rslave: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach old root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir /: %w", err)
+	}
+	return nil
+}
+
+// moveRoot is the --no-pivot path for roots pivot_root cannot leave (ramfs):
+// move the rootfs mount onto / and chroot into it. The old root stays
+// reachable to anything that can escape a chroot.
+func moveRoot(rootfs string) error {
+	if err := unix.Chdir(rootfs); err != nil {
+		return fmt.Errorf("chdir to new root: %w", err)
+	}
+	if err := unix.Mount(rootfs, "/", "", unix.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("move rootfs to /: %w", err)
+	}
+	if err := unix.Chroot("."); err != nil {
+		return fmt.Errorf("chroot: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir /: %w", err)
+	}
+	return nil
+}

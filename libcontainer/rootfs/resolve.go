@@ -1,0 +1,156 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"golang.org/x/sys/unix"
+)
+
+// openRoot opens the rootfs afresh for each lookup: a mount stacked on the
+// rootfs top directory (a destination resolving to "/") must be seen by the
+// next lookup, as it will be by pivot_root.
+func openRoot(rootfs string) (*os.File, error) {
+	fd, err := unix.Open(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: rootfs, Err: err}
+	}
+	return os.NewFile(uintptr(fd), rootfs), nil
+}
+
+// openInRoot opens path inside rootfs as an O_PATH handle, resolving every
+// symlink as if rootfs were "/".
+func openInRoot(rootfs, path string) (*os.File, error) {
+	root, err := openRoot(rootfs)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return pathrs.OpenatInRoot(root, path)
+}
+
+// procFdPath names an open file so that mount(2), which only takes paths,
+// acts on exactly the inode resolved earlier, whatever happens to the path.
+func procFdPath(f *os.File) string {
+	return "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+}
+
+// prepareDestination resolves dest inside rootfs, creating it (with parents)
+// when missing: a directory when dir is true, otherwise an empty file. An
+// existing destination of the other kind is an error, which the kernel would
+// report less clearly as ENOTDIR.
+func prepareDestination(rootfs, dest string, dir bool) (*os.File, error) {
+	root, err := openRoot(rootfs)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+
+	f, err := pathrs.OpenatInRoot(root, dest)
+	if err == nil {
+		if err := checkKind(f, dest, dir); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return f, nil
+	}
+	if !errors.Is(err, unix.ENOENT) {
+		return nil, fmt.Errorf("resolve destination %s: %w", dest, err)
+	}
+	if dir {
+		f, err := pathrs.MkdirAllHandle(root, dest, 0o755)
+		if err != nil {
+			return nil, fmt.Errorf("create destination directory %s: %w", dest, err)
+		}
+		return f, nil
+	}
+	parent, err := pathrs.MkdirAllHandle(root, filepath.Dir(filepath.Clean(dest)), 0o755)
+	if err != nil {
+		return nil, fmt.Errorf("create parent of destination %s: %w", dest, err)
+	}
+	defer parent.Close()
+	// O_NOFOLLOW|O_EXCL: a dangling symlink or a racing creator makes this
+	// fail instead of creating a file somewhere else.
+	fd, err := unix.Openat(int(parent.Fd()), filepath.Base(dest),
+		unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+	if err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, fmt.Errorf("create destination file %s: %w", dest, err)
+	}
+	if err == nil {
+		unix.Close(fd)
+	}
+	f, err = pathrs.OpenatInRoot(root, dest)
+	if err != nil {
+		return nil, fmt.Errorf("resolve destination %s: %w", dest, err)
+	}
+	if err := checkKind(f, dest, dir); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func checkKind(f *os.File, dest string, dir bool) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return fmt.Errorf("stat destination %s: %w", dest, err)
+	}
+	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+	switch {
+	case dir && !isDir:
+		return fmt.Errorf("destination %s is not a directory", dest)
+	case !dir && isDir:
+		return fmt.Errorf("destination %s is a directory but the source is not", dest)
+	}
+	return nil
+}
+
+// mountID returns the id of the mount f lives on, as /proc/self/mountinfo
+// numbers it.
+func mountID(f *os.File) (uint64, error) {
+	var stx unix.Statx_t
+	if err := unix.Statx(int(f.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &stx); err != nil {
+		return 0, fmt.Errorf("statx %s: %w", f.Name(), err)
+	}
+	return stx.Mnt_id, nil
+}
+
+// reopenMounted opens the mount just made on the handle before, which
+// itself still points below the new mount. The path is taken from the handle
+// (the destination string may have led through a symlink now covered by the
+// mount, as with a link to "/"), and the result must be the root of a
+// different mount, so a destination swapped while mounting is noticed instead
+// of being configured.
+func reopenMounted(rootfs string, before *os.File) (*os.File, error) {
+	oldID, err := mountID(before)
+	if err != nil {
+		return nil, err
+	}
+	where, err := os.Readlink(procFdPath(before))
+	if err != nil {
+		return nil, fmt.Errorf("locate the mount point: %w", err)
+	}
+	rel, err := filepath.Rel(rootfs, where)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return nil, fmt.Errorf("mount point %s is outside the rootfs", where)
+	}
+	f, err := openInRoot(rootfs, rel)
+	if err != nil {
+		return nil, fmt.Errorf("reopen %s after mounting: %w", where, err)
+	}
+	var stx unix.Statx_t
+	if err := unix.Statx(int(f.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &stx); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("statx %s: %w", where, err)
+	}
+	if stx.Mnt_id == oldID || stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+		f.Close()
+		return nil, fmt.Errorf("%s: the new mount is not where it was made (destination changed while mounting)", where)
+	}
+	return f, nil
+}

@@ -1,0 +1,188 @@
+// Package rootfs builds the container's filesystem view from inside the
+// container's init: the spec's mounts, /dev and its devices, pivot_root, and
+// afterwards the masked and read-only paths and a read-only root.
+//
+// Everything runs in the init's own mount namespace. Destinations are resolved
+// inside the rootfs (symlinks cannot lead out of it) and mounts are made on the
+// resolved handles, so swapping a path component for a symlink while mounting
+// cannot redirect a mount to the host.
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/selinux/go-selinux/label"
+	"golang.org/x/sys/unix"
+)
+
+// Config is what Setup and Finalize need besides the spec.
+type Config struct {
+	// Spec supplies mounts, root.readonly and linux.{devices, maskedPaths,
+	// readonlyPaths, rootfsPropagation, mountLabel, uidMappings, gidMappings}.
+	Spec *specs.Spec
+	// Rootfs is the absolute host path of the rootfs, symlinks evaluated.
+	Rootfs string
+	// NoPivot moves the rootfs onto / and chroots instead of pivot_root,
+	// for hosts whose root is a ramfs.
+	NoPivot bool
+	// UserNS is set when init runs in a new user namespace: device nodes are
+	// bind-mounted from the host instead of created, and flags the kernel
+	// locked on host mounts are never cleared.
+	UserNS bool
+	// CgroupPaths maps a controller ("memory", "name=systemd", "" for
+	// cgroup2) to the container's cgroup directory on the host, for cgroup
+	// mounts without a cgroup namespace. Controllers missing here fall back to
+	// init's own cgroup as /proc/self/cgroup shows it.
+	CgroupPaths map[string]string
+	// CgroupNS is set when the container has its own cgroup namespace.
+	CgroupNS bool
+}
+
+func (c *Config) linux() *specs.Linux {
+	if c.Spec.Linux == nil {
+		return &specs.Linux{}
+	}
+	return c.Spec.Linux
+}
+
+// rootPropagation returns the mount(2) flags of linux.rootfsPropagation, or 0.
+func (c *Config) rootPropagation() (uintptr, error) {
+	p := c.linux().RootfsPropagation
+	if p == "" {
+		return 0, nil
+	}
+	flags, ok := propagationOptions[p]
+	if !ok {
+		return 0, fmt.Errorf("linux.rootfsPropagation: unknown propagation %q", p)
+	}
+	return flags, nil
+}
+
+// Setup prepares the rootfs and switches init's root to it. In order:
+// it makes / rslave (or linux.rootfsPropagation) so nothing propagates to the
+// host, binds the rootfs on itself, mounts a tmpfs on /dev unless the spec
+// mounts /dev, makes every spec mount in order, creates the devices and /dev
+// links, calls beforePivot (createContainer hooks), then pivots (or moves and
+// chroots with NoPivot), detaches the old root, chdirs to / and applies
+// linux.rootfsPropagation to the new root.
+//
+// Setup fails without leaving mounts behind in init's namespace: on error the
+// rootfs bind, and every mount made under it, is detached.
+func Setup(c *Config, beforePivot func() error) (retErr error) {
+	if c.Spec == nil {
+		return errors.New("rootfs: no spec")
+	}
+	if !filepath.IsAbs(c.Rootfs) {
+		return fmt.Errorf("rootfs %q is not an absolute path", c.Rootfs)
+	}
+	if err := ValidateMounts(c.Spec.Mounts); err != nil {
+		return err
+	}
+	if err := validateDevices(c.linux().Devices); err != nil {
+		return err
+	}
+	propagation, err := c.rootPropagation()
+	if err != nil {
+		return err
+	}
+	if err := prepareRoot(c.Rootfs, propagation); err != nil {
+		return err
+	}
+	defer func() {
+		if retErr != nil {
+			_ = unix.Unmount(c.Rootfs, unix.MNT_DETACH)
+		}
+	}()
+
+	s := &setup{cfg: c, userns: map[string]*os.File{}}
+	defer s.close()
+
+	devMount := -1
+	for i := range c.Spec.Mounts {
+		if filepath.Clean(c.Spec.Mounts[i].Destination) == "/dev" {
+			devMount = i
+		}
+	}
+	if devMount < 0 {
+		if err := s.mountDevTmpfs(); err != nil {
+			return err
+		}
+	}
+	for i := range c.Spec.Mounts {
+		m := &c.Spec.Mounts[i]
+		if err := s.mount(m); err != nil {
+			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, mountKind(m), m.Destination, err)
+		}
+	}
+	// A /dev bound from the host is the host's: create nothing in it.
+	if devMount < 0 || !isBind(&c.Spec.Mounts[devMount]) {
+		if err := s.createDevices(); err != nil {
+			return err
+		}
+		if err := s.createDevLinks(); err != nil {
+			return err
+		}
+	}
+	if beforePivot != nil {
+		if err := beforePivot(); err != nil {
+			return fmt.Errorf("before pivot_root: %w", err)
+		}
+	}
+	if c.NoPivot {
+		err = moveRoot(c.Rootfs)
+	} else {
+		err = pivotRoot(c.Rootfs)
+	}
+	if err != nil {
+		return err
+	}
+	if propagation != 0 {
+		if err := unix.Mount("", "/", "", propagation, ""); err != nil {
+			return fmt.Errorf("linux.rootfsPropagation: set on new root: %w", err)
+		}
+	}
+	return nil
+}
+
+// setup carries state across the mounts of one Setup call.
+type setup struct {
+	cfg *Config
+	// userns caches user namespaces for id-mapped mounts by their mappings.
+	userns map[string]*os.File
+}
+
+func (s *setup) close() {
+	for _, ns := range s.userns {
+		ns.Close()
+	}
+}
+
+// mountLabel formats data with the SELinux mount context; a no-op when
+// SELinux is disabled or no label is set.
+func (s *setup) mountLabel(data string) string {
+	return label.FormatMountLabel(data, s.cfg.linux().MountLabel)
+}
+
+func isBind(m *specs.Mount) bool {
+	if m.Type == "bind" {
+		return true
+	}
+	for _, o := range m.Options {
+		if o == "bind" || o == "rbind" {
+			return true
+		}
+	}
+	return false
+}
+
+// mountKind names a mount in errors: its type, or "bind".
+func mountKind(m *specs.Mount) string {
+	if isBind(m) {
+		return "bind " + m.Source
+	}
+	return m.Type
+}
