@@ -11,7 +11,6 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/rtproject/rt/cgroups/internal/cgfs"
-	"golang.org/x/sys/unix"
 )
 
 // controller is one v1 subsystem: set writes its part of the resources,
@@ -141,9 +140,7 @@ func isCpusetDir(h *cgfs.Host, dir string) bool {
 	return ok && len(dir) >= len(mnt.Point) && dir[:len(mnt.Point)] == mnt.Point
 }
 
-func isPermission(err error) bool {
-	return errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EROFS)
-}
+func isPermission(err error) bool { return cgfs.IsPermission(err) }
 
 // Set writes every resource. A resource asked for whose controller is not
 // mounted is an error naming the field.

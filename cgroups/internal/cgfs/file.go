@@ -167,3 +167,9 @@ func ParseList(s string) ([]uint16, error) {
 	}
 	return out, nil
 }
+
+// IsPermission reports whether err is the kind a rootless runtime meets on
+// cgroups it was not delegated: such errors are skipped when rootless.
+func IsPermission(err error) bool {
+	return errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EROFS)
+}
