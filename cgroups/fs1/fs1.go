@@ -51,8 +51,10 @@ type Manager struct {
 
 // New resolves cgroupsPath (absolute, or relative to rt's own cgroup in
 // each hierarchy) in every v1 hierarchy of h. Nothing is created yet.
-func New(h *cgfs.Host, cgroupsPath string, rootless bool) *Manager {
-	m := &Manager{paths: map[string]string{}, depth: cgfs.Depth(cgroupsPath), rootless: rootless}
+// depth is how many trailing levels of the path belong to the container
+// and may be removed by Destroy when empty.
+func New(h *cgfs.Host, cgroupsPath string, depth int, rootless bool) *Manager {
+	m := &Manager{paths: map[string]string{}, depth: depth, rootless: rootless}
 	for _, c := range controllers {
 		mnt, ok := h.V1[c.name]
 		if !ok {
@@ -64,8 +66,8 @@ func New(h *cgfs.Host, cgroupsPath string, rootless bool) *Manager {
 }
 
 // Load rebuilds a Manager from persisted paths.
-func Load(paths map[string]string, cgroupsPath string, rootless bool) *Manager {
-	m := &Manager{paths: map[string]string{}, depth: cgfs.Depth(cgroupsPath), rootless: rootless}
+func Load(paths map[string]string, depth int, rootless bool) *Manager {
+	m := &Manager{paths: map[string]string{}, depth: depth, rootless: rootless}
 	for k, v := range paths {
 		m.paths[k] = v
 	}
