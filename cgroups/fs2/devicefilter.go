@@ -78,10 +78,16 @@ func DeviceFilter(rules []specs.LinuxDeviceCgroup) (asm.Instructions, error) {
 		if r.Allow {
 			verdict = 1
 		}
+		unconditional := len(b) == 0
 		b = append(b, asm.Mov.Imm32(asm.R0, verdict), asm.Return())
 		b[0] = b[0].WithSymbol(fmt.Sprintf("rule%d", block))
 		insns = append(insns, b...)
 		block++
+		if unconditional {
+			// Rules before this one can never decide, and the verifier
+			// rejects unreachable code.
+			return insns, nil
+		}
 	}
 	insns = append(insns,
 		asm.Mov.Imm32(asm.R0, 0).WithSymbol(fmt.Sprintf("rule%d", block)),
