@@ -42,7 +42,7 @@ type Mount struct {
 	Root  string // the hierarchy path shown at Point ("/" unless bind- or namespace-mounted)
 }
 
-// Hosts describes the cgroup mounts rt sees and its own cgroups.
+// Host describes the cgroup mounts rt sees and its own cgroups.
 type Host struct {
 	Mode Mode
 	// V1 maps a controller name ("memory", "cpu", "name=systemd") to its
