@@ -1,0 +1,311 @@
+package fs1
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/rtproject/rt/cgroups/internal/cgfs"
+	"github.com/rtproject/rt/cgroups/internal/cgtest"
+)
+
+func TestMain(m *testing.M) { cgtest.Main(m) }
+
+func i64(v int64) *int64   { return &v }
+func u64(v uint64) *uint64 { return &v }
+func u16(v uint16) *uint16 { return &v }
+func u32(v uint32) *uint32 { return &v }
+func boolp(v bool) *bool   { return &v }
+
+// newReal creates a v1 cgroup "<prefix>/c1" below the test's own cgroups
+// with a busy child process in it.
+func newReal(t *testing.T) (*Manager, int, func()) {
+	t.Helper()
+	cgtest.NeedRoot(t)
+	h, err := cgfs.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.V1) == 0 {
+		t.Skip("no cgroup v1 hierarchies on this host")
+	}
+	path := cgtest.Name(t) + "/c1"
+	m := New(h, path, cgfs.Depth(path), false)
+	pid, stop := cgtest.StartBusy(t)
+	if err := m.Apply(pid); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(); m.Destroy() })
+	// Nested below our own cgroup in every hierarchy.
+	for c, dir := range m.Paths() {
+		own := h.V1[c].Dir(h.Own[c])
+		if !strings.HasPrefix(dir, own+"/"+cgtest.Prefix) {
+			t.Fatalf("%s cgroup %s is not below own cgroup %s", c, dir, own)
+		}
+	}
+	return m, pid, stop
+}
+
+func read(t *testing.T, dir, file string) string {
+	t.Helper()
+	s, err := cgfs.Read(dir, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSetReadBack(t *testing.T) {
+	m, _, _ := newReal(t)
+	p := m.Paths()
+	major, minor := rootDisk(t)
+	r := &specs.LinuxResources{
+		Devices: []specs.LinuxDeviceCgroup{
+			{Allow: false, Access: "rwm"},
+			{Allow: true, Type: "c", Major: i64(1), Minor: i64(3), Access: "rwm"},
+			{Allow: true, Type: "c", Major: i64(1), Minor: i64(5), Access: "r"},
+		},
+		Memory: &specs.LinuxMemory{
+			Limit: i64(64 << 20), Swap: i64(128 << 20), Reservation: i64(32 << 20),
+			KernelTCP: i64(16 << 20), Kernel: i64(64 << 20), Swappiness: u64(10),
+			DisableOOMKiller: boolp(true), UseHierarchy: boolp(true), CheckBeforeUpdate: boolp(true),
+		},
+		CPU: &specs.LinuxCPU{
+			Shares: u64(512), Quota: i64(50000), Period: u64(100000), Burst: u64(1000),
+			RealtimePeriod: u64(900000), RealtimeRuntime: i64(0), Cpus: "0", Mems: "0", Idle: i64(0),
+		},
+		Pids: &specs.LinuxPids{Limit: i64(32)},
+		BlockIO: &specs.LinuxBlockIO{
+			ThrottleReadBpsDevice:   []specs.LinuxThrottleDevice{throttle(major, minor, 1<<20)},
+			ThrottleWriteBpsDevice:  []specs.LinuxThrottleDevice{throttle(major, minor, 2<<20)},
+			ThrottleReadIOPSDevice:  []specs.LinuxThrottleDevice{throttle(major, minor, 100)},
+			ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{throttle(major, minor, 200)},
+		},
+	}
+	if _, ok := p["blkio"]; ok && (cgfs.Exists(p["blkio"], "blkio.weight") || cgfs.Exists(p["blkio"], "blkio.bfq.weight")) {
+		r.BlockIO.Weight = u16(500)
+	}
+	if err := m.Set(r); err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct{ ctrl, file, want string }{
+		{"memory", "memory.limit_in_bytes", "67108864"},
+		{"memory", "memory.memsw.limit_in_bytes", "134217728"},
+		{"memory", "memory.soft_limit_in_bytes", "33554432"},
+		{"memory", "memory.kmem.tcp.limit_in_bytes", "16777216"},
+		{"memory", "memory.swappiness", "10"},
+		{"memory", "memory.use_hierarchy", "1"},
+		{"cpu", "cpu.shares", "512"},
+		{"cpu", "cpu.cfs_quota_us", "50000"},
+		{"cpu", "cpu.cfs_period_us", "100000"},
+		{"cpu", "cpu.cfs_burst_us", "1000"},
+		{"cpu", "cpu.rt_period_us", "900000"},
+		{"cpu", "cpu.rt_runtime_us", "0"},
+		{"cpu", "cpu.idle", "0"},
+		{"cpuset", "cpuset.cpus", "0"},
+		{"cpuset", "cpuset.mems", "0"},
+		{"pids", "pids.max", "32"},
+		{"blkio", "blkio.throttle.read_bps_device", major + ":" + minor + " 1048576"},
+		{"blkio", "blkio.throttle.write_bps_device", major + ":" + minor + " 2097152"},
+		{"blkio", "blkio.throttle.read_iops_device", major + ":" + minor + " 100"},
+		{"blkio", "blkio.throttle.write_iops_device", major + ":" + minor + " 200"},
+		{"devices", "devices.list", "c 1:3 rwm\nc 1:5 r"},
+	}
+	if r.BlockIO.Weight != nil {
+		f := weightFile(p["blkio"], "blkio.weight", "blkio.bfq.weight")
+		checks = append(checks, struct{ ctrl, file, want string }{"blkio", f, "500"})
+	}
+	for _, c := range checks {
+		dir, ok := p[c.ctrl]
+		if !ok || !cgfs.Exists(dir, c.file) {
+			t.Logf("%s: not on this kernel, not checked", c.file)
+			continue
+		}
+		if got := read(t, dir, c.file); got != c.want {
+			t.Errorf("%s = %q, want %q", c.file, got, c.want)
+		}
+	}
+	if got := read(t, p["memory"], "memory.oom_control"); !strings.Contains(got, "oom_kill_disable 1") {
+		t.Errorf("memory.oom_control = %q, want oom_kill_disable 1", got)
+	}
+
+	// Lower both limits, then raise both: either order only works if
+	// Set picks the right one.
+	for _, lim := range []struct{ mem, swap int64 }{{16 << 20, 24 << 20}, {256 << 20, 512 << 20}, {-1, -1}} {
+		if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(lim.mem), Swap: i64(lim.swap)}}); err != nil {
+			t.Fatalf("memory %d swap %d: %v", lim.mem, lim.swap, err)
+		}
+		if lim.mem > 0 {
+			if got := read(t, p["memory"], "memory.limit_in_bytes"); got != itoa(lim.mem) {
+				t.Errorf("memory.limit_in_bytes = %s, want %d", got, lim.mem)
+			}
+		}
+	}
+}
+
+func TestUnsupportedFieldsAreNamed(t *testing.T) {
+	m, _, _ := newReal(t)
+	p := m.Paths()
+	major, minor := rootDisk(t)
+	cases := []struct {
+		name  string
+		r     *specs.LinuxResources
+		field string
+		skip  bool
+	}{
+		{"hugetlb", &specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1 << 21}}}, "linux.resources.hugepageLimits", p["hugetlb"] != ""},
+		{"classID", &specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: u32(7)}}, "linux.resources.network.classID", p["net_cls"] != ""},
+		{"priorities", &specs.LinuxResources{Network: &specs.LinuxNetwork{Priorities: []specs.LinuxInterfacePriority{{Name: "lo", Priority: 1}}}}, "linux.resources.network.priorities", p["net_prio"] != ""},
+		{"rdma", &specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx": {HcaHandles: u32(1)}}}, "linux.resources.rdma", p["rdma"] != ""},
+		{"leafWeight", &specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{LeafWeight: u16(100)}}, "linux.resources.blockIO.leafWeight", cgfs.Exists(p["blkio"], "blkio.leaf_weight")},
+		{"weightDevice", &specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: atoi(major), Minor: atoi(minor)}, Weight: u16(200)}}}}, "linux.resources.blockIO.weightDevice[0].weight", cgfs.Exists(p["blkio"], "blkio.weight_device")},
+		{"useHierarchy", &specs.LinuxResources{Memory: &specs.LinuxMemory{UseHierarchy: boolp(false)}}, "linux.resources.memory.useHierarchy", false},
+		{"swappiness", &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: u64(101)}}, "linux.resources.memory.swappiness", false},
+		{"shares", &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(1)}}, "linux.resources.cpu.shares", false},
+		{"hugepage-unset", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.skip {
+				t.Skip("this host has the controller")
+			}
+			err := m.Set(tc.r)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tc.field) {
+				t.Fatalf("error = %v, want one starting with %s", err, tc.field)
+			}
+		})
+	}
+}
+
+func TestProcessLifecycle(t *testing.T) {
+	m, pid, stop := newReal(t)
+	pids, err := m.Pids()
+	if err != nil || !slices.Contains(pids, pid) {
+		t.Fatalf("Pids() = %v, %v; want %d in it", pids, err, pid)
+	}
+	if err := m.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.FreezerState(); err != nil || st != "frozen" {
+		t.Fatalf("FreezerState after Freeze = %q, %v", st, err)
+	}
+	if state := procState(t, pid); state != "D" && state != "S" {
+		t.Logf("frozen task state %s", state)
+	}
+	if err := m.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.FreezerState(); err != nil || st != "thawed" {
+		t.Fatalf("FreezerState after Thaw = %q, %v", st, err)
+	}
+	oom, err := m.OOMNotify()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Wait for the child to have spent CPU and memory in the cgroup.
+	var s *cgfs.Stats
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if s, err = m.Stats(); err != nil {
+			t.Fatal(err)
+		}
+		if s.CPU.Usage.Total > 0 && s.Memory.Usage.Usage > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if s.CPU.Usage.Total == 0 || len(s.CPU.Usage.Percpu) == 0 {
+		t.Errorf("cpu usage = %+v, want non-zero", s.CPU.Usage)
+	}
+	if s.Memory.Usage.Usage == 0 || s.Memory.Usage.Limit == 0 || len(s.Memory.Raw) == 0 {
+		t.Errorf("memory = %+v, want usage, limit and raw counters", s.Memory.Usage)
+	}
+	if s.Pids.Current == 0 {
+		t.Errorf("pids.current = 0")
+	}
+	if len(s.CPUSet.CPUs) == 0 {
+		t.Errorf("cpuset cpus empty")
+	}
+
+	stop()
+	dirs := m.Paths()
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	for c, dir := range dirs {
+		for _, d := range []string{dir, filepath.Dir(dir)} {
+			if _, err := os.Stat(d); !os.IsNotExist(err) {
+				t.Errorf("%s: %s still exists after Destroy", c, d)
+			}
+		}
+	}
+	// Removing the memory cgroup closes the OOM channel.
+	select {
+	case _, open := <-oom:
+		if open {
+			t.Errorf("OOM reported without an OOM")
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("OOM channel not closed after the cgroup was removed")
+	}
+}
+
+// TestOOMNotify runs a memory hog in a small cgroup and waits for the event.
+func TestOOMNotify(t *testing.T) {
+	m, _, stop := newReal(t)
+	stop()
+	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(8 << 20), Swap: i64(8 << 20)}}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := m.OOMNotify()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cgtest.StartCommand(t, m.Paths()["memory"], `x=$(head -c 67108864 /dev/zero | tr '\0' a); echo ${#x}`)
+	select {
+	case <-ch:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no OOM event")
+	}
+}
+
+func procState(t *testing.T, pid int) string {
+	b, err := os.ReadFile("/proc/" + itoa(int64(pid)) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return f[0]
+}
+
+func throttle(major, minor string, rate uint64) specs.LinuxThrottleDevice {
+	return specs.LinuxThrottleDevice{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: atoi(major), Minor: atoi(minor)}, Rate: rate}
+}
+
+// rootDisk finds a whole block device to throttle.
+func rootDisk(t *testing.T) (string, string) {
+	entries, _ := os.ReadDir("/sys/block")
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "loop") || strings.HasPrefix(e.Name(), "ram") {
+			continue
+		}
+		b, err := os.ReadFile("/sys/block/" + e.Name() + "/dev")
+		if err != nil {
+			continue
+		}
+		major, minor, _ := strings.Cut(strings.TrimSpace(string(b)), ":")
+		return major, minor
+	}
+	t.Skip("no block device to throttle")
+	return "", ""
+}

@@ -1,0 +1,52 @@
+package fs1
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/rtproject/rt/cgroups/internal/cgfs"
+)
+
+func wantsPids(r *specs.LinuxResources) string {
+	if r.Pids != nil && r.Pids.Limit != nil {
+		return "pids.limit"
+	}
+	return ""
+}
+
+// PidsMax is the pids.max value for a spec limit: zero or negative is
+// unlimited.
+func PidsMax(limit int64) string {
+	if limit <= 0 {
+		return "max"
+	}
+	return strconv.FormatInt(limit, 10)
+}
+
+func setPids(dir string, r *specs.LinuxResources) error {
+	if r.Pids == nil || r.Pids.Limit == nil {
+		return nil
+	}
+	if err := cgfs.Write(dir, "pids.max", PidsMax(*r.Pids.Limit)); err != nil {
+		return fmt.Errorf("linux.resources.pids.limit: %w", err)
+	}
+	return nil
+}
+
+func statsPids(dir string, s *cgfs.Stats) error {
+	cur, err := cgfs.ReadUint(dir, "pids.current")
+	if err != nil {
+		return err
+	}
+	limit, err := cgfs.ReadUint(dir, "pids.max")
+	if err != nil {
+		return err
+	}
+	if limit == math.MaxUint64 {
+		limit = 0 // runc reports "max" as no limit
+	}
+	s.Pids.Current, s.Pids.Limit = cur, limit
+	return nil
+}

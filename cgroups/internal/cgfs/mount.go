@@ -1,0 +1,210 @@
+package cgfs
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Mode is how the host mounts cgroups.
+type Mode int
+
+const (
+	// Legacy: only v1 hierarchies.
+	Legacy Mode = iota + 1
+	// Hybrid: v1 controllers plus a cgroup2 mount (usually
+	// /sys/fs/cgroup/unified) holding whatever v1 did not take.
+	Hybrid
+	// Unified: cgroup2 mounted on /sys/fs/cgroup.
+	Unified
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Legacy:
+		return "legacy"
+	case Hybrid:
+		return "hybrid"
+	case Unified:
+		return "unified"
+	}
+	return "unknown"
+}
+
+// Mount is one cgroup hierarchy mounted on the host.
+type Mount struct {
+	Point string // where it is mounted
+	Root  string // the hierarchy path shown at Point ("/" unless bind- or namespace-mounted)
+}
+
+// Host describes the cgroup mounts rt sees and its own cgroups.
+type Host struct {
+	Mode Mode
+	// V1 maps a controller name ("memory", "cpu", "name=systemd") to its
+	// mount; co-mounted controllers share one Mount.
+	V1 map[string]Mount
+	// V2 is the cgroup2 mount, empty Point when there is none.
+	V2 Mount
+	// Own maps a controller (v1) or "" (v2) to rt's own cgroup path as
+	// /proc/self/cgroup shows it.
+	Own map[string]string
+}
+
+var (
+	hostOnce sync.Once
+	host     *Host
+	hostErr  error
+)
+
+// Detect reads the host's cgroup layout once per process.
+func Detect() (*Host, error) {
+	hostOnce.Do(func() {
+		host, hostErr = detect("/proc/self/mountinfo", "/proc/self/cgroup")
+	})
+	return host, hostErr
+}
+
+func detect(mountinfo, selfCgroup string) (*Host, error) {
+	h := &Host{V1: map[string]Mount{}}
+	if err := parseMountinfo(mountinfo, h); err != nil {
+		return nil, err
+	}
+	own, err := ParseCgroupFile(selfCgroup)
+	if err != nil {
+		return nil, err
+	}
+	h.Own = own
+	h.Mode = modeOf(h)
+	return h, nil
+}
+
+func modeOf(h *Host) Mode {
+	var st unix.Statfs_t
+	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		return Unified
+	}
+	if h.V2.Point != "" && len(h.V1) > 0 {
+		return Hybrid
+	}
+	if h.V2.Point != "" {
+		return Unified
+	}
+	return Legacy
+}
+
+// parseMountinfo fills h.V1 and h.V2. Mountinfo lines are
+// "id parent maj:min root point opts [optional...] - fstype source superopts".
+func parseMountinfo(path string, h *Host) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read mounts: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		if !ok {
+			continue
+		}
+		pf, qf := strings.Fields(pre), strings.Fields(post)
+		if len(pf) < 5 || len(qf) < 3 {
+			continue
+		}
+		m := Mount{Point: unescape(pf[4]), Root: unescape(pf[3])}
+		switch qf[0] {
+		case "cgroup2":
+			// The first cgroup2 mount wins: later ones are usually
+			// container bind mounts of the same hierarchy.
+			if h.V2.Point == "" {
+				h.V2 = m
+			}
+		case "cgroup":
+			for _, opt := range strings.Split(qf[2], ",") {
+				if opt == "rw" || opt == "ro" || strings.HasPrefix(opt, "release_agent=") ||
+					opt == "clone_children" || opt == "noprefix" || opt == "xattr" || opt == "cpuset_v2_mode" || opt == "favordynmods" {
+					continue
+				}
+				if _, seen := h.V1[opt]; !seen {
+					h.V1[opt] = m
+				}
+			}
+		}
+	}
+	return sc.Err()
+}
+
+// unescape undoes mountinfo's octal escapes (\040 for space).
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			var v byte
+			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &v); err == nil {
+				b.WriteByte(v)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// ParseCgroupFile parses /proc/<pid>/cgroup into controller → path; the
+// v2 entry ("0::/path") is under "".
+func ParseCgroupFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read own cgroups: %w", err)
+	}
+	m := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[1] == "" {
+			m[""] = parts[2]
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			m[c] = parts[2]
+		}
+	}
+	return m, nil
+}
+
+// Dir is the absolute directory of the cgroup at hierarchy path p (as in
+// /proc/self/cgroup or an absolute cgroupsPath) on mount m.
+func (m Mount) Dir(p string) string {
+	p = filepath.Clean("/" + p)
+	if m.Root != "/" && m.Root != "" {
+		if rel, err := filepath.Rel(m.Root, p); err == nil && !strings.HasPrefix(rel, "..") {
+			p = "/" + rel
+		}
+	}
+	return filepath.Join(m.Point, p)
+}
+
+// Resolve turns a cgroupsPath into a hierarchy path: absolute paths stay,
+// relative ones are taken below own (rt's own cgroup in that hierarchy).
+func Resolve(path, own string) string {
+	if filepath.IsAbs(path) {
+		return filepath.Clean(path)
+	}
+	return filepath.Join("/", own, path)
+}
+
+// Depth is the number of levels a cgroupsPath names, which is how many
+// directories a container may have had to create.
+func Depth(path string) int {
+	return len(splitPath(strings.TrimPrefix(filepath.Clean("/"+path), "/")))
+}
