@@ -1,26 +1,57 @@
 package libcontainer
 
-// cgroupManager is what the lifecycle needs of the cgroups package.
-type cgroupManager interface {
-	Apply(pid int) error
-	Freeze() error
-	Thaw() error
-	FreezerState() (string, error)
-	Pids() ([]int, error)
-	Destroy() error
-	Paths() map[string]string
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+
+	"github.com/rtproject/rt/cgroups"
+)
+
+func (c *Container) cgroupConfig() cgroups.Config {
+	cfg := cgroups.Config{Name: c.state.ID, Systemd: c.state.SystemdCgroup, Rootless: c.state.Rootless}
+	if s := c.state.Config; s != nil && s.Linux != nil {
+		cfg.Path = s.Linux.CgroupsPath
+	}
+	return cfg
 }
 
 // cgroups returns the manager of the container's cgroup, nil when it has none.
-func (c *Container) cgroups() cgroupManager {
-	return nil
+func (c *Container) cgroups() cgroups.Manager {
+	if len(c.state.CgroupPaths) == 0 {
+		return nil
+	}
+	m, err := cgroups.Load(c.cgroupConfig(), c.state.CgroupPaths)
+	if err != nil {
+		logrus.Warnf("container %s: load cgroup: %v", c.state.ID, err)
+		return nil
+	}
+	return m
 }
 
 // newCgroupManager returns the manager for a container being created.
-func (c *Container) newCgroupManager() (cgroupManager, error) {
-	return nil, nil
+func (c *Container) newCgroupManager() (cgroups.Manager, error) {
+	m, err := cgroups.New(c.cgroupConfig())
+	if err != nil {
+		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	return m, nil
 }
 
-func (c *Container) setCgroupResources(m cgroupManager) error {
+// setCgroupResources writes linux.resources, with the device rules every
+// container needs appended after the spec's own (the spec usually starts
+// with "deny all").
+func (c *Container) setCgroupResources(m cgroups.Manager) error {
+	var r specs.LinuxResources
+	if s := c.state.Config; s.Linux != nil && s.Linux.Resources != nil {
+		r = *s.Linux.Resources
+	}
+	devices := []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}
+	devices = append(devices, r.Devices...)
+	r.Devices = append(devices, cgroups.DefaultAllowedDevices()...)
+	if err := m.Set(&r); err != nil {
+		return fmt.Errorf("linux.resources: %w", err)
+	}
 	return nil
 }

@@ -15,6 +15,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/cgroups"
 )
 
 // ErrNotExist is returned for a container id with no state.
@@ -253,6 +255,23 @@ func (c *Container) killAndWait() error {
 	return nil
 }
 
+// killCgroup SIGKILLs what is left in the cgroup and waits briefly for it to go.
+func killCgroup(m cgroups.Manager) {
+	for i := 0; i < 200; i++ {
+		pids, err := m.Pids()
+		if err != nil || len(pids) == 0 {
+			return
+		}
+		for _, pid := range pids {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+		if st, err := m.FreezerState(); err == nil && st == "frozen" {
+			m.Thaw()
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // sharesPidNamespace is true when the container joined another's pid
 // namespace: then killing the init does not end the other processes.
 func (c *Container) sharesPidNamespace() bool {
@@ -271,6 +290,11 @@ func (c *Container) sharesPidNamespace() bool {
 func (c *Container) destroy() error {
 	var errs []error
 	if m := c.cgroups(); m != nil {
+		// Without a pid namespace of its own, the container's other
+		// processes outlive its init: they go with the cgroup.
+		if c.sharesPidNamespace() {
+			killCgroup(m)
+		}
 		if err := m.Destroy(); err != nil {
 			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
 		}

@@ -14,6 +14,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/cgroups"
 )
 
 // CreateOpts are the options of `rt create` and `rt run`.
@@ -73,7 +75,7 @@ type builder struct {
 	c       *Container
 	o       *CreateOpts
 	proc    *os.Process
-	cgroups cgroupManager
+	cgroups cgroups.Manager
 }
 
 func (b *builder) cleanup() {

@@ -63,6 +63,10 @@ func readInitConfig(ch *channel) (*initConfig, error) {
 func standardInit(ch *channel, cfg *initConfig) error {
 	spec, proc := cfg.Spec, cfg.Process
 
+	// Relative bind-mount sources are relative to the bundle, as with runc.
+	if err := os.Chdir(cfg.Bundle); err != nil {
+		return fmt.Errorf("chdir to bundle: %w", err)
+	}
 	// 1. A session of our own; the terminal (if any) becomes its controlling tty below.
 	if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("setsid: %w", err)

@@ -258,7 +258,10 @@ func (b *bundle) waitStatus(want string) {
 	b.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got := b.status()
+		got := "absent"
+		if r := b.rt("state", b.ID); r.Code == 0 {
+			got = b.status()
+		}
 		if got == want {
 			return
 		}
