@@ -3,8 +3,10 @@ PREFIX ?= /usr/local
 GO ?= go
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0-dev)
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-LDFLAGS := -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
-GOFLAGS_BUILD := -mod=vendor -trimpath -ldflags "$(LDFLAGS)"
+# rt is linked statically (libseccomp included): `rt exec` runs it inside the
+# container's mount namespace, where no dynamic loader of the host exists.
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) -linkmode external -extldflags -static
+GOFLAGS_BUILD := -mod=vendor -trimpath -tags osusergo,netgo -ldflags "$(LDFLAGS)"
 STATICCHECK_VERSION := 2025.1.1
 RUNTIME ?= $(CURDIR)/rt
 

@@ -80,7 +80,7 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 	if cfg.Unshare&unix.CLONE_NEWUSER != 0 {
 		return -1, errors.New("nsenter: cannot create a user namespace while joining namespaces")
 	}
-	a := &childArgs{exeFd: cfg.Exe.Fd(), unshare: cfg.Unshare}
+	a := &childArgs{unshare: cfg.Unshare}
 	argv, err := syscall.SlicePtrFromStrings(cfg.Argv)
 	if err != nil {
 		return -1, err
@@ -112,6 +112,12 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 		dups = append(dups, fd)
 		a.fds = append(a.fds, uintptr(fd))
 	}
+	exeFd, err := unix.FcntlInt(cfg.Exe.Fd(), unix.F_DUPFD_CLOEXEC, len(cfg.Files)+3)
+	if err != nil {
+		return -1, fmt.Errorf("dup exe fd: %w", err)
+	}
+	dups = append(dups, exeFd)
+	a.exeFd = uintptr(exeFd)
 	for _, ns := range cfg.Join {
 		a.nsTypes = append(a.nsTypes, uintptr(ns.Type))
 		a.nsFds = append(a.nsFds, uintptr(ns.Fd))

@@ -49,7 +49,9 @@ func run(m *testing.M) int {
 	rtBinary = os.Getenv("RT_BINARY")
 	if rtBinary == "" {
 		rtBinary = filepath.Join(workDir, "rt")
-		build := exec.Command("go", "build", "-mod=vendor", "-o", rtBinary, ".")
+		// The same static build as the Makefile's: exec runs rt inside the container.
+		build := exec.Command("go", "build", "-mod=vendor", "-tags", "osusergo,netgo",
+			"-ldflags", "-s -w -linkmode external -extldflags -static", "-o", rtBinary, ".")
 		build.Dir = "../.."
 		build.Stdout, build.Stderr = os.Stdout, os.Stderr
 		if err := build.Run(); err != nil {
