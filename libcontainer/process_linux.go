@@ -107,9 +107,15 @@ func (cp *childProcess) start(sockFd int) (*os.Process, error) {
 		return os.FindProcess(pid)
 	}
 
+	// The child moves its fds into place before execve, using numbers up to
+	// about twice the number of fds it gets: keep the memfd above those.
+	exeFd, err := unix.FcntlInt(exe.Fd(), unix.F_DUPFD_CLOEXEC, 2*(3+len(cp.extra))+8)
+	if err != nil {
+		return nil, fmt.Errorf("dup exe fd: %w", err)
+	}
+	defer unix.Close(exeFd)
 	cmd := &exec.Cmd{
-		// The memfd is reached through our own fd table: the child's may be rearranged before execve.
-		Path:       "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/" + strconv.Itoa(int(exe.Fd())),
+		Path:       "/proc/self/fd/" + strconv.Itoa(exeFd),
 		Args:       argv,
 		Env:        env,
 		Stdin:      cp.stdio[0],

@@ -1,0 +1,202 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// startSleeper runs a detached container that lives until the test removes it.
+func startSleeper(t *testing.T, mutate func(*specs.Spec)) *bundle {
+	t.Helper()
+	b := newBundle(t, "sleep", "1000")
+	if mutate != nil {
+		mutate(b.Spec)
+	}
+	if r := b.run("--detach"); r.Code != 0 {
+		t.Fatalf("rt run --detach: %s", r)
+	}
+	t.Cleanup(b.remove)
+	return b
+}
+
+var allNamespaces = []string{"pid", "net", "ipc", "uts", "mnt", "user", "cgroup", "time"}
+
+func withAllNamespaces(s *specs.Spec) {
+	s.Linux.Namespaces = append(s.Linux.Namespaces,
+		specs.LinuxNamespace{Type: specs.UserNamespace},
+		specs.LinuxNamespace{Type: specs.CgroupNamespace},
+		specs.LinuxNamespace{Type: specs.TimeNamespace})
+	s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+}
+
+func TestExecJoinsEveryNamespace(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*specs.Spec)
+	}{
+		{"default", nil},
+		{"user-namespaced", withAllNamespaces},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := startSleeper(t, tc.mutate)
+			pid := b.pid()
+			script := "for n in " + strings.Join(allNamespaces, " ") + "; do readlink /proc/self/ns/$n; done; cat /proc/self/cgroup"
+			r := b.mustRT("exec", b.ID, "sh", "-c", script)
+			lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+			for i, ns := range allNamespaces {
+				if want := nsInode(t, pid, ns); lines[i] != want {
+					t.Errorf("%s namespace: exec has %s, init has %s", ns, lines[i], want)
+				}
+			}
+			// Same cgroup: compare with the init's own view from inside.
+			want := b.mustRT("exec", b.ID, "cat", "/proc/1/cgroup").Stdout
+			if got := strings.Join(lines[len(allNamespaces):], "\n") + "\n"; got != want {
+				t.Errorf("exec cgroup:\n%s\ninit cgroup:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestExecUserGroupsCapsAndExitCode(t *testing.T) {
+	b := startSleeper(t, nil)
+	r := b.mustRT("exec", "--user", "1000:1000", "-g", "10", b.ID, "id")
+	if !strings.Contains(r.Stdout, "uid=1000 gid=1000") || !strings.Contains(r.Stdout, "groups=10") {
+		t.Errorf("id: %q", r.Stdout)
+	}
+	r = b.mustRT("exec", "--no-new-privs", "--cap", "CAP_SYS_ADMIN", "--user", "1000:1000", b.ID, "grep", "-E", "^(CapEff|CapAmb|NoNewPrivs)", "/proc/self/status")
+	status := parseStatus(r.Stdout)
+	if status["NoNewPrivs"] != "1" {
+		t.Errorf("NoNewPrivs: %q", r.Stdout)
+	}
+	// CAP_SYS_ADMIN is bit 21: added with --cap, it survives the exec as uid 1000 through the ambient set.
+	if eff, _ := strconv.ParseUint(status["CapEff"], 16, 64); eff&(1<<21) == 0 {
+		t.Errorf("CAP_SYS_ADMIN missing from CapEff: %q", r.Stdout)
+	}
+	if r := b.rt("exec", b.ID, "sh", "-c", "exit 42"); r.Code != 42 {
+		t.Errorf("exit code: %s", r)
+	}
+	r = b.mustRT("exec", "--env", "FOO=bar", "--cwd", "/tmp", b.ID, "sh", "-c", "echo $FOO $(pwd)")
+	if strings.TrimSpace(r.Stdout) != "bar /tmp" {
+		t.Errorf("env and cwd: %q", r.Stdout)
+	}
+}
+
+func parseStatus(s string) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok {
+			m[k] = strings.TrimSpace(v)
+		}
+	}
+	return m
+}
+
+func TestExecProcessJSONAndDetach(t *testing.T) {
+	b := startSleeper(t, nil)
+	p := *b.Spec.Process
+	p.Args = []string{"sh", "-c", "echo detached > /tmp/out; sleep 1000"}
+	data, _ := json.Marshal(p)
+	procFile := filepath.Join(b.Dir, "process.json")
+	os.WriteFile(procFile, data, 0o644)
+	pidFile := filepath.Join(b.Dir, "exec.pid")
+	b.mustRT("exec", "--process", procFile, "--detach", "--pid-file", pidFile, b.ID)
+	raw, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(string(raw))
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+		t.Fatalf("detached exec pid %d not alive: %v", pid, err)
+	}
+	if ns := nsInode(t, pid, "mnt"); ns != nsInode(t, b.pid(), "mnt") {
+		t.Errorf("detached exec in mount namespace %s", ns)
+	}
+	// The init's status is unaffected; the process shows in ps of the container.
+	out := b.mustRT("exec", b.ID, "sh", "-c", "while [ ! -s /tmp/out ]; do sleep 0.05; done; cat /tmp/out").Stdout
+	if strings.TrimSpace(out) != "detached" {
+		t.Errorf("detached process output %q", out)
+	}
+}
+
+func TestExecErrors(t *testing.T) {
+	b := startSleeper(t, nil)
+	bad := filepath.Join(b.Dir, "bad-process.json")
+	os.WriteFile(bad, []byte(`{"args":[],"cwd":"/"}`), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown container", []string{"exec", "no-such-container", "true"}, "does not exist"},
+		{"no command", []string{"exec", b.ID}, "command"},
+		{"invalid process.json", []string{"exec", "--process", bad, b.ID}, "process.args"},
+		{"bad user", []string{"exec", "--user", "root", b.ID, "true"}, "--user"},
+		{"missing binary", []string{"exec", b.ID, "/no/such/binary"}, "no/such/binary"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := b.rt(tc.args...)
+			if r.Code == 0 || !strings.Contains(r.Stderr, tc.want) {
+				t.Errorf("rt %s: %s, want an error mentioning %q", strings.Join(tc.args, " "), r, tc.want)
+			}
+		})
+	}
+	// Nothing the failed execs started is left in the container.
+	// The shell expands the glob itself: it and the init are all there should be.
+	if out := b.mustRT("exec", b.ID, "sh", "-c", "echo /proc/[0-9]*").Stdout; len(strings.Fields(out)) != 2 {
+		t.Errorf("processes in the container after failed execs: %s", out)
+	}
+
+	stopped := newBundle(t, "true")
+	if r := stopped.run("--keep"); r.Code != 0 {
+		t.Fatal(r)
+	}
+	if r := stopped.rt("exec", stopped.ID, "true"); r.Code == 0 || !strings.Contains(r.Stderr, "stopped") {
+		t.Errorf("exec into a stopped container: %s", r)
+	}
+	stopped.mustRT("delete", stopped.ID)
+}
+
+func TestExecConcurrent(t *testing.T) {
+	b := startSleeper(t, nil)
+	const n = 20
+	var wg sync.WaitGroup
+	results := make([]result, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			results[i] = b.rt("exec", b.ID, "sh", "-c", "echo "+strconv.Itoa(i))
+		}(i)
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.Code != 0 || strings.TrimSpace(r.Stdout) != strconv.Itoa(i) {
+			t.Errorf("exec %d: %s", i, r)
+		}
+	}
+}
+
+func TestExecTTYConsoleSocket(t *testing.T) {
+	b := startSleeper(t, nil)
+	sock := filepath.Join(b.Dir, "console.sock")
+	recv := listenConsole(t, sock)
+	b.mustRT("exec", "--tty", "--console-socket", sock, "--detach", b.ID, "sh")
+	master := <-recv
+	defer master.Close()
+	fmt.Fprintf(master, "echo tty-$((6*7)); tty; exit\n")
+	out := readUntil(t, master, "tty-42")
+	if !strings.Contains(out, "tty-42") {
+		t.Fatalf("pty output: %q", out)
+	}
+}
