@@ -10,7 +10,9 @@
 # Besides TAP's own "not ok" lines, three things count as one failed assertion each, because
 # a program that stops early would otherwise look like a pass: a non-zero exit status, the
 # timeout, and a diagnostic YAML block that carries an "error" but belongs to no test point
-# (the suite reports some lifecycle errors that way, e.g. the hook programs).
+# (the suite reports some lifecycle errors that way, e.g. the hook programs). A YAML block
+# belongs to a test point when one came after the previous block ("Refer to:" lines may sit
+# between them).
 
 function abstract_tmp(s,    i) {
 	# The programs put bundles under $TMPDIR with random names; keep lines comparable.
@@ -28,13 +30,14 @@ function fail(desc) {
 	notok++
 }
 
-BEGIN { ok = 0; notok = 0; skip = 0; nfail_kinds = 0; prev_is_test = 0; in_yaml = 0 }
+BEGIN { ok = 0; notok = 0; skip = 0; nfail_kinds = 0; test_since_yaml = 0; in_yaml = 0 }
 
 # First file: the program's stdout (TAP).
 FILENAME == ARGV[1] {
 	if (in_yaml) {
 		if ($0 ~ /^  \.\.\.$/) {
 			in_yaml = 0
+			test_since_yaml = 0
 			if (orphan_yaml && orphan_error != "") fail("harness: error diagnostic: " orphan_error)
 			next
 		}
@@ -49,24 +52,23 @@ FILENAME == ARGV[1] {
 	}
 	if ($0 ~ /^  ---$/) {
 		in_yaml = 1
-		orphan_yaml = !prev_is_test
+		orphan_yaml = !test_since_yaml
 		orphan_error = ""
 		next
 	}
 	if ($0 ~ /^ok [0-9]+/) {
 		if (tolower($0) ~ /^ok [0-9]+ (- .*)?# skip/) skip++
 		else ok++
-		prev_is_test = 1
+		test_since_yaml = 1
 		next
 	}
 	if ($0 ~ /^not ok [0-9]+/) {
 		d = $0
 		sub(/^not ok [0-9]+( - )?/, "", d)
 		fail(d)
-		prev_is_test = 1
+		test_since_yaml = 1
 		next
 	}
-	prev_is_test = 0
 	next
 }
 
@@ -83,6 +85,8 @@ FILENAME == ARGV[1] {
 END {
 	if (rc == 124 || rc == 137) fail("harness: timed out after " timeout "s")
 	else if (rc != 0) fail("harness: exited with status " rc)
+	# The hook programs print no test point when all went well: count the clean run.
+	if (ok + notok + skip == 0) ok = 1
 	status = notok == 0 ? "PASS" : "FAIL"
 	printf "%-6s %-31s %5d %5d %4d %6.1f\n", status, name, ok, notok, skip, secs
 	for (i = 0; i < nfail_kinds; i++)
