@@ -26,10 +26,11 @@ set -euo pipefail
 
 RT_TOOLS_MODULE=github.com/opencontainers/runtime-tools
 RT_TOOLS_VERSION=v0.9.1-0.20251114084447-edf4cb3d2116
-V1_CONTROLLERS=(memory pids cpu cpuacct cpuset devices freezer blkio)
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+# shellcheck source=../scripts/lib.sh
+. "$REPO/tests/scripts/lib.sh"
 BUILD_DIR=${CONFORMANCE_BUILD_DIR:-$REPO/_build/conformance}
 BIN_DIR=$BUILD_DIR/bin
 TEST_TIMEOUT=${TEST_TIMEOUT:-60}
@@ -75,21 +76,6 @@ build_suite() {
 
 # ---------------------------------------------------------------- inside the namespace
 
-# mount_cgroupfs gives this mount namespace its own /sys/fs/cgroup whose hierarchies are
-# rooted (by the cgroup namespace) at the caller's cgroups.
-mount_cgroupfs() {
-	mount -t tmpfs -o mode=0755 rt-conformance /sys/fs/cgroup
-	local c
-	for c in "${V1_CONTROLLERS[@]}"; do
-		mkdir /sys/fs/cgroup/"$c"
-		mount -t cgroup -o "$c" cgroup /sys/fs/cgroup/"$c"
-	done
-	if [ "$HIDE_CGROUP2" = 0 ]; then
-		mkdir /sys/fs/cgroup/unified
-		mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
-	fi
-}
-
 cgroup_dirs() {
 	find /sys/fs/cgroup -mindepth 2 -type d 2>/dev/null | sort
 }
@@ -128,7 +114,8 @@ run_program() {
 }
 
 inside() {
-	mount_cgroupfs
+	# The hierarchies are rooted (by the cgroup namespace) at the caller's cgroups.
+	if [ "$HIDE_CGROUP2" = 0 ]; then mount_private_cgroupfs unified; else mount_private_cgroupfs; fi
 	local program t0
 	cgroup_dirs >"$WORK/cgroups-before"
 	trap 'delete_leftover_containers; remove_new_cgroups "$WORK/cgroups-before" || true' EXIT

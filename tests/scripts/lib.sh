@@ -8,6 +8,9 @@
 #   own_cgroup_dirs NAME         the host directories NAME would have, nested under this
 #                                process's cgroup in every hierarchy
 #   remove_cgroup_trees NAME     remove those directories and what is below them (deepest first)
+#   mount_private_cgroupfs [unified]  in a private mount + cgroup namespace: tmpfs on
+#                                /sys/fs/cgroup and the v1 controllers (and cgroup2 at unified
+#                                when asked) mounted again, rooted at the caller's cgroups
 #   write_argv_logger FILE RUNTIME LOG   a runtime wrapper that appends "rc=N (caller) ARGS" to LOG
 #   record_invocations LOG OUT TITLE...  write the recorded-invocations file from LOG
 
@@ -96,6 +99,21 @@ remove_cgroup_trees() {
 			rmdir "$d" 2>/dev/null || say "cannot remove cgroup $d"
 		done < <(find "$dir" -depth -type d)
 	done < <(own_cgroup_dirs "$1")
+}
+
+V1_CONTROLLERS=(memory pids cpu cpuacct cpuset devices freezer blkio)
+
+mount_private_cgroupfs() {
+	mount -t tmpfs -o mode=0755 rt-tests /sys/fs/cgroup
+	local c
+	for c in "${V1_CONTROLLERS[@]}"; do
+		mkdir /sys/fs/cgroup/"$c"
+		mount -t cgroup -o "$c" cgroup /sys/fs/cgroup/"$c"
+	done
+	if [ "${1:-}" = unified ]; then
+		mkdir /sys/fs/cgroup/unified
+		mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
+	fi
 }
 
 write_argv_logger() {
