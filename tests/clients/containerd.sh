@@ -23,11 +23,10 @@ IMAGE=rt.test/busybox:latest
 RECORD=$HERE/recorded/containerd-invocations.txt
 CG_PARENT=rt-containerd-$$
 CONTAINERD_PID=
-CREATED_RUN_DIR=
 
 die() { say "containerd.sh: $*"; exit 2; }
 
-ctrc() { timeout 60 ctr --address "$WORK/containerd.sock" --namespace "$NS" "$@"; }
+ctrc() { timeout -k 5 60 ctr --address "$WORK/containerd.sock" --namespace "$NS" "$@"; }
 
 # exec_opts: detached execs leave their FIFOs behind; keep them in the work dir.
 exec_opts() { printf '%s\n' --fifo-dir "$WORK/fifo"; }
@@ -97,7 +96,7 @@ wait_status() {
 in_tty() {
 	local cmd
 	cmd=$(printf '%q ' "$@")
-	script -qec "$cmd" /dev/null </dev/null | tr -d '\r'
+	timeout -k 5 60 script -qec "$cmd" /dev/null </dev/null | tr -d '\r'
 	return "${PIPESTATUS[0]}"
 }
 
@@ -189,7 +188,7 @@ scenario_leftovers() {
 	local left
 	left=$("$RUNTIME" --root "$WORK/runc/$NS" list -q 2>/dev/null | tr '\n' ' ')
 	expect_eq "runtime lists no containers" "$left" ""
-	left=$(own_cgroup_dirs "$CG_PARENT" | while read -r d; do [ -d "$d" ] && find "$d" -mindepth 1 -type d; done | head -3)
+	left=$(cgroups_below "$CG_PARENT" | head -3) || true
 	expect_eq "no container cgroups left" "$left" ""
 }
 
@@ -213,7 +212,7 @@ cleanup() {
 		"$RUNTIME" --root "$WORK/runc/$NS" delete --force "$id" >/dev/null 2>&1
 	done
 	remove_cgroup_trees "$CG_PARENT"
-	[ -n "$CREATED_RUN_DIR" ] && find /run/containerd -depth -type d -empty -delete 2>/dev/null
+	remove_new_dirs
 	rm -rf "$WORK"
 	exit $rc
 }
@@ -229,10 +228,11 @@ main() {
 
 	WORK=$(mktemp -d /tmp/rt-containerd.XXXXXX)
 	trap cleanup EXIT
+	trap 'exit 130' INT TERM
 	chmod 0755 "$WORK"
 	mkdir -p "$WORK/fifo" "$WORK/runc" "$WORK/tmp"
 	# The 1.6 shim puts its sockets under /run/containerd/s whatever the config says.
-	[ -d /run/containerd ] || CREATED_RUN_DIR=1
+	track_new_dir /run/containerd
 	INVOCATION_LOG=$WORK/invocations.log
 	WRAPPER=$WORK/runtime
 	: >"$INVOCATION_LOG"

@@ -183,6 +183,7 @@ main() {
 	# World-searchable: the user-namespace programs run container processes as other uids.
 	WORK=$(mktemp -d /tmp/rt-conformance.XXXXXX)
 	trap cleanup EXIT
+	trap 'exit 130' INT TERM
 	chmod 0755 "$WORK"
 	TEST_TMP=$WORK/tmp STATE_DIR=$WORK/state REPORT=$WORK/report
 	mkdir -m 0755 "$TEST_TMP" "$WORK/out"

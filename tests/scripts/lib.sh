@@ -7,10 +7,14 @@
 #   stop_pid PID                 SIGTERM, then SIGKILL after 10s, a process this script started
 #   own_cgroup_dirs NAME         the host directories NAME would have, nested under this
 #                                process's cgroup in every hierarchy
+#   cgroups_below NAME           the cgroup directories below those (what containers left)
 #   remove_cgroup_trees NAME     remove those directories and what is below them (deepest first)
 #   mount_private_cgroupfs [unified]  in a private mount + cgroup namespace: tmpfs on
 #                                /sys/fs/cgroup and the v1 controllers (and cgroup2 at unified
 #                                when asked) mounted again, rooted at the caller's cgroups
+#   track_new_dir DIR...         remember each DIR that does not exist yet (clients create some
+#                                outside any configurable root)
+#   remove_new_dirs              remove the empty directories below and including those
 #   write_argv_logger FILE RUNTIME LOG   a runtime wrapper that appends "rc=N (caller) ARGS" to LOG
 #   record_invocations LOG OUT TITLE...  write the recorded-invocations file from LOG
 
@@ -91,6 +95,13 @@ own_cgroup_dirs() {
 	done </proc/self/cgroup | sort -u
 }
 
+cgroups_below() {
+	local dir
+	while read -r dir; do
+		if [ -d "$dir" ]; then find "$dir" -mindepth 1 -type d; fi
+	done < <(own_cgroup_dirs "$1")
+}
+
 remove_cgroup_trees() {
 	local dir d
 	while read -r dir; do
@@ -101,9 +112,30 @@ remove_cgroup_trees() {
 	done < <(own_cgroup_dirs "$1")
 }
 
+NEW_DIRS=()
+
+track_new_dir() {
+	local d
+	for d in "$@"; do
+		[ -e "$d" ] || NEW_DIRS+=("$d")
+	done
+}
+
+remove_new_dirs() {
+	local d
+	for d in "${NEW_DIRS[@]}"; do
+		[ -d "$d" ] && find "$d" -depth -type d -empty -delete 2>/dev/null
+		[ -e "$d" ] && say "left in place (not empty): $d"
+	done
+	return 0
+}
+
 V1_CONTROLLERS=(memory pids cpu cpuacct cpuset devices freezer blkio)
 
 mount_private_cgroupfs() {
+	# Unmount the host's hierarchies rather than cover them: runtimes read mountinfo, and a
+	# covered name=systemd mount there sends them to a path that does not exist.
+	umount -R /sys/fs/cgroup
 	mount -t tmpfs -o mode=0755 rt-tests /sys/fs/cgroup
 	local c
 	for c in "${V1_CONTROLLERS[@]}"; do
