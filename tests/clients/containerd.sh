@@ -92,13 +92,6 @@ wait_status() {
 	return 1
 }
 
-# in_tty CMD... runs CMD with a terminal (script's pty) and prints its output without CRs.
-in_tty() {
-	local cmd
-	cmd=$(printf '%q ' "$@")
-	timeout -k 5 60 script -qec "$cmd" /dev/null </dev/null | tr -d '\r'
-	return "${PIPESTATUS[0]}"
-}
 
 scenario_foreground() {
 	scenario a-foreground-exit-code
@@ -218,13 +211,8 @@ cleanup() {
 }
 
 main() {
-	[ -n "${RUNTIME:-}" ] || die "set RUNTIME to the runtime binary (absolute path)"
-	case $RUNTIME in /*) ;; *) die "RUNTIME must be an absolute path: $RUNTIME" ;; esac
-	[ -x "$RUNTIME" ] || die "RUNTIME is not executable: $RUNTIME"
-	local tool
-	for tool in containerd ctr containerd-shim-runc-v2 jq script unshare; do
-		command -v $tool >/dev/null || die "missing $tool (run make deps)"
-	done
+	require_runtime
+	require_tools containerd ctr containerd-shim-runc-v2 jq script unshare
 
 	WORK=$(mktemp -d /tmp/rt-containerd.XXXXXX)
 	trap cleanup EXIT

@@ -88,12 +88,6 @@ import_image() {
 
 status_of() { pod inspect --format '{{.State.Status}}' "$1" 2>/dev/null || echo missing; }
 
-in_tty() {
-	local cmd
-	cmd=$(printf '%q ' "$@")
-	POD_TTY=1 timeout -k 5 60 script -qec "$cmd" /dev/null </dev/null | tr -d '\r'
-	return "${PIPESTATUS[0]}"
-}
 
 scenario_run() {
 	scenario a-run-exit-code
@@ -135,7 +129,7 @@ scenario_tty() {
 	# shellcheck disable=SC2046
 	# The sleep: podman 4.3 now and then loses a tty container's last output when the
 	# container exits at once (seen with runc too).
-	out=$(in_tty "$REPO/tests/clients/podman.sh" __pod run -it --rm $(run_opts) "$IMAGE" \
+	out=$(POD_TTY=1 in_tty "$REPO/tests/clients/podman.sh" __pod run -it --rm $(run_opts) "$IMAGE" \
 		sh -c 'tty; sleep 0.5; exit 4') || rc=$?
 	expect_match "run -it has a terminal" "$out" '/dev/pts/[0-9]+'
 	expect_eq "run -it passes the exit code" "$rc" 4
@@ -144,7 +138,7 @@ scenario_tty() {
 	# shellcheck disable=SC2046
 	check "run -d tty2" pod run -d --name tty2 $(run_opts) "$IMAGE" sleep 1000
 	rc=0
-	out=$(in_tty "$REPO/tests/clients/podman.sh" __pod exec -it tty2 sh -c 'tty; exit 6') || rc=$?
+	out=$(POD_TTY=1 in_tty "$REPO/tests/clients/podman.sh" __pod exec -it tty2 sh -c 'tty; exit 6') || rc=$?
 	expect_match "exec -it has a terminal" "$out" '/dev/pts/[0-9]+'
 	expect_eq "exec -it passes the exit code" "$rc" 6
 }
@@ -200,13 +194,8 @@ cleanup() {
 }
 
 main() {
-	[ -n "${RUNTIME:-}" ] || die "set RUNTIME to the runtime binary (absolute path)"
-	case $RUNTIME in /*) ;; *) die "RUNTIME must be an absolute path: $RUNTIME" ;; esac
-	[ -x "$RUNTIME" ] || die "RUNTIME is not executable: $RUNTIME"
-	local tool
-	for tool in podman conmon jq script unshare nsenter; do
-		command -v $tool >/dev/null || die "missing $tool (run make deps)"
-	done
+	require_runtime
+	require_tools podman conmon jq script unshare nsenter
 
 	WORK=$(mktemp -d /tmp/rt-podman.XXXXXX)
 	trap cleanup EXIT

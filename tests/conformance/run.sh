@@ -76,8 +76,13 @@ build_suite() {
 
 # ---------------------------------------------------------------- inside the namespace
 
+# cgroup_dirs lists the cgroups the suite makes: its fixed test paths and, for configs
+# without a cgroups path, the container ids (UUIDs). Only these: outside the memory
+# hierarchy the namespace sees the host's root, where other people's cgroups live.
 cgroup_dirs() {
-	find /sys/fs/cgroup -mindepth 2 -type d 2>/dev/null | sort
+	local uuid='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+	find /sys/fs/cgroup -mindepth 2 -type d 2>/dev/null |
+		grep -E "^/sys/fs/cgroup/[^/]+/(cgrouptest|testdir|$uuid)(/|\$)" | sort || true
 }
 
 # remove_new_cgroups removes the cgroups the run created (deepest first), leaving those that
@@ -167,12 +172,8 @@ cleanup() {
 }
 
 main() {
-	[ -n "${RUNTIME:-}" ] || die "set RUNTIME to the runtime binary (absolute path)"
-	case $RUNTIME in /*) ;; *) die "RUNTIME must be an absolute path: $RUNTIME" ;; esac
-	[ -x "$RUNTIME" ] || die "RUNTIME is not executable: $RUNTIME"
-	for tool in go jq unshare timeout; do
-		command -v $tool >/dev/null || die "missing $tool (run make deps)"
-	done
+	require_runtime
+	require_tools go jq unshare timeout
 	if [ "$HIDE_CGROUP2" = auto ]; then
 		HIDE_CGROUP2=0
 		"$RUNTIME" --version 2>/dev/null | grep -q '^crun' && HIDE_CGROUP2=1

@@ -1,5 +1,10 @@
 # lib.sh: helpers shared by the client and bench harnesses. Source it; it sets nothing up.
 #
+#   require_runtime              check $RUNTIME is an absolute path to an executable
+#   require_tools TOOL...        check each TOOL is in PATH
+#                                (both call the caller's die on failure)
+#   in_tty CMD...                run CMD with a terminal (script's pty); prints its output
+#                                without CRs and returns its exit status
 #   check NAME CMD...            run CMD; count a pass when it exits 0
 #   expect_eq NAME GOT WANT      count a pass when GOT = WANT
 #   expect_match NAME GOT REGEX  count a pass when GOT matches the extended REGEX
@@ -22,6 +27,26 @@ PASSED=0
 FAILED=0
 
 say() { printf '%s\n' "$*" >&2; }
+
+require_runtime() {
+	[ -n "${RUNTIME:-}" ] || die "set RUNTIME to the runtime binary (absolute path)"
+	case $RUNTIME in /*) ;; *) die "RUNTIME must be an absolute path: $RUNTIME" ;; esac
+	[ -x "$RUNTIME" ] || die "RUNTIME is not executable: $RUNTIME"
+}
+
+require_tools() {
+	local tool
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || die "missing $tool (run make deps)"
+	done
+}
+
+in_tty() {
+	local cmd
+	cmd=$(printf '%q ' "$@")
+	timeout -k 5 60 script -qec "$cmd" /dev/null </dev/null | tr -d '\r'
+	return "${PIPESTATUS[0]}"
+}
 
 pass() {
 	PASSED=$((PASSED + 1))
