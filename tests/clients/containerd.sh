@@ -26,7 +26,7 @@ CONTAINERD_PID=
 
 die() { say "containerd.sh: $*"; exit 2; }
 
-ctrc() { timeout -k 5 60 ctr --address "$WORK/containerd.sock" --namespace "$NS" "$@"; }
+ctrc() { timeout -k 5 30 ctr --address "$WORK/containerd.sock" --namespace "$NS" "$@"; }
 
 # exec_opts: detached execs leave their FIFOs behind; keep them in the work dir.
 exec_opts() { printf '%s\n' --fifo-dir "$WORK/fifo"; }

@@ -212,7 +212,8 @@ record_invocations() {
 		grep -v '^#' "$log" | awk -f "$(dirname "${BASH_SOURCE[0]}")/shape.awk" | sort | uniq -c | sort -k2
 		echo "#"
 		echo "# ---- every invocation, in order"
-		sed -e "s|$work|\$W|g" -e 's/[0-9a-f]\{64\}/<cid>/g' -e 's/[0-9]\{6,\}/<n>/g' "$log"
+		sed -e "s|$work|\$W|g" -e 's/[0-9a-f]\{64\}/<cid>/g' -e 's/[0-9]\{6,\}/<n>/g' \
+			-e 's/conmon-term\.[A-Za-z0-9]\{6\}/conmon-term.XXXXXX/g' "$log"
 		if [ -f "$log.process.json" ]; then
 			echo "#"
 			echo "# ---- a process.json passed via 'exec --process' (first one seen)"
