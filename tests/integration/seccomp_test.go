@@ -342,6 +342,8 @@ func TestSeccompInvalidProfile(t *testing.T) {
 		{"unknown action", allowExcept(specs.LinuxSyscall{Names: []string{"mkdir"}, Action: "SCMP_ACT_FOO"}), "linux.seccomp.syscalls[0].action"},
 		{"unknown default action", &specs.LinuxSeccomp{DefaultAction: "SCMP_ACT_BAR"}, "linux.seccomp.defaultAction"},
 		{"unknown arch", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchX86_64, "SCMP_ARCH_PDP11"}}, "linux.seccomp.architectures[1]"},
+		// Known, but of the other endianness: libseccomp cannot filter it here.
+		{"foreign arch", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchS390X}}, "linux.seccomp.architectures[1]"},
 		{"bad operator", allowExcept(specs.LinuxSyscall{Names: []string{"personality"}, Action: specs.ActErrno,
 			Args: []specs.LinuxSeccompArg{{Index: 0, Value: 8, Op: "SCMP_CMP_ALMOST"}}}), "linux.seccomp.syscalls[0].args[0].op"},
 		{"unknown flag", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_FOO"}}, "linux.seccomp.flags[0]"},
