@@ -17,6 +17,12 @@ var featuresCommand = cli.Command{
 		if err := checkArgs(ctx, 0, exactArgs); err != nil {
 			return err
 		}
-		return printJSON(libcontainer.Features())
+		f := libcontainer.Features()
+		// Keys under the project's own (reverse-DNS) prefix, as the spec asks.
+		f.Annotations["com.github.rtproject.rt.version"] = version
+		if gitCommit != "" {
+			f.Annotations["com.github.rtproject.rt.commit"] = gitCommit
+		}
+		return printJSON(f)
 	},
 }

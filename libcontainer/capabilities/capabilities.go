@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,6 +34,17 @@ var byName = func() map[string]int {
 	}
 	return m
 }()
+
+// Known lists the spec names of every capability rt recognises, sorted,
+// including those this kernel lacks (for `rt features`).
+func Known() []string {
+	out := make([]string, 0, len(byName))
+	for name := range byName {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Name returns the spec name ("CAP_NET_RAW") of capability number c.
 func Name(c int) string {

@@ -75,6 +75,22 @@ func TestNames(t *testing.T) {
 	}
 }
 
+// TestKnown checks that every name `rt features` reports passes Validate.
+func TestKnown(t *testing.T) {
+	known := Known()
+	if len(known) != len(byName) || known[0] != "CAP_AUDIT_CONTROL" {
+		t.Fatalf("Known() = %q", known)
+	}
+	for _, name := range known {
+		if err := Validate(&specs.LinuxCapabilities{Bounding: []string{name}}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := Validate(&specs.LinuxCapabilities{Bounding: []string{"CAP_NOPE"}}); err == nil {
+		t.Error("Validate accepts a name Known does not list")
+	}
+}
+
 func TestNewUnsupportedByKernel(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")

@@ -231,3 +231,26 @@ func (o *mountOptions) bindAttr() unix.MountAttr {
 	}
 	return a
 }
+
+// extensionOptions are the options rt itself interprets rather than mount(2)
+// or mount_setattr(2); parseOptions handles each of them.
+var extensionOptions = []string{"bind", "rbind", "remount", "idmap", "ridmap", "tmpcopyup"}
+
+// KnownOptions lists every mount option parseOptions recognises, sorted, for
+// `rt features`. Filesystem data options (size=, mode=, …) are not included:
+// the runtime-spec's features list leaves them out.
+func KnownOptions() []string {
+	var out []string
+	for o := range flagOptions {
+		out = append(out, o)
+	}
+	for o := range propagationOptions {
+		out = append(out, o)
+	}
+	for o := range recursiveAttrOptions {
+		out = append(out, o)
+	}
+	out = append(out, extensionOptions...)
+	slices.Sort(out)
+	return out
+}

@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -180,5 +181,29 @@ func TestUnescapeMountInfo(t *testing.T) {
 		if got := unescapeMountInfo(in); got != want {
 			t.Errorf("%q: got %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestKnownOptions checks that every option `rt features` reports is one
+// parseOptions interprets itself, not filesystem data passed through.
+func TestKnownOptions(t *testing.T) {
+	known := KnownOptions()
+	for _, want := range []string{"ro", "rbind", "rprivate", "rro", "idmap", "tmpcopyup", "nosymfollow"} {
+		if !slices.Contains(known, want) {
+			t.Errorf("KnownOptions lacks %q", want)
+		}
+	}
+	for _, opt := range known {
+		o, err := parseOptions([]string{opt})
+		if err != nil {
+			t.Errorf("%s: %v", opt, err)
+			continue
+		}
+		if len(o.data) != 0 {
+			t.Errorf("%s: reported as known but passed to the filesystem as data", opt)
+		}
+	}
+	if !slices.IsSorted(known) || len(slices.Compact(slices.Clone(known))) != len(known) {
+		t.Errorf("KnownOptions not sorted or has duplicates: %q", known)
 	}
 }

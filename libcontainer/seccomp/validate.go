@@ -3,6 +3,9 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -30,6 +33,11 @@ func Validate(s *specs.LinuxSeccomp) error {
 	for i, a := range s.Architectures {
 		if _, ok := archs[a]; !ok {
 			return fmt.Errorf("%s.architectures[%d]: unknown architecture %q", field, i, a)
+		}
+		// libseccomp refuses architectures of the other endianness; without
+		// this check the container would only fail in init, after its mounts.
+		if !slices.Contains(addableArchs(), string(a)) {
+			return fmt.Errorf("%s.architectures[%d]: %s cannot be filtered on this host (supported: %s)", field, i, a, strings.Join(addableArchs(), ", "))
 		}
 	}
 	for i, f := range s.Flags {
@@ -104,3 +112,6 @@ func validateErrnoRet(field string, a specs.LinuxSeccompAction, ret *uint) error
 	}
 	return nil
 }
+
+// addableArchs caches supportedArchs: the linked libseccomp does not change.
+var addableArchs = sync.OnceValue(supportedArchs)

@@ -1,6 +1,8 @@
 package seccomp
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -175,4 +177,25 @@ func archStrings(a []specs.Arch) []string {
 		out[i] = string(x)
 	}
 	return out
+}
+
+// TestValidateArchNotAddable: an architecture rt knows but this host's
+// libseccomp cannot put in a filter (other endianness) fails validation,
+// before any container is set up.
+func TestValidateArchNotAddable(t *testing.T) {
+	var foreign specs.Arch
+	for a := range archs {
+		if !slices.Contains(supportedArchs(), string(a)) {
+			foreign = a
+			break
+		}
+	}
+	if foreign == "" {
+		t.Skip("libseccomp can filter every known architecture here")
+	}
+	err := Validate(&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.Arch(supportedArchs()[0]), foreign}})
+	want := fmt.Sprintf("linux.seccomp.architectures[1]: %s cannot be filtered on this host", foreign)
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("Validate = %v, want %s", err, want)
+	}
 }
