@@ -1,7 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"time"
+
+	"github.com/rtproject/rt/libcontainer"
 
 	"github.com/urfave/cli"
 )
@@ -18,5 +22,25 @@ information is displayed once every 5 seconds.`,
 		cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "set the stats collection interval"},
 		cli.BoolFlag{Name: "stats", Usage: "display the container's stats then exit"},
 	},
-	Action: notImplemented("events"),
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, exactArgs); err != nil {
+			return err
+		}
+		c, err := loadContainer(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		enc := json.NewEncoder(os.Stdout)
+		if ctx.Bool("stats") {
+			s, err := c.Stats()
+			if err != nil {
+				return err
+			}
+			return enc.Encode(libcontainer.Event{Type: "stats", ID: c.ID(), Data: s})
+		}
+		return c.Watch(ctx.Duration("interval"), func(e libcontainer.Event) error {
+			return enc.Encode(e)
+		})
+	},
 }

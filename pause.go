@@ -12,7 +12,17 @@ paused. `,
 	Description: `The pause command suspends all processes in the instance of the container.
 
 Use rt list to identify instances of containers and their current status.`,
-	Action: notImplemented("pause"),
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, exactArgs); err != nil {
+			return err
+		}
+		c, err := loadContainer(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return c.Pause()
+	},
 }
 
 var resumeCommand = cli.Command{
@@ -25,5 +35,15 @@ resumed.`,
 	Description: `The resume command resumes all processes in the instance of the container.
 
 Use rt list to identify instances of containers and their current status.`,
-	Action: notImplemented("resume"),
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, exactArgs); err != nil {
+			return err
+		}
+		c, err := loadContainer(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return c.Resume()
+	},
 }

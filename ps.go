@@ -1,6 +1,19 @@
 package main
 
-import "github.com/urfave/cli"
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli"
+)
 
 var psCommand = cli.Command{
 	Name:      "ps",
@@ -10,5 +23,76 @@ var psCommand = cli.Command{
 		cli.StringFlag{Name: "format, f", Value: "table", Usage: `select one of: ` + formatOptions},
 	},
 	SkipArgReorder: true,
-	Action:         notImplemented("ps"),
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, minArgs); err != nil {
+			return err
+		}
+		format := ctx.String("format")
+		if format != "table" && format != "json" {
+			return fmt.Errorf("invalid format option %q: want %s", format, formatOptions)
+		}
+		c, err := loadContainer(ctx)
+		if err != nil {
+			return err
+		}
+		pids, err := c.Processes()
+		c.Close()
+		if err != nil {
+			return err
+		}
+		if format == "json" {
+			return json.NewEncoder(os.Stdout).Encode(pids)
+		}
+		psArgs := []string(ctx.Args()[1:])
+		// `rt ps ID -- aux`: the separator only ends rt's own options.
+		if len(psArgs) > 0 && psArgs[0] == "--" {
+			psArgs = psArgs[1:]
+		}
+		if len(psArgs) == 0 {
+			psArgs = []string{"-ef"}
+		}
+		out, err := exec.Command("ps", psArgs...).Output()
+		if err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				return fmt.Errorf("ps %s: %w: %s", strings.Join(psArgs, " "), err, bytes.TrimSpace(ee.Stderr))
+			}
+			return fmt.Errorf("ps %s: %w", strings.Join(psArgs, " "), err)
+		}
+		return filterPs(out, pids, os.Stdout)
+	},
+}
+
+// filterPs prints the header of ps's output and the rows whose PID column
+// is one of pids.
+func filterPs(out []byte, pids []int, w *os.File) error {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	if !sc.Scan() {
+		return errors.New("ps printed nothing")
+	}
+	header := sc.Text()
+	col := slices.Index(strings.Fields(header), "PID")
+	if col < 0 {
+		return fmt.Errorf("no PID column in ps output %q: the ps options must include the pid", header)
+	}
+	bw := bufio.NewWriter(w)
+	fmt.Fprintln(bw, header)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if col >= len(fields) {
+			continue
+		}
+		pid, err := strconv.Atoi(fields[col])
+		if err != nil {
+			continue
+		}
+		if slices.Contains(pids, pid) {
+			fmt.Fprintln(bw, sc.Text())
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }

@@ -1,6 +1,18 @@
 package main
 
-import "github.com/urfave/cli"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli"
+)
 
 var updateCommand = cli.Command{
 	Name:      "update",
@@ -27,5 +39,154 @@ var updateCommand = cli.Command{
 		cli.StringFlag{Name: "l3-cache-schema", Usage: "The string of Intel RDT/CAT L3 cache schema"},
 		cli.StringFlag{Name: "mem-bw-schema", Usage: "The string of Intel RDT/MBA memory bandwidth schema"},
 	},
-	Action: notImplemented("update"),
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, exactArgs); err != nil {
+			return err
+		}
+		r, err := updateResources(ctx)
+		if err != nil {
+			return err
+		}
+		c, err := loadContainer(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return c.Update(r)
+	},
+}
+
+// updateResources builds the requested change: the --resources JSON, then
+// each flag given on top of it. Fields left nil are not changed.
+func updateResources(ctx *cli.Context) (*specs.LinuxResources, error) {
+	r := &specs.LinuxResources{}
+	if in := ctx.String("resources"); in != "" {
+		var src io.Reader = os.Stdin
+		if in != "-" {
+			f, err := os.Open(in)
+			if err != nil {
+				return nil, fmt.Errorf("--resources: %w", err)
+			}
+			defer f.Close()
+			src = f
+		}
+		dec := json.NewDecoder(src)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(r); err != nil {
+			return nil, fmt.Errorf("--resources %s: parse linux.resources JSON: %w", in, err)
+		}
+	}
+	if r.Memory == nil {
+		r.Memory = &specs.LinuxMemory{}
+	}
+	if r.CPU == nil {
+		r.CPU = &specs.LinuxCPU{}
+	}
+	for _, f := range []struct {
+		flag string
+		dst  **uint64
+	}{
+		{"cpu-period", &r.CPU.Period},
+		{"cpu-burst", &r.CPU.Burst},
+		{"cpu-share", &r.CPU.Shares},
+		{"cpu-rt-period", &r.CPU.RealtimePeriod},
+	} {
+		if v := ctx.String(f.flag); v != "" {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("invalid value for %s: %w", f.flag, err)
+			}
+			*f.dst = &n
+		}
+	}
+	for _, f := range []struct {
+		flag string
+		dst  **int64
+	}{
+		{"cpu-quota", &r.CPU.Quota},
+		{"cpu-rt-runtime", &r.CPU.RealtimeRuntime},
+		{"cpu-idle", &r.CPU.Idle},
+	} {
+		if v := ctx.String(f.flag); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("invalid value for %s: %w", f.flag, err)
+			}
+			*f.dst = &n
+		}
+	}
+	for _, f := range []struct {
+		flag string
+		dst  **int64
+	}{
+		{"memory", &r.Memory.Limit},
+		{"memory-swap", &r.Memory.Swap},
+		{"memory-reservation", &r.Memory.Reservation},
+	} {
+		if v := ctx.String(f.flag); v != "" {
+			n, err := parseMemory(v)
+			if err != nil {
+				return nil, fmt.Errorf("invalid value for %s: %w", f.flag, err)
+			}
+			*f.dst = &n
+		}
+	}
+	if v := ctx.String("cpuset-cpus"); v != "" {
+		r.CPU.Cpus = v
+	}
+	if v := ctx.String("cpuset-mems"); v != "" {
+		r.CPU.Mems = v
+	}
+	if ctx.IsSet("blkio-weight") {
+		w := ctx.Int("blkio-weight")
+		if w < 10 || w > 1000 {
+			return nil, fmt.Errorf("invalid value for blkio-weight: %d is not in [10, 1000]", w)
+		}
+		if r.BlockIO == nil {
+			r.BlockIO = &specs.LinuxBlockIO{}
+		}
+		v := uint16(w)
+		r.BlockIO.Weight = &v
+	}
+	if ctx.IsSet("pids-limit") {
+		n := int64(ctx.Int("pids-limit"))
+		r.Pids = &specs.LinuxPids{Limit: &n}
+	}
+	// Kernel memory limits are gone from recent kernels; runc 1.1 accepts
+	// the flags and ignores them.
+	for _, f := range []string{"kernel-memory", "kernel-memory-tcp"} {
+		if ctx.String(f) != "" {
+			logrus.Warnf("Setting --%s is ignored and will be removed", f)
+		}
+	}
+	if ctx.String("l3-cache-schema") != "" {
+		return nil, errors.New("--l3-cache-schema: Intel RDT/CAT is not supported by rt")
+	}
+	if ctx.String("mem-bw-schema") != "" {
+		return nil, errors.New("--mem-bw-schema: Intel RDT/MBA is not supported by rt")
+	}
+	return r, nil
+}
+
+// parseMemory reads a byte count with an optional binary unit, as docker
+// and runc accept it: "1024", "64m", "1.5GiB", "512 KB"; "-1" is unlimited.
+func parseMemory(s string) (int64, error) {
+	if s == "-1" {
+		return -1, nil
+	}
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(t, "b")
+	t = strings.TrimSuffix(t, "i")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		if i := strings.IndexByte("kmgtp", t[n-1]); i >= 0 {
+			mult = int64(1) << (10 * (i + 1))
+			t = strings.TrimSpace(t[:n-1])
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || strings.Trim(t, "0123456789.") != "" {
+		return 0, fmt.Errorf("%q is not a size (bytes, or a number with k, m, g, t or p)", s)
+	}
+	return int64(f * float64(mult)), nil
 }

@@ -40,18 +40,33 @@ func (c *Container) newCgroupManager() (cgroups.Manager, error) {
 }
 
 // setCgroupResources writes linux.resources, with the device rules every
-// container needs appended after the spec's own (the spec usually starts
-// with "deny all").
+// container needs inserted among the spec's own.
 func (c *Container) setCgroupResources(m cgroups.Manager) error {
 	var r specs.LinuxResources
 	if s := c.state.Config; s.Linux != nil && s.Linux.Resources != nil {
 		r = *s.Linux.Resources
 	}
-	devices := []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}
-	devices = append(devices, r.Devices...)
-	r.Devices = append(devices, cgroups.DefaultAllowedDevices()...)
+	r.Devices = withDefaultDevices(r.Devices)
 	if err := m.Set(&r); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)
 	}
 	return nil
+}
+
+// withDefaultDevices returns deny-all, the spec's rules up to its last
+// "deny all", the default devices, then the rest of the spec's rules. The
+// defaults must come after a deny-all that would wipe them (specs usually
+// start with one), and before the rules that follow it, so that a bundle
+// can still deny one of them (e.g. c 1:5, /dev/zero).
+func withDefaultDevices(spec []specs.LinuxDeviceCgroup) []specs.LinuxDeviceCgroup {
+	split := 0
+	for i, d := range spec {
+		if !d.Allow && (d.Type == "" || d.Type == "a") {
+			split = i + 1
+		}
+	}
+	out := []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}
+	out = append(out, spec[:split]...)
+	out = append(out, cgroups.DefaultAllowedDevices()...)
+	return append(out, spec[split:]...)
 }

@@ -93,13 +93,15 @@ func (c *Container) Status() Status {
 	if !c.initAlive() {
 		return Stopped
 	}
-	if _, err := os.Stat(filepath.Join(c.dir, execFifoName)); err == nil {
-		return Created
-	}
+	// A created container can be paused too; it reports paused until
+	// resumed, as with runc.
 	if m := c.cgroups(); m != nil {
 		if st, err := m.FreezerState(); err == nil && st == "frozen" {
 			return Paused
 		}
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, execFifoName)); err == nil {
+		return Created
 	}
 	return Running
 }

@@ -36,7 +36,10 @@ func setCPU(dir string, r *specs.LinuxResources) error {
 	if c == nil {
 		return nil
 	}
-	if c.Shares != nil && *c.Shares != 0 {
+	// An idle group has no weight: the kernel refuses cpu.shares then, so
+	// an update that keeps idle on must not write them.
+	idle := c.Idle != nil && *c.Idle == 1
+	if c.Shares != nil && *c.Shares != 0 && !idle {
 		if err := cgfs.Write(dir, "cpu.shares", strconv.FormatUint(*c.Shares, 10)); err != nil {
 			return fmt.Errorf("linux.resources.cpu.shares: %w", err)
 		}
