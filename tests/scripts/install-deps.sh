@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# install-deps.sh installs the Debian packages that building and testing rt need, and only
+# those that are missing; it runs apt-get update only when something is to be installed.
+# Safe to run again (make deps).
+set -euo pipefail
+
+PACKAGES=(
+	build-essential # gcc for the cgo seccomp package
+	pkg-config
+	libseccomp-dev
+	busybox-static # the static busybox of test bundles (tests/scripts/mkbundle.sh)
+	jq
+	runc # conformance baseline, bench
+	crun # bench
+	containerd # tests/clients/containerd.sh (ctr, containerd-shim-runc-v2)
+	podman # tests/clients/podman.sh (with conmon)
+	uidmap # newuidmap/newgidmap for user-namespace tests
+	util-linux # unshare, nsenter
+	bsdutils # script: a tty for the terminal scenarios
+)
+
+is_installed() {
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+main() {
+	local missing=() p
+	for p in "${PACKAGES[@]}"; do
+		is_installed "$p" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		return 0
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-deps: missing ${missing[*]}; run as root to install them" >&2
+		return 1
+	fi
+	echo "install-deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${missing[@]}"
+}
+
+main "$@"
