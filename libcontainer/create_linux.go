@@ -207,9 +207,6 @@ func (b *builder) build() error {
 		if err := m.Apply(b.proc.Pid); err != nil {
 			return fmt.Errorf("apply cgroup: %w", err)
 		}
-		if err := b.c.setCgroupResources(m); err != nil {
-			return err
-		}
 		st.CgroupPaths = m.Paths()
 		cfg.CgroupPaths = st.CgroupPaths
 	}
@@ -255,6 +252,14 @@ func (b *builder) converse(ch *channel) error {
 		case msgLog:
 			relayLog(m.Error)
 		case msgRunHooks:
+			// Resources are set once the init has made /dev, as runc
+			// does: a bundle that denies a default device (say c 1:5)
+			// must still get its node, only not access to it.
+			if b.cgroups != nil {
+				if err := b.c.setCgroupResources(b.cgroups); err != nil {
+					return err
+				}
+			}
 			if spec.Hooks != nil {
 				st := b.creatingState()
 				if err := runHooks("prestart", spec.Hooks.Prestart, st); err != nil {
