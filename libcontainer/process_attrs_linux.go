@@ -50,8 +50,9 @@ func applyProcess(ch *channel, cfg *initConfig) error {
 		}
 	}
 	if p.ApparmorProfile != "" {
+		// The package's errors already name process.apparmorProfile.
 		if err := apparmor.ApplyProfile(p.ApparmorProfile); err != nil {
-			return fmt.Errorf("process.apparmorProfile: %w", err)
+			return err
 		}
 	}
 	if p.SelinuxLabel != "" {
