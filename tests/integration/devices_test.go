@@ -62,18 +62,21 @@ echo hi > /dev/null && head -c 4 /dev/zero | wc -c`)
 }
 
 func TestLinuxDevices(t *testing.T) {
-	b := newBundle(t, "sh", "-c", `stat -c '%n %F %t:%T %a %u:%g' /dev/mydev /dev/myfifo /opt/extra/dev0`)
+	// The device cgroup denies 10:666: its node must still be made, only not opened.
+	b := newBundle(t, "sh", "-c", `stat -c '%n %F %t:%T %a %u:%g' /dev/mydev /dev/myfifo /opt/extra/dev0 /dev/denied`)
 	uid, gid := uint32(1000), uint32(1001)
 	b.Spec.Linux.Devices = []specs.LinuxDevice{
 		{Path: "/dev/mydev", Type: "c", Major: 1, Minor: 3, FileMode: fileMode(0o640), UID: &uid, GID: &gid},
 		{Path: "/dev/myfifo", Type: "p", FileMode: fileMode(0o600)},
 		{Path: "/opt/extra/dev0", Type: "c", Major: 1, Minor: 5, FileMode: fileMode(0o604)},
+		{Path: "/dev/denied", Type: "b", Major: 8, Minor: 666, FileMode: fileMode(0o660)},
 	}
 	out := b.output()
 	for _, w := range []string{
 		"/dev/mydev character special file 1:3 640 1000:1001",
 		"/dev/myfifo fifo 0:0 600 0:0",
 		"/opt/extra/dev0 character special file 1:5 604 0:0",
+		"/dev/denied block special file 8:29a 660 0:0",
 	} {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)

@@ -98,8 +98,9 @@ func TestMountTypesAndOptions(t *testing.T) {
 			want:   []string{"rc=126"},
 		},
 		{
-			name:   "bind-ro",
-			mount:  specs.Mount{Destination: "/mnt", Type: "bind", Source: src, Options: []string{"bind", "ro"}},
+			name: "bind-ro",
+			// Tools share tmpfs options with binds; the kernel ignores them there.
+			mount:  specs.Mount{Destination: "/mnt", Type: "bind", Source: src, Options: []string{"bind", "ro", "mode=755", "size=1k"}},
 			script: `cat /mnt/file; touch /mnt/new 2>&1; grep ' /mnt ' /proc/self/mountinfo`,
 			want:   []string{"host-data", "Read-only file system", " ro"},
 		},
@@ -352,6 +353,7 @@ func TestRootfsPropagation(t *testing.T) {
 		{"private", "", "shared:"},
 		{"rprivate", "", "master:"},
 		{"slave", "", "shared:"},
+		{"unbindable", "unbindable", "shared:"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.prop, func(t *testing.T) {

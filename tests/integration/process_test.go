@@ -108,6 +108,15 @@ func TestProcessRlimits(t *testing.T) {
 		t.Errorf("ulimits inside: %q", out)
 	}
 
+	// A low RLIMIT_AS must not keep the seccomp filter from being built.
+	b = newBundle(t, "sh", "-c", `ulimit -v`)
+	b.Spec.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_AS", Soft: 1 << 30, Hard: 2 << 30}}
+	b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"getegid32", "kexec_load"}, Action: specs.ActErrno}}}
+	if out := b.output(); out != "1048576\n" {
+		t.Errorf("ulimit -v with RLIMIT_AS 1 GiB: %q", out)
+	}
+
 	var cur unix.Rlimit
 	unix.Getrlimit(unix.RLIMIT_NOFILE, &cur)
 	b = newBundle(t)
