@@ -84,6 +84,10 @@ func standardInit(ch *channel, cfg *initConfig) error {
 	if err := setupRootfs(rc, func() error { return createHooks(ch, cfg) }); err != nil {
 		return err
 	}
+	// Before root.readonly and readonlyPaths make that impossible.
+	if err := createCwd(proc); err != nil {
+		return err
+	}
 	// 4. The terminal is created inside the container's devpts.
 	if proc.Terminal {
 		if err := setupConsole(cfg.ConsoleFd, true); err != nil {
@@ -99,9 +103,6 @@ func standardInit(ch *channel, cfg *initConfig) error {
 	}
 	// 6. Masked and read-only paths, then the read-only root.
 	if err := finalizeRootfs(rc); err != nil {
-		return err
-	}
-	if err := createCwd(proc); err != nil {
 		return err
 	}
 	// 7. The process's attributes, ending with the credentials and the seccomp filter.

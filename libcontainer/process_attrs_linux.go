@@ -15,6 +15,7 @@ import (
 	"github.com/rtproject/rt/libcontainer/apparmor"
 	"github.com/rtproject/rt/libcontainer/capabilities"
 	"github.com/rtproject/rt/libcontainer/keys"
+	"github.com/rtproject/rt/libcontainer/seccomp"
 	"github.com/rtproject/rt/libcontainer/selinuxlabel"
 	"github.com/rtproject/rt/libcontainer/system"
 )
@@ -24,9 +25,12 @@ import (
 // last. It runs in the init (standard and exec), on its locked main thread.
 func applyProcess(ch *channel, cfg *initConfig) error {
 	p := cfg.Process
-	var sc *specs.LinuxSeccomp
+	var sc *seccomp.Program
 	if cfg.Spec.Linux != nil {
-		sc = cfg.Spec.Linux.Seccomp
+		var err error
+		if sc, err = compileSeccomp(cfg.Spec.Linux.Seccomp); err != nil {
+			return err
+		}
 	}
 	// The capability sets are computed before anything is dropped.
 	caps, err := capabilities.New(p.Capabilities)
@@ -50,8 +54,9 @@ func applyProcess(ch *channel, cfg *initConfig) error {
 		}
 	}
 	if p.ApparmorProfile != "" {
+		// The package's errors already name process.apparmorProfile.
 		if err := apparmor.ApplyProfile(p.ApparmorProfile); err != nil {
-			return fmt.Errorf("process.apparmorProfile: %w", err)
+			return err
 		}
 	}
 	if p.SelinuxLabel != "" {

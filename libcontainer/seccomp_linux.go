@@ -23,13 +23,23 @@ func (b *builder) sendSeccompListener(fds []int) error {
 	return nil
 }
 
+// compileSeccomp builds the filter of linux.seccomp, before anything
+// (process.rlimits) can limit the memory libseccomp needs.
+func compileSeccomp(s *specs.LinuxSeccomp) (*seccomp.Program, error) {
+	p, err := seccomp.Compile(s)
+	if err != nil {
+		return nil, fmt.Errorf("linux.seccomp: %w", err)
+	}
+	return p, nil
+}
+
 // loadSeccomp loads the filter in the init and passes a notify fd to the
 // parent; the init must make no notified syscall before the parent's ack.
-func loadSeccomp(ch *channel, s *specs.LinuxSeccomp) error {
-	if s == nil {
+func loadSeccomp(ch *channel, p *seccomp.Program) error {
+	if p == nil {
 		return nil
 	}
-	fd, err := seccomp.Load(s)
+	fd, err := p.Load()
 	if err != nil {
 		return fmt.Errorf("linux.seccomp: %w", err)
 	}

@@ -174,12 +174,18 @@ var fsDataKeys = map[string][]string{
 // securityDataKeys are the LSM mount options every filesystem accepts.
 var securityDataKeys = []string{"context", "fscontext", "defcontext", "rootcontext", "seclabel"}
 
-// checkData rejects a data option the filesystem type is known not to take,
-// and any data option on a bind mount, which has no filesystem to hand it to.
+// checkData rejects a data option the filesystem type is known not to take.
+// A bind mount has no filesystem to hand data to and the kernel ignores it;
+// tools that share one option list across mounts (runtime-tools does, and
+// runc accepts it) put tmpfs options such as mode= and size= on binds, so
+// those are ignored there, while words no filesystem here knows still fail.
 func checkData(fsType string, o *mountOptions) error {
 	for _, d := range o.data {
 		if o.bind {
-			return fmt.Errorf("unknown option %q", d)
+			if !knownDataKey(d) {
+				return fmt.Errorf("unknown option %q", d)
+			}
+			continue
 		}
 		keys, known := fsDataKeys[fsType]
 		if !known {
@@ -191,6 +197,19 @@ func checkData(fsType string, o *mountOptions) error {
 		}
 	}
 	return nil
+}
+
+func knownDataKey(d string) bool {
+	key, _, _ := strings.Cut(d, "=")
+	if slices.Contains(securityDataKeys, key) {
+		return true
+	}
+	for _, keys := range fsDataKeys {
+		if slices.Contains(keys, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // bindAttr turns the mount(2) flags of a bind mount into the set/clear masks

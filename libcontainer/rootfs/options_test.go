@@ -120,6 +120,8 @@ func TestValidateMounts(t *testing.T) {
 		{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
 		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
 		{Destination: "/data", Type: "none", Source: "data", Options: []string{"rbind", "rro"}},
+		// runtime-tools' mounts program puts tmpfs options on binds; the kernel ignores them.
+		{Destination: "/etc-shared", Source: "/etc", Options: []string{"nosuid", "strictatime", "mode=755", "size=1k", "bind", "shared"}},
 		{Destination: "/merged", Type: "overlay", Source: "overlay", Options: []string{"lowerdir=/a:/b", "upperdir=/u", "workdir=/w", "volatile"}},
 		{Destination: "/run", Type: "tmpfs", Options: []string{"tmpcopyup", "context=\"x\""}},
 		{Destination: "/id", Type: "bind", Source: "/src", Options: []string{"idmap"},
@@ -138,7 +140,7 @@ func TestValidateMounts(t *testing.T) {
 		{specs.Mount{Type: "tmpfs"}, `mounts[1].destination: required`},
 		{specs.Mount{Destination: "/run", Type: "tmpfs", Options: []string{"foo"}}, `mounts[1].options: unknown option "foo"`},
 		{specs.Mount{Destination: "/p", Type: "proc", Options: []string{"size=1"}}, `mounts[1].options: unknown option "size=1"`},
-		{specs.Mount{Destination: "/b", Source: "/x", Options: []string{"rbind", "size=1"}}, `mounts[1].options: unknown option "size=1"`},
+		{specs.Mount{Destination: "/b", Source: "/x", Options: []string{"rbind", "size=1", "frob=1"}}, `mounts[1].options: unknown option "frob=1"`},
 		{specs.Mount{Destination: "/b", Type: "bind"}, `mounts[1].source: required for a bind mount`},
 		{specs.Mount{Destination: "/b", Source: "x"}, `mounts[1].type: required`},
 		{specs.Mount{Destination: "/b", Type: "tmpfs", Options: []string{""}}, `mounts[1].options: empty option`},

@@ -15,7 +15,9 @@ import (
 func prepareRoot(rootfs string, propagation uintptr) error {
 	// rslave by default: host mounts still appear, ours never leave.
 	flags := uintptr(unix.MS_SLAVE | unix.MS_REC)
-	if propagation != 0 {
+	// An unbindable / would refuse the rootfs bind below (when the rootfs
+	// sits on it); Setup makes the new root unbindable after pivot_root.
+	if propagation != 0 && propagation&unix.MS_UNBINDABLE == 0 {
 		flags = propagation
 	}
 	if err := unix.Mount("", "/", "", flags, ""); err != nil {

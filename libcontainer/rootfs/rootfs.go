@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/selinux/go-selinux"
 	"github.com/opencontainers/selinux/go-selinux/label"
 	"golang.org/x/sys/unix"
 )
@@ -164,6 +165,11 @@ func (s *setup) close() {
 // mountLabel formats data with the SELinux mount context; a no-op when
 // SELinux is disabled or no label is set.
 func (s *setup) mountLabel(data string) string {
+	// The label package adds context= whatever the host: filesystems reject
+	// that option without SELinux, and runc ignores the label there too.
+	if !selinux.GetEnabled() {
+		return data
+	}
 	return label.FormatMountLabel(data, s.cfg.linux().MountLabel)
 }
 

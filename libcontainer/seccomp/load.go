@@ -23,18 +23,44 @@ import (
 // namespace) to load a filter; Load does not set no_new_privs itself, that is
 // process.noNewPrivileges' business.
 func Load(s *specs.LinuxSeccomp) (notifyFd int, err error) {
+	p, err := Compile(s)
+	if err != nil || p == nil {
+		return -1, err
+	}
+	return p.Load()
+}
+
+// Program is a filter compiled by Compile, ready for Load.
+type Program struct {
+	filter []unix.SockFilter
+	flags  uintptr
+}
+
+// Compile builds the filter without loading it. libseccomp allocates with
+// malloc while compiling: the init compiles before process.rlimits apply, so
+// a low RLIMIT_AS cannot make that fail. A nil profile gives a nil Program.
+func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 	if s == nil {
-		return -1, nil
+		return nil, nil
 	}
 	c, err := compile(s)
 	if err != nil {
-		return -1, err
+		return nil, err
 	}
 	fl, err := filterFlags(s, c.usesNotify)
 	if err != nil {
-		return -1, err
+		return nil, err
 	}
-	fd, err := loadProgram(c.program, fl)
+	return &Program{filter: c.program, flags: fl}, nil
+}
+
+// Load loads the compiled filter as the package-level Load does; a nil
+// Program loads nothing and returns -1.
+func (p *Program) Load() (notifyFd int, err error) {
+	if p == nil {
+		return -1, nil
+	}
+	fd, err := loadProgram(p.filter, p.flags)
 	if err != nil {
 		if errors.Is(err, unix.EACCES) {
 			return -1, fmt.Errorf("load seccomp filter: %w (needs no_new_privs or CAP_SYS_ADMIN)", err)
