@@ -26,6 +26,12 @@ func Init() {
 		os.Exit(255)
 	}
 	os.Unsetenv(initSockEnv)
+	// The binary we were executed from is of no further use, and hooks and
+	// the container process must not inherit it.
+	if exeFd, err := strconv.Atoi(os.Getenv(initExeEnv)); err == nil {
+		unix.Close(exeFd)
+	}
+	os.Unsetenv(initExeEnv)
 	ch := &channel{f: os.NewFile(uintptr(fd), "init-sock")}
 	logrus.SetOutput(logWriter{ch})
 	logrus.SetFormatter(&logrus.JSONFormatter{})
