@@ -2,6 +2,7 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -87,3 +88,45 @@ func pidAlive(pid int) bool {
 
 // rootfsFile is a path in the bundle's rootfs as the host sees it.
 func (b *bundle) rootfsFile(name string) string { return filepath.Join(b.Rootfs, name) }
+
+// bgRT is an rt command running in the background, its output in files.
+type bgRT struct {
+	cmd      *exec.Cmd
+	out, err *os.File
+}
+
+// startRT starts rt (e.g. `rt run`) without waiting for it; extra become its fds 3, 4, ….
+func (b *bundle) startRT(extra []*os.File, args ...string) *bgRT {
+	b.t.Helper()
+	cmd := exec.Command(rtBinary, append([]string{"--root", b.Root}, args...)...)
+	out, _ := os.CreateTemp(workDir, "stdout")
+	errf, _ := os.CreateTemp(workDir, "stderr")
+	cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = out, errf, extra
+	if err := cmd.Start(); err != nil {
+		b.t.Fatal(err)
+	}
+	bg := &bgRT{cmd: cmd, out: out, err: errf}
+	b.t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		os.Remove(out.Name())
+		os.Remove(errf.Name())
+	})
+	return bg
+}
+
+// wait waits for the command and returns its result.
+func (g *bgRT) wait() result {
+	err := g.cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		code = -1
+	}
+	o, _ := os.ReadFile(g.out.Name())
+	e, _ := os.ReadFile(g.err.Name())
+	return result{Stdout: string(o), Stderr: string(e), Code: code}
+}
