@@ -139,7 +139,7 @@ func standardInit(ch *channel, cfg *initConfig) error {
 		os.Exit(1)
 	}
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
-		st := specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreated, Pid: os.Getpid(), Bundle: cfg.Bundle, Annotations: spec.Annotations}
+		st := specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreated, Pid: cfg.HostPid, Bundle: cfg.Bundle, Annotations: spec.Annotations}
 		if err := runHooks("startContainer", spec.Hooks.StartContainer, st); err != nil {
 			fail(err)
 		}
@@ -160,7 +160,7 @@ func createHooks(ch *channel, cfg *initConfig) error {
 		return err
 	}
 	if h := cfg.Spec.Hooks; h != nil && len(h.CreateContainer) > 0 {
-		st := specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreating, Pid: os.Getpid(), Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations}
+		st := specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreating, Pid: cfg.HostPid, Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations}
 		return runHooks("createContainer", h.CreateContainer, st)
 	}
 	return nil
