@@ -444,3 +444,53 @@ func TestRunSubreaper(t *testing.T) {
 	}
 	assertNoLeaks(t, b, 0)
 }
+
+// TestCreateFailureLeavesNothing: create failing at any stage leaves no
+// process, mount, cgroup or state directory, and the id can be reused.
+func TestCreateFailureLeavesNothing(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*bundle)
+		extra  []string
+		msg    string
+	}{
+		{"missing-executable", func(b *bundle) { b.Spec.Process.Args = []string{"/no/such/binary"} }, nil, "/no/such/binary"},
+		{"console-socket-missing", func(b *bundle) { b.Spec.Process.Terminal = true }, []string{"--console-socket", "/nonexistent/sock"}, "console-socket"},
+		{"pid-file-dir-missing", nil, []string{"--pid-file", "/nonexistent/dir/pid"}, "pid file"},
+		{"bad-sysctl", func(b *bundle) { b.Spec.Linux.Sysctl = map[string]string{"net.ipv4.no_such_knob": "1"} }, nil, "sysctl"},
+		{"bad-cwd", func(b *bundle) { b.Spec.Process.Cwd = "/bin/busybox/sub" }, nil, "cwd"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBundle(t, "sleep", "100")
+			if tc.modify != nil {
+				tc.modify(b)
+			}
+			b.write()
+			r := b.rt(append(append([]string{"create", "--bundle", b.Dir}, tc.extra...), b.ID)...)
+			if r.Code == 0 || !strings.Contains(r.Stderr, tc.msg) {
+				t.Fatalf("create: %s, want an error about %q", r, tc.msg)
+			}
+			assertNoLeaks(t, b, 0)
+			if left := cgroupDirsLeft(b); len(left) > 0 {
+				t.Errorf("cgroups left: %v", left)
+			}
+			// The id is free again.
+			ok := newBundle(t, "true")
+			ok.write()
+			ok.mustRT("create", "--bundle", ok.Dir, b.ID)
+			ok.mustRT("delete", "--force", b.ID)
+		})
+	}
+}
+
+// cgroupDirsLeft lists the container's cgroup directories still present, the unified one included.
+func cgroupDirsLeft(b *bundle) []string {
+	var left []string
+	for _, d := range append(cgroupDirs(b.Spec.Linux.CgroupsPath), filepath.Join("/sys/fs/cgroup/unified", ownCgroup(""), b.Spec.Linux.CgroupsPath)) {
+		if _, err := os.Stat(d); err == nil {
+			left = append(left, d)
+		}
+	}
+	return left
+}
