@@ -2,11 +2,12 @@ package integration
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -171,7 +172,7 @@ func TestHooksCreateFailure(t *testing.T) {
 		{"createRuntime", func(s *specs.Hooks, k specs.Hook) { s.CreateRuntime = []specs.Hook{k} }, nil, "exit status 3"},
 		{"createContainer", func(s *specs.Hooks, k specs.Hook) { s.CreateContainer = []specs.Hook{k} }, nil, "exit status 3"},
 		{"prestart-timeout", func(s *specs.Hooks, k specs.Hook) { s.Prestart = []specs.Hook{k} }, func(h *hookLog) specs.Hook {
-			k := h.hook("prestart-timeout", false, "; sleep 30")
+			k := h.hook("prestart-timeout", false, `; sleep 30 & echo $! >"$D/child"; wait`)
 			k.Timeout = &timeout
 			return k
 		}, "timed out"},
@@ -201,6 +202,16 @@ func TestHooksCreateFailure(t *testing.T) {
 				t.Errorf("hook state pid %d", st.Pid)
 			}
 			assertNoLeaks(t, b, st.Pid)
+			// A timed-out hook is killed with its children.
+			if data, err := os.ReadFile(filepath.Join(h.host, "child")); err == nil {
+				child, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+				for deadline := time.Now().Add(10 * time.Second); pidAlive(child) && time.Now().Before(deadline); {
+					time.Sleep(20 * time.Millisecond)
+				}
+				if pidAlive(child) {
+					t.Errorf("the timed-out hook's child %d is still running", child)
+				}
+			}
 			if r := b.rt("state", b.ID); r.Code == 0 {
 				t.Errorf("state after a failed create: %s", r)
 			}
@@ -254,5 +265,4 @@ func TestHooksWarnOnly(t *testing.T) {
 	if got := strings.Join(h.names(), " "); got != "poststart1 poststart2 poststop1 poststop2" {
 		t.Errorf("hooks run: %s", got)
 	}
-	_ = fmt.Sprint
 }
