@@ -26,6 +26,9 @@ type initConfig struct {
 	// NewUserNS is set when the init was cloned into a new user namespace.
 	NewUserNS   bool              `json:"new_userns,omitempty"`
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
+	// HostPid is the init's pid as the runtime sees it; inside a new pid
+	// namespace getpid() says 1, but hooks must get the host's view.
+	HostPid int `json:"host_pid,omitempty"`
 
 	// File descriptor numbers in the child.
 	FifoFd        int `json:"fifo_fd"`    // O_PATH fd of exec.fifo (standard mode)

@@ -211,6 +211,7 @@ func (b *builder) build() error {
 		cfg.CgroupPaths = st.CgroupPaths
 	}
 
+	cfg.HostPid = b.proc.Pid
 	ch := &channel{f: parentSock}
 	data, err := json.Marshal(cfg)
 	if err != nil {

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 )
 
 // runHook runs one hook with the container state on its stdin, as the runtime-spec requires.
@@ -34,6 +36,10 @@ func runHook(h specs.Hook, state specs.State) error {
 	if cmd.Env == nil {
 		cmd.Env = []string{}
 	}
+	// A hook past its timeout is killed with everything it started: its own
+	// process group, so that no grandchild outlives the failed hook.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
 	cmd.Stdin = bytes.NewReader(data)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

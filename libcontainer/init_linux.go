@@ -26,6 +26,12 @@ func Init() {
 		os.Exit(255)
 	}
 	os.Unsetenv(initSockEnv)
+	// The binary we were executed from is of no further use, and hooks and
+	// the container process must not inherit it.
+	if exeFd, err := strconv.Atoi(os.Getenv(initExeEnv)); err == nil {
+		unix.Close(exeFd)
+	}
+	os.Unsetenv(initExeEnv)
 	ch := &channel{f: os.NewFile(uintptr(fd), "init-sock")}
 	logrus.SetOutput(logWriter{ch})
 	logrus.SetFormatter(&logrus.JSONFormatter{})
@@ -134,7 +140,7 @@ func standardInit(ch *channel, cfg *initConfig) error {
 		os.Exit(1)
 	}
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
-		st := specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreated, Pid: os.Getpid(), Bundle: cfg.Bundle, Annotations: spec.Annotations}
+		st := specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreated, Pid: cfg.HostPid, Bundle: cfg.Bundle, Annotations: spec.Annotations}
 		if err := runHooks("startContainer", spec.Hooks.StartContainer, st); err != nil {
 			fail(err)
 		}
@@ -155,7 +161,7 @@ func createHooks(ch *channel, cfg *initConfig) error {
 		return err
 	}
 	if h := cfg.Spec.Hooks; h != nil && len(h.CreateContainer) > 0 {
-		st := specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreating, Pid: os.Getpid(), Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations}
+		st := specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreating, Pid: cfg.HostPid, Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations}
 		return runHooks("createContainer", h.CreateContainer, st)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +17,9 @@ import (
 
 // initSockEnv names the env var that tells `rt init` which fd is its socket.
 const initSockEnv = "_RT_INITSOCK"
+
+// initExeEnv names the fd of the memfd `rt init` was executed from, which it closes first thing.
+const initExeEnv = "_RT_INITEXE"
 
 var nsFlag = map[specs.LinuxNamespaceType]int{
 	specs.PIDNamespace:     unix.CLONE_NEWPID,
@@ -102,31 +106,42 @@ func (cp *childProcess) start(sockFd int) (*os.Process, error) {
 			Exe: exe, Argv: argv, Env: env, Files: files, Join: joins, Unshare: cp.cloneflags,
 		})
 		if err != nil {
+			if mnt := cp.joinPath(specs.MountNamespace); mnt != "" && errors.Is(err, unix.ENOENT) {
+				// The kernel looks up the ELF interpreter of rt in the joined
+				// mount namespace: a container's rootfs has none.
+				return nil, fmt.Errorf("linux.namespaces: mount namespace %s: rt init cannot run there (its dynamic loader is missing): %w", mnt, err)
+			}
 			return nil, err
 		}
 		return os.FindProcess(pid)
 	}
 
-	// The child moves its fds into place before execve, using numbers up to
-	// about twice the number of fds it gets: keep the memfd above those.
-	exeFd, err := unix.FcntlInt(exe.Fd(), unix.F_DUPFD_CLOEXEC, 2*(3+len(cp.extra))+8)
-	if err != nil {
-		return nil, fmt.Errorf("dup exe fd: %w", err)
-	}
-	defer unix.Close(exeFd)
+	// The memfd is executed through the child's own fd table, as the last
+	// extra fd (its number is fixed once the fds are rearranged): a child in a
+	// new user namespace may not look into /proc/<our pid>/fd.
+	exeFd := 3 + len(cp.extra)
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/fd/" + strconv.Itoa(exeFd),
 		Args:       argv,
-		Env:        env,
+		Env:        append(env, initExeEnv+"="+strconv.Itoa(exeFd)),
 		Stdin:      cp.stdio[0],
 		Stdout:     cp.stdio[1],
 		Stderr:     cp.stdio[2],
-		ExtraFiles: cp.extra,
+		ExtraFiles: append(cp.extra[:len(cp.extra):len(cp.extra)], exe),
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags:  cp.cloneflags,
 			UidMappings: cp.uidMaps,
 			GidMappings: cp.gidMaps,
 		},
+	}
+	if cp.cloneflags&unix.CLONE_NEWUSER != 0 {
+		// Writing the maps does not change the child's credentials: it would
+		// exec as our (unmapped) uid and lose every capability in its new
+		// namespace. Become root of that namespace first, and drop our
+		// supplementary groups; setgroups stays allowed when we are root (the
+		// kernel requires "deny" otherwise), as the spec's additionalGids need it.
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = os.Geteuid() == 0
 	}
 	if len(joins) == 0 {
 		if err := cmd.Start(); err != nil {
@@ -151,6 +166,16 @@ func (cp *childProcess) start(sockFd int) (*os.Process, error) {
 		return nil, fmt.Errorf("start init: %w", err)
 	}
 	return cmd.Process, nil
+}
+
+// joinPath is the path of the namespace of type t to join, or "".
+func (cp *childProcess) joinPath(t specs.LinuxNamespaceType) string {
+	for _, j := range cp.joins {
+		if j.typ == t {
+			return j.path
+		}
+	}
+	return ""
 }
 
 func nsName(flag int) string {

@@ -46,6 +46,7 @@ const (
 	stageClone
 	stageDup
 	stageExec
+	stageSetID
 )
 
 var stageNames = map[uint32]string{
@@ -54,6 +55,7 @@ var stageNames = map[uint32]string{
 	stageClone:   "clone",
 	stageDup:     "dup3",
 	stageExec:    "execveat",
+	stageSetID:   "become root of the joined user namespace",
 }
 
 // childArgs holds everything the children touch, prepared before the fork so
@@ -68,9 +70,11 @@ type childArgs struct {
 	nsFds   []uintptr
 	nsDone  []uint8
 	unshare uintptr
-	pipe    uintptr
-	msg     [8]byte
-	sigset  unix.Sigset_t
+	// setIDs: a user namespace is joined, so become its uid/gid 0.
+	setIDs bool
+	pipe   uintptr
+	msg    [8]byte
+	sigset unix.Sigset_t
 }
 
 // Spawn creates a process that runs cfg.Exe inside the given namespaces and
@@ -119,6 +123,7 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 	dups = append(dups, exeFd)
 	a.exeFd = uintptr(exeFd)
 	for _, ns := range cfg.Join {
+		a.setIDs = a.setIDs || ns.Type == unix.CLONE_NEWUSER
 		a.nsTypes = append(a.nsTypes, uintptr(ns.Type))
 		a.nsFds = append(a.nsFds, uintptr(ns.Fd))
 	}
@@ -244,6 +249,22 @@ func joinerChild(a *childArgs) int {
 				continue
 			}
 			childFail(a, stageSetns, e)
+		}
+	}
+	// setns gave us every capability in the joined user namespace, but
+	// execve keeps them only for that namespace's root: our uid and gid are
+	// still the caller's, usually unmapped there. Drop the caller's
+	// supplementary groups too (EPERM where setgroups is denied: none to drop
+	// that the kernel would honour).
+	if a.setIDs {
+		if _, _, e = syscall.RawSyscall(unix.SYS_SETRESGID, 0, 0, 0); e != 0 {
+			childFail(a, stageSetID, e)
+		}
+		if _, _, e = syscall.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); e != 0 && e != unix.EPERM {
+			childFail(a, stageSetID, e)
+		}
+		if _, _, e = syscall.RawSyscall(unix.SYS_SETRESUID, 0, 0, 0); e != 0 {
+			childFail(a, stageSetID, e)
 		}
 	}
 	if a.unshare != 0 {
