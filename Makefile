@@ -7,7 +7,7 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # container's mount namespace, where no dynamic loader of the host exists.
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) -linkmode external -extldflags -static
 GOFLAGS_BUILD := -mod=vendor -trimpath -tags osusergo,netgo -ldflags "$(LDFLAGS)"
-STATICCHECK_VERSION := 2025.1.1
+STATICCHECK_VERSION := v0.8.2
 RUNTIME ?= $(CURDIR)/rt
 
 .PHONY: all rt deps test unit integration demo lint install bench conformance test-containerd test-podman clean

@@ -71,6 +71,9 @@ func standardInit(ch *channel, cfg *initConfig) error {
 
 	// Relative bind-mount sources are relative to the bundle, as with runc.
 	if err := os.Chdir(cfg.Bundle); err != nil {
+		if hasNamespace(spec, specs.MountNamespace) && !hasNewNamespace(spec, specs.MountNamespace) {
+			return fmt.Errorf("linux.namespaces: the joined mount namespace does not show the bundle %s: %w", cfg.Bundle, err)
+		}
 		return fmt.Errorf("chdir to bundle: %w", err)
 	}
 	// 1. A session of our own; the terminal (if any) becomes its controlling tty below.

@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -106,11 +105,6 @@ func (cp *childProcess) start(sockFd int) (*os.Process, error) {
 			Exe: exe, Argv: argv, Env: env, Files: files, Join: joins, Unshare: cp.cloneflags,
 		})
 		if err != nil {
-			if mnt := cp.joinPath(specs.MountNamespace); mnt != "" && errors.Is(err, unix.ENOENT) {
-				// The kernel looks up the ELF interpreter of rt in the joined
-				// mount namespace: a container's rootfs has none.
-				return nil, fmt.Errorf("linux.namespaces: mount namespace %s: rt init cannot run there (its dynamic loader is missing): %w", mnt, err)
-			}
 			return nil, err
 		}
 		return os.FindProcess(pid)
@@ -166,16 +160,6 @@ func (cp *childProcess) start(sockFd int) (*os.Process, error) {
 		return nil, fmt.Errorf("start init: %w", err)
 	}
 	return cmd.Process, nil
-}
-
-// joinPath is the path of the namespace of type t to join, or "".
-func (cp *childProcess) joinPath(t specs.LinuxNamespaceType) string {
-	for _, j := range cp.joins {
-		if j.typ == t {
-			return j.path
-		}
-	}
-	return ""
 }
 
 func nsName(flag int) string {

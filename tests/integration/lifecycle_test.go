@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 func TestRunExitCodes(t *testing.T) {
@@ -206,32 +205,6 @@ func TestKillSignals(t *testing.T) {
 		}
 		b.remove()
 	})
-}
-
-// TestKillAll: --all signals every process of the container, not only its init.
-func TestKillAll(t *testing.T) {
-	b := newBundle(t, "sh", "-c", "sleep 100 & sleep 100 & wait")
-	// Without a pid namespace of its own, the children survive their init.
-	b.dropNamespace("pid")
-	pid := b.start()
-	var procs []int
-	for deadline := time.Now().Add(10 * time.Second); len(procs) < 3 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		procs = cgroupProcs(t, b)
-	}
-	if len(procs) < 3 {
-		t.Fatalf("container processes: %v, want the init and two sleeps", procs)
-	}
-	b.mustRT("kill", "--all", b.ID, "KILL")
-	b.waitStatus("stopped")
-	for _, p := range procs {
-		for deadline := time.Now().Add(10 * time.Second); pidAlive(p) && time.Now().Before(deadline); {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if pidAlive(p) {
-			t.Errorf("process %d survived kill --all", p)
-		}
-	}
-	b.deleteAndCheck(pid)
 }
 
 // cgroupProcs lists the processes in the container's pids cgroup.

@@ -143,8 +143,8 @@ func TestNoNewPrivileges(t *testing.T) {
 	}
 }
 
-// startSleeper creates and starts a container that sleeps, for checks from outside.
-func startSleeper(t *testing.T, edit func(*specs.Spec)) (*bundle, int) {
+// startEdited creates and starts a container that sleeps, for checks from outside.
+func startEdited(t *testing.T, edit func(*specs.Spec)) (*bundle, int) {
 	t.Helper()
 	b := newBundle(t, "sleep", "100")
 	edit(b.Spec)
@@ -156,7 +156,7 @@ func startSleeper(t *testing.T, edit func(*specs.Spec)) (*bundle, int) {
 
 func TestOOMScoreAdj(t *testing.T) {
 	adj := 423
-	b, pid := startSleeper(t, func(s *specs.Spec) { s.Process.OOMScoreAdj = &adj })
+	b, pid := startEdited(t, func(s *specs.Spec) { s.Process.OOMScoreAdj = &adj })
 	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid))
 	if strings.TrimSpace(string(data)) != "423" {
 		t.Errorf("oom_score_adj from outside: %q", data)
@@ -185,7 +185,7 @@ func TestSchedulerAndIOPriority(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.policy), func(t *testing.T) {
-			b, pid := startSleeper(t, func(s *specs.Spec) {
+			b, pid := startEdited(t, func(s *specs.Spec) {
 				s.Process.Scheduler = &specs.Scheduler{Policy: tc.policy, Nice: tc.nice}
 				s.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 6}
 			})

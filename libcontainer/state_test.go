@@ -1,0 +1,89 @@
+package libcontainer
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestWriteStateIsAtomic(t *testing.T) {
+	dir := t.TempDir()
+	old := &State{ID: "c1", Bundle: "/old"}
+	if err := writeState(dir, old); err != nil {
+		t.Fatal(err)
+	}
+	// A crash between writing the temporary file and the rename leaves a
+	// stray temporary file: readers still see the old, whole state.
+	tmp, err := os.CreateTemp(dir, "."+stateFile+".*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp.WriteString(`{"id":"c1","bundle":"/new","trunc`)
+	tmp.Close()
+	got, err := readState(dir)
+	if err != nil || got.Bundle != "/old" {
+		t.Fatalf("after an interrupted write: %+v, %v", got, err)
+	}
+	if err := writeState(dir, &State{ID: "c1", Bundle: "/new"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := readState(dir); got.Bundle != "/new" {
+		t.Errorf("after a complete write: %+v", got)
+	}
+	if st, _ := os.Stat(filepath.Join(dir, stateFile)); st.Mode().Perm() != 0o600 {
+		t.Errorf("state file mode %v", st.Mode().Perm())
+	}
+}
+
+func TestLockDirSerialises(t *testing.T) {
+	dir := t.TempDir()
+	first, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acquired := make(chan struct{})
+	go func() {
+		second, err := lockDir(dir)
+		if err == nil {
+			second.Close()
+		}
+		close(acquired)
+	}()
+	select {
+	case <-acquired:
+		t.Fatal("a second lock was granted while the first was held")
+	case <-time.After(100 * time.Millisecond):
+	}
+	first.Close()
+	<-acquired
+}
+
+func TestLockDirOfRemovedContainer(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "c1")
+	os.Mkdir(dir, 0o700)
+	first, _ := lockDir(dir)
+	done := make(chan error, 1)
+	go func() {
+		l, err := lockDir(dir)
+		if err == nil {
+			l.Close()
+		}
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	// A delete removes the directory while another command waits for its lock.
+	os.Remove(dir)
+	first.Close()
+	if err := <-done; !os.IsNotExist(err) {
+		t.Errorf("lock of a removed container: %v, want not-exist", err)
+	}
+}
+
+func TestValidateID(t *testing.T) {
+	for id, ok := range map[string]bool{"abc": true, "a.b-c_d+e": true, "": false, ".": false, "..": false, "a/b": false, "a b": false} {
+		if err := ValidateID(id); (err == nil) != ok {
+			t.Errorf("ValidateID(%q) = %v", id, err)
+		}
+	}
+}
