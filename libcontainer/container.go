@@ -306,6 +306,11 @@ func (c *Container) destroy() error {
 		st.Status = specs.StateStopped
 		runHooksWarn("poststop", c.state.Config.Hooks.Poststop, st)
 	}
+	if c.state.HostMountNS {
+		if err := unmountRootfs(c.state.Rootfs, c.state.RootfsMounts); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		errs = append(errs, err)
 	}

@@ -88,6 +88,11 @@ func (b *builder) cleanup() {
 			logrus.Warnf("cleanup: remove cgroup: %v", err)
 		}
 	}
+	if st := b.c.state; st != nil && st.HostMountNS {
+		if err := unmountRootfs(st.Rootfs, st.RootfsMounts); err != nil {
+			logrus.Warnf("cleanup: %v", err)
+		}
+	}
 	os.RemoveAll(b.c.dir)
 	b.c.Close()
 }
@@ -115,6 +120,12 @@ func (b *builder) build() error {
 		NoNewKeyring:  o.NoNewKeyring,
 	}
 	b.c.state = st
+	if !hasNamespace(spec, specs.MountNamespace) {
+		st.HostMountNS = true
+		if st.RootfsMounts, err = countMountsAt(rootfs); err != nil {
+			return err
+		}
+	}
 
 	fifoPath := filepath.Join(b.c.dir, execFifoName)
 	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
@@ -137,20 +148,7 @@ func (b *builder) build() error {
 	defer parentSock.Close()
 	defer childSock.Close()
 
-	cp := &childProcess{stdio: o.Stdio}
-	for i, f := range cp.stdio {
-		if f == nil {
-			cp.stdio[i] = []*os.File{os.Stdin, os.Stdout, os.Stderr}[i]
-		}
-	}
-	// Preserved fds keep their numbers (3…); rt's own fds follow them.
-	for i := 0; i < o.PreserveFds; i++ {
-		cp.extra = append(cp.extra, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
-	}
-	next := func(f *os.File) int {
-		cp.extra = append(cp.extra, f)
-		return 2 + len(cp.extra)
-	}
+	cp := newChildProcess(o.Stdio, o.PreserveFds)
 	cfg := &initConfig{
 		Mode:         modeStandard,
 		ID:           o.ID,
@@ -163,17 +161,17 @@ func (b *builder) build() error {
 		PreserveFds:  o.PreserveFds,
 		ConsoleFd:    -1,
 	}
-	sockFd := next(childSock)
-	cfg.FifoFd = next(fifo)
+	sockFd := cp.addFile(childSock)
+	cfg.FifoFd = cp.addFile(fifo)
 	if o.ConsoleConn != nil {
-		cfg.ConsoleFd = next(o.ConsoleConn)
+		cfg.ConsoleFd = cp.addFile(o.ConsoleConn)
 	} else if o.ConsoleSocket != "" {
 		conn, err := dialConsoleSocket(o.ConsoleSocket)
 		if err != nil {
 			return err
 		}
 		defer conn.Close()
-		cfg.ConsoleFd = next(conn)
+		cfg.ConsoleFd = cp.addFile(conn)
 	}
 
 	for _, ns := range spec.Linux.Namespaces {

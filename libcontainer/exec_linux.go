@@ -53,19 +53,8 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 	defer parentSock.Close()
 	defer childSock.Close()
 
-	cp := &childProcess{stdio: o.Stdio, alwaysSpawn: true}
-	for i, f := range cp.stdio {
-		if f == nil {
-			cp.stdio[i] = []*os.File{os.Stdin, os.Stdout, os.Stderr}[i]
-		}
-	}
-	for i := 0; i < o.PreserveFds; i++ {
-		cp.extra = append(cp.extra, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
-	}
-	next := func(f *os.File) int {
-		cp.extra = append(cp.extra, f)
-		return 2 + len(cp.extra)
-	}
+	cp := newChildProcess(o.Stdio, o.PreserveFds)
+	cp.alwaysSpawn = true
 	cfg := &initConfig{
 		Mode:        modeExec,
 		ID:          c.state.ID,
@@ -77,16 +66,16 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 		ConsoleFd:   -1,
 		NewUserNS:   hasNewNamespace(spec, specs.UserNamespace),
 	}
-	sockFd := next(childSock)
+	sockFd := cp.addFile(childSock)
 	if o.ConsoleConn != nil {
-		cfg.ConsoleFd = next(o.ConsoleConn)
+		cfg.ConsoleFd = cp.addFile(o.ConsoleConn)
 	} else if o.ConsoleSocket != "" {
 		conn, err := dialConsoleSocket(o.ConsoleSocket)
 		if err != nil {
 			return nil, err
 		}
 		defer conn.Close()
-		cfg.ConsoleFd = next(conn)
+		cfg.ConsoleFd = cp.addFile(conn)
 	}
 	// Every namespace of the init, found through its /proc entry.
 	for _, ns := range spec.Linux.Namespaces {

@@ -63,6 +63,27 @@ type childProcess struct {
 	alwaysSpawn bool
 }
 
+// newChildProcess gives the child stdio (rt's own where nil) and the
+// preserved fds, which keep their numbers 3, 4, …; rt's own fds follow them.
+func newChildProcess(stdio [3]*os.File, preserveFds int) *childProcess {
+	cp := &childProcess{stdio: stdio}
+	for i, f := range cp.stdio {
+		if f == nil {
+			cp.stdio[i] = []*os.File{os.Stdin, os.Stdout, os.Stderr}[i]
+		}
+	}
+	for i := 0; i < preserveFds; i++ {
+		cp.extra = append(cp.extra, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
+	}
+	return cp
+}
+
+// addFile makes f the child's next fd and returns its number there.
+func (cp *childProcess) addFile(f *os.File) int {
+	cp.extra = append(cp.extra, f)
+	return 2 + len(cp.extra)
+}
+
 // start launches `rt init` from a sealed copy of the rt binary and returns the process.
 func (cp *childProcess) start(sockFd int) (*os.Process, error) {
 	exe, err := cloneSelf()

@@ -50,6 +50,12 @@ type State struct {
 	// NamespacePaths are /proc/<init>/ns/* paths captured at create time.
 	NamespacePaths map[string]string `json:"namespace_paths,omitempty"`
 
+	// HostMountNS is set when the container shares rt's mount namespace; its
+	// mounts then sit on a bind of the rootfs over RootfsMounts earlier ones,
+	// which delete detaches.
+	HostMountNS  bool `json:"host_mount_ns,omitempty"`
+	RootfsMounts int  `json:"rootfs_mounts,omitempty"`
+
 	Rootless      bool   `json:"rootless,omitempty"`
 	SystemdCgroup bool   `json:"systemd_cgroup,omitempty"`
 	NoNewKeyring  bool   `json:"no_new_keyring,omitempty"`

@@ -128,10 +128,6 @@ func validateUTS(s *specs.Spec, ns namespaces) error {
 // validateMounts checks what the mount entries need in any case; options, types and sources are
 // rootfs.ValidateMounts' job.
 func validateMounts(mounts []specs.Mount, ns namespaces) error {
-	if len(mounts) > 0 && !ns.has(specs.MountNamespace) {
-		// Without one the mounts would land in the host's mount table.
-		return errors.New("mounts: requires a mount namespace")
-	}
 	for i, m := range mounts {
 		field := indexed("mounts", i) + ".destination"
 		// A relative destination is deprecated but allowed on Linux: it is relative to "/" of the container.

@@ -279,9 +279,6 @@ func validateDevices(devices []specs.LinuxDevice) error {
 }
 
 func validateContainerPaths(paths []string, field string, ns namespaces) error {
-	if len(paths) > 0 && !ns.has(specs.MountNamespace) {
-		return fmt.Errorf("%s: requires a mount namespace", field)
-	}
 	for i, p := range paths {
 		if err := checkAbsolute(indexed(field, i), p); err != nil {
 			return err

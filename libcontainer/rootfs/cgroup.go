@@ -152,6 +152,11 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 	}
 	for _, h := range v1 {
 		hm, found := hostMount(h, mounts)
+		if !found && !s.cfg.CgroupNS && !s.hasCgroupPath(h) {
+			// Listed in /proc/self/cgroup but not mounted where rt runs
+			// (a private cgroupfs, as engines set up): nothing to show.
+			continue
+		}
 		name := h.dirName(hm, found)
 		if err := unix.Mkdirat(int(top.Fd()), name, 0o755); err != nil {
 			return fmt.Errorf("mkdir %s/%s: %w", m.Destination, name, err)
@@ -217,6 +222,15 @@ func (s *setup) mountHierarchy(h hierarchy, mounts []mountInfo, at *os.File, o *
 		return fmt.Errorf("bind %s: %w", src, err)
 	}
 	return nil
+}
+
+func (s *setup) hasCgroupPath(h hierarchy) bool {
+	for _, k := range h.keys() {
+		if s.cfg.CgroupPaths[k] != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // cgroupSource is the host directory of the container's cgroup in h:

@@ -12,7 +12,14 @@ import (
 
 // prepareRoot cuts propagation to the host and makes the rootfs a mount of
 // its own, which pivot_root and MS_MOVE need.
-func prepareRoot(rootfs string, propagation uintptr) error {
+func prepareRoot(rootfs string, propagation uintptr, hostMountNS bool) error {
+	if hostMountNS {
+		// The namespace is the host's: leave its propagation alone.
+		if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind rootfs %s on itself: %w", rootfs, err)
+		}
+		return nil
+	}
 	// rslave by default: host mounts still appear, ours never leave.
 	flags := uintptr(unix.MS_SLAVE | unix.MS_REC)
 	// An unbindable / would refuse the rootfs bind below (when the rootfs
@@ -183,6 +190,20 @@ func pivotRoot(rootfs string) error {
 // moveRoot is the --no-pivot path for roots pivot_root cannot leave (ramfs):
 // move the rootfs mount onto / and chroot into it. The old root stays
 // reachable to anything that can escape a chroot.
+// chrootRoot enters the rootfs without changing the mount namespace's root.
+func chrootRoot(rootfs string) error {
+	if err := unix.Chdir(rootfs); err != nil {
+		return fmt.Errorf("chdir to new root: %w", err)
+	}
+	if err := unix.Chroot("."); err != nil {
+		return fmt.Errorf("chroot: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir /: %w", err)
+	}
+	return nil
+}
+
 func moveRoot(rootfs string) error {
 	if err := unix.Chdir(rootfs); err != nil {
 		return fmt.Errorf("chdir to new root: %w", err)

@@ -41,6 +41,12 @@ type Config struct {
 	CgroupPaths map[string]string
 	// CgroupNS is set when the container has its own cgroup namespace.
 	CgroupNS bool
+	// HostMountNS is set when the container shares the runtime's mount
+	// namespace (the spec has no mount namespace): / keeps its propagation,
+	// every mount lands under the rootfs bind (which delete detaches), and
+	// the root changes with chroot, since pivot_root would move the root of
+	// every process in the namespace.
+	HostMountNS bool
 }
 
 func (c *Config) linux() *specs.Linux {
@@ -90,7 +96,7 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 	if err != nil {
 		return err
 	}
-	if err := prepareRoot(c.Rootfs, propagation); err != nil {
+	if err := prepareRoot(c.Rootfs, propagation, c.HostMountNS); err != nil {
 		return err
 	}
 	defer func() {
@@ -133,9 +139,12 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 			return fmt.Errorf("before pivot_root: %w", err)
 		}
 	}
-	if c.NoPivot {
+	switch {
+	case c.HostMountNS:
+		return chrootRoot(c.Rootfs)
+	case c.NoPivot:
 		err = moveRoot(c.Rootfs)
-	} else {
+	default:
 		err = pivotRoot(c.Rootfs)
 	}
 	if err != nil {

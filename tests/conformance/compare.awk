@@ -2,9 +2,11 @@
 #
 # Usage: awk -f compare.awk -v partial=0|1 BASELINE REPORT
 #
-# A regression is an assertion that fails more often in REPORT than in BASELINE (an
-# assertion the baseline passes fails now), or, unless partial=1 (only some programs were
-# run), a baseline program that REPORT lacks. Programs listed on a "# flaky: NAME ..." line
+# A regression is an assertion the baseline passes that REPORT fails: one that fails more
+# often in REPORT than in BASELINE, unless the baseline program aborted before it ran its
+# assertions (its runtime failed to create the container, "harness: exited" or "exit
+# status"); a program with fewer passing assertions than in the baseline; or, unless
+# partial=1 (only some programs were run), a baseline program that REPORT lacks. Programs listed on a "# flaky: NAME ..." line
 # of the baseline only warn. Exit status 1 when there is a regression.
 
 FILENAME == ARGV[1] && /^# flaky:/ {
@@ -14,8 +16,14 @@ FILENAME == ARGV[1] && /^# flaky:/ {
 
 /^(PASS|FAIL) / {
 	prog = $2
-	if (FILENAME == ARGV[1]) in_base[prog] = 1
-	else in_report[prog] = 1
+	if (FILENAME == ARGV[1]) {
+		in_base[prog] = 1
+		base_ok[prog] = $3
+	} else {
+		in_report[prog] = 1
+		# A program that passes whole is never a regression.
+		if ($1 == "FAIL") report_ok[prog] = $3
+	}
 	next
 }
 
@@ -25,8 +33,10 @@ FILENAME == ARGV[1] && /^# flaky:/ {
 	n = line + 0
 	sub(/^[0-9]+: /, "", line)
 	key = prog SUBSEP line
-	if (FILENAME == ARGV[1]) base[key] = n
-	else report[key] = n
+	if (FILENAME == ARGV[1]) {
+		base[key] = n
+		if (line ~ /^harness: exited|exit status [0-9]+$/) aborted[prog] = 1
+	} else report[key] = n
 }
 
 END {
@@ -35,6 +45,7 @@ END {
 		split(key, part, SUBSEP)
 		was = (key in base) ? base[key] : 0
 		if (report[key] <= was) continue
+		if ((part[1] in aborted) && report_ok[part[1]] >= base_ok[part[1]]) continue
 		what = sprintf("%s: \"%s\" fails %d time(s), baseline %d", part[1], part[2], report[key], was)
 		if (part[1] in flaky) {
 			print "conformance: warning (flaky program): " what
@@ -42,6 +53,11 @@ END {
 			print "conformance: REGRESSION " what
 			bad++
 		}
+	}
+	for (prog in report_ok) {
+		if (!(prog in base_ok) || report_ok[prog] >= base_ok[prog] || (prog in flaky)) continue
+		printf "conformance: REGRESSION %s: %d assertions pass, baseline %d\n", prog, report_ok[prog], base_ok[prog]
+		bad++
 	}
 	if (!partial) {
 		for (prog in in_base) {

@@ -196,7 +196,7 @@ func TestInvalidBundlesNameTheField(t *testing.T) {
 		want   string
 	}{
 		{"no ociVersion", `{"root":{"path":"rootfs"},"process":{"args":["true"],"cwd":"/"}}`, "ociVersion"},
-		{"bad namespace", `{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["true"],"cwd":"/"},"linux":{"namespaces":[{"type":"foo"}]}}`, `linux.namespaces[0].type: unknown namespace "foo"`},
+		{"bad namespace", `{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["true"],"cwd":"/"},"linux":{"namespaces":[{"type":"foo"}]}}`, `linux.namespaces[0].type: unknown namespace`},
 		{"empty args", `{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":[],"cwd":"/"}}`, "process.args"},
 		{"relative hook", `{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["true"],"cwd":"/"},"hooks":{"prestart":[{"path":"x"}]}}`, "hooks.prestart[0].path"},
 		{"missing rootfs", `{"ociVersion":"1.0.2","root":{"path":"nope"},"process":{"args":["true"],"cwd":"/"}}`, "root.path"},

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -198,5 +199,33 @@ func TestExecTTYConsoleSocket(t *testing.T) {
 	out := readUntil(master, "tty-42")
 	if !strings.Contains(out, "tty-42") {
 		t.Fatalf("pty output: %q", out)
+	}
+}
+
+func TestExecSeccompAndSignals(t *testing.T) {
+	b := startSleeper(t, func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			Syscalls: []specs.LinuxSyscall{
+				{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno},
+			},
+		}
+	})
+	// The exec'd process gets the container's filter: mkdir fails with EPERM, as in the init.
+	r := b.rt("exec", b.ID, "mkdir", "/dev/shm/x")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "Operation not permitted") {
+		t.Errorf("mkdir under the container's seccomp filter: %s", r)
+	}
+	if st := parseStatus(b.mustRT("exec", b.ID, "cat", "/proc/self/status").Stdout); st["Seccomp"] != "2" {
+		t.Errorf("exec process Seccomp mode %q, want 2 (filter)", st["Seccomp"])
+	}
+	// Signals sent to a foreground rt exec reach the process.
+	g := b.startRT(nil, "exec", b.ID, "sh", "-c", "trap 'exit 42' TERM; touch /dev/shm/ready; while true; do sleep 0.05; done")
+	if out := b.mustRT("exec", b.ID, "sh", "-c", "for i in $(seq 200); do [ -e /dev/shm/ready ] && exit 0; sleep 0.05; done; exit 1"); out.Code != 0 {
+		t.Fatalf("the exec'd shell never set its trap: %s", out)
+	}
+	g.cmd.Process.Signal(syscall.SIGTERM)
+	if r := g.wait(); r.Code != 42 {
+		t.Errorf("rt exec after SIGTERM: %s, want exit 42", r)
 	}
 }

@@ -467,3 +467,21 @@ func cgroupDirsLeft(b *bundle) []string {
 	}
 	return left
 }
+
+// TestNoMountNamespace: a container without a mount namespace shares rt's;
+// its mounts sit under the rootfs bind and are gone after delete.
+func TestNoMountNamespace(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "grep -c ' /proc ' /proc/self/mountinfo; sleep 100")
+	b.dropNamespace("mount")
+	b.create()
+	pid := b.pid()
+	if got, want := nsInode(t, pid, "mnt"), nsInode(t, os.Getpid(), "mnt"); got != want {
+		t.Errorf("mount namespace %s, want rt's %s", got, want)
+	}
+	data, _ := os.ReadFile("/proc/self/mountinfo")
+	if !strings.Contains(string(data), b.Rootfs+"/proc ") {
+		t.Errorf("the container's /proc is not under its rootfs in the shared namespace")
+	}
+	b.mustRT("start", b.ID)
+	b.remove()
+}
