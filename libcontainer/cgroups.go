@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"fmt"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -53,20 +54,46 @@ func (c *Container) setCgroupResources(m cgroups.Manager) error {
 	return nil
 }
 
-// withDefaultDevices returns deny-all, the spec's rules up to its last
-// "deny all", the default devices, then the rest of the spec's rules. The
-// defaults must come after a deny-all that would wipe them (specs usually
-// start with one), and before the rules that follow it, so that a bundle
-// can still deny one of them (e.g. c 1:5, /dev/zero).
+// withDefaultDevices returns deny-all, the spec's rules in their order (the
+// device cgroup lists them so, and the runtime-spec wants them applied in
+// order), then the default devices every container needs, less what the
+// spec denies after its last "deny all": a bundle can still deny one of
+// them (e.g. c 1:5 w, /dev/zero).
 func withDefaultDevices(spec []specs.LinuxDeviceCgroup) []specs.LinuxDeviceCgroup {
-	split := 0
-	for i, d := range spec {
-		if !d.Allow && (d.Type == "" || d.Type == "a") {
-			split = i + 1
+	var denies []specs.LinuxDeviceCgroup
+	for _, d := range spec {
+		switch {
+		case !d.Allow && (d.Type == "" || d.Type == "a"):
+			denies = denies[:0]
+		case !d.Allow:
+			denies = append(denies, d)
 		}
 	}
 	out := []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}
-	out = append(out, spec[:split]...)
-	out = append(out, cgroups.DefaultAllowedDevices()...)
-	return append(out, spec[split:]...)
+	out = append(out, spec...)
+	for _, def := range cgroups.DefaultAllowedDevices() {
+		for _, d := range denies {
+			if deviceMatches(d, def) {
+				def.Access = strings.Map(func(r rune) rune {
+					if strings.ContainsRune(d.Access, r) {
+						return -1
+					}
+					return r
+				}, def.Access)
+			}
+		}
+		if def.Access != "" {
+			out = append(out, def)
+		}
+	}
+	return out
+}
+
+// deviceMatches reports whether rule covers the device of def (wildcards included).
+func deviceMatches(rule, def specs.LinuxDeviceCgroup) bool {
+	if rule.Type != def.Type {
+		return false
+	}
+	num := func(r, d *int64) bool { return r == nil || *r == -1 || (d != nil && *r == *d) }
+	return num(rule.Major, def.Major) && num(rule.Minor, def.Minor)
 }

@@ -55,13 +55,31 @@ func TestWithDefaultDevices(t *testing.T) {
 	i := func(v int64) *int64 { return &v }
 	denyAll := specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
 	denyZero := specs.LinuxDeviceCgroup{Allow: false, Type: "c", Major: i(1), Minor: i(5), Access: "rwm"}
-	got := withDefaultDevices([]specs.LinuxDeviceCgroup{denyAll, denyZero})
-	// deny-all (ours), deny-all (spec), defaults, then the spec's deny of /dev/zero last.
-	if len(got) < 4 || got[len(got)-1].Minor == nil || *got[len(got)-1].Minor != 5 || got[len(got)-1].Allow {
-		t.Fatalf("the spec's rule after its deny-all must come last: %+v", got)
+	denyNullWrite := specs.LinuxDeviceCgroup{Allow: false, Type: "c", Major: i(1), Minor: i(3), Access: "w"}
+	fuse := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i(10), Minor: i(229), Access: "rwm"}
+	find := func(rules []specs.LinuxDeviceCgroup, minor int64) *specs.LinuxDeviceCgroup {
+		for k := len(rules) - 1; k >= 0; k-- {
+			if r := rules[k]; r.Allow && r.Major != nil && *r.Major == 1 && r.Minor != nil && *r.Minor == minor {
+				return &rules[k]
+			}
+		}
+		return nil
 	}
-	if !got[2].Allow {
-		t.Errorf("defaults must follow the spec's deny-all: %+v", got)
+	got := withDefaultDevices([]specs.LinuxDeviceCgroup{denyAll, fuse, denyZero, denyNullWrite})
+	// Our deny-all, then the spec's rules in order (the device cgroup lists them so).
+	if got[0].Allow || got[1] != denyAll || got[2] != fuse || got[3] != denyZero {
+		t.Fatalf("spec rules out of order: %+v", got[:4])
+	}
+	if d := find(got, 5); d != nil {
+		t.Errorf("/dev/zero re-allowed after the spec denied it: %+v", d)
+	}
+	if d := find(got, 3); d == nil || d.Access != "rm" {
+		t.Errorf("/dev/null after a spec deny of w: %+v, want access rm", d)
+	}
+	// A deny-all after the spec's denies resets them: the defaults apply whole.
+	got = withDefaultDevices([]specs.LinuxDeviceCgroup{denyZero, denyAll})
+	if d := find(got, 5); d == nil || d.Access != "rwm" {
+		t.Errorf("/dev/zero after a later deny-all: %+v", d)
 	}
 	if got := withDefaultDevices(nil); len(got) < 2 || got[0].Allow || !got[1].Allow {
 		t.Errorf("no spec rules: %+v", got)
