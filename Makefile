@@ -6,7 +6,7 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # rt is linked statically (libseccomp included): `rt exec` runs it inside the
 # container's mount namespace, where no dynamic loader of the host exists.
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) -linkmode external -extldflags -static
-GOFLAGS_BUILD := -mod=vendor -trimpath -tags osusergo,netgo -ldflags "$(LDFLAGS)"
+GOFLAGS_BUILD := -mod=vendor -trimpath -tags osusergo,netgo,urfave_cli_no_docs -ldflags "$(LDFLAGS)"
 STATICCHECK_VERSION := v0.8.2
 RUNTIME ?= $(CURDIR)/rt
 

@@ -77,7 +77,8 @@ func writeState(dir string, s *State) error {
 	return writeFileAtomic(filepath.Join(dir, stateFile), data, 0o600)
 }
 
-// writeFileAtomic writes data to a temporary file next to path and renames it over path.
+// writeFileAtomic writes data to a temporary file next to path and renames it
+// over path. No fsync: the state lives on tmpfs and must not outlive a reboot.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
@@ -89,10 +90,6 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return err
 	}

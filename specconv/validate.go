@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -64,7 +65,8 @@ func Validate(s *specs.Spec, bundle string, o Options) error {
 
 // semverPattern is the grammar of SemVer 2.0.0: numeric parts without leading zeros, then optional dot-separated
 // pre-release identifiers (numeric ones without leading zeros) and build metadata.
-var semverPattern = func() *regexp.Regexp {
+// Compiled on first use: rt init runs this binary too, and start-up time counts.
+var semverPattern = sync.OnceValue(func() *regexp.Regexp {
 	const (
 		num   = `(0|[1-9][0-9]*)`
 		pre   = `(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`
@@ -72,13 +74,13 @@ var semverPattern = func() *regexp.Regexp {
 	)
 	return regexp.MustCompile(`^` + num + `\.` + num + `\.` + num +
 		`(-` + pre + `(\.` + pre + `)*)?` + `(\+` + build + `(\.` + build + `)*)?$`)
-}()
+})
 
 func validateVersion(v string) error {
 	if v == "" {
 		return errors.New("ociVersion: missing")
 	}
-	m := semverPattern.FindStringSubmatch(v)
+	m := semverPattern().FindStringSubmatch(v)
 	if m == nil {
 		return fmt.Errorf("ociVersion: %q is not a semantic version", v)
 	}

@@ -20,7 +20,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 
 NS=rtclients
 IMAGE=rt.test/busybox:latest
-RECORD=$HERE/recorded/containerd-invocations.txt
+RECORD=${RECORD:-$HERE/recorded/containerd-invocations.txt}
 CG_PARENT=rt-containerd-$$
 CONTAINERD_PID=
 

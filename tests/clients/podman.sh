@@ -21,7 +21,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 . "$REPO/tests/scripts/lib.sh"
 
 IMAGE=localhost/rt-busybox:latest
-RECORD=$HERE/recorded/podman-invocations.txt
+RECORD=${RECORD:-$HERE/recorded/podman-invocations.txt}
 CG_PARENT=rt-podman-$$
 STORAGE_DRIVER=${PODMAN_STORAGE_DRIVER:-overlay}
 HOLDER_PID=${HOLDER_PID:-}

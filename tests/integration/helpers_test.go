@@ -50,7 +50,7 @@ func run(m *testing.M) int {
 	if rtBinary == "" {
 		rtBinary = filepath.Join(workDir, "rt")
 		// The same static build as the Makefile's: exec runs rt inside the container.
-		build := exec.Command("go", "build", "-mod=vendor", "-tags", "osusergo,netgo",
+		build := exec.Command("go", "build", "-mod=vendor", "-tags", "osusergo,netgo,urfave_cli_no_docs",
 			"-ldflags", "-s -w -linkmode external -extldflags -static", "-o", rtBinary, ".")
 		build.Dir = "../.."
 		build.Stdout, build.Stderr = os.Stdout, os.Stderr

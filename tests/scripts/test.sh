@@ -3,11 +3,15 @@
 # the OCI runtime-tools validation suite (no assertion runc 1.1.5 passes here may
 # fail), and containerd and podman driving rt. It ends with one summary line.
 #
-# TEST_SUITES selects suites (default: "unit integration conformance containerd podman").
+# The client scripts also run with runc, which must pass them too (the scripts
+# themselves are then known good).
+#
+# TEST_SUITES selects suites (default: "unit integration conformance containerd podman
+# containerd-runc podman-runc").
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-suites=${TEST_SUITES:-unit integration conformance containerd podman}
+suites=${TEST_SUITES:-unit integration conformance containerd podman containerd-runc podman-runc}
 logdir=$(mktemp -d /tmp/rt-test-logs.XXXXXX)
 chmod 755 "$logdir"
 passed=0
@@ -84,6 +88,8 @@ for s in $suites; do
 	conformance) run_script conformance env RUNTIME="$root/rt" CONFORMANCE_BASELINE="$root/tests/conformance/baseline-runc.txt" tests/conformance/run.sh ;;
 	containerd) run_script containerd env RUNTIME="$root/rt" tests/clients/containerd.sh ;;
 	podman) run_script podman env RUNTIME="$root/rt" tests/clients/podman.sh ;;
+	containerd-runc) run_script containerd-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/containerd-runc-invocations.txt" tests/clients/containerd.sh ;;
+	podman-runc) run_script podman-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/podman-runc-invocations.txt" tests/clients/podman.sh ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac
 done
