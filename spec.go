@@ -52,7 +52,7 @@ command in a new hello-world container named container1:
 		spec := specconv.Example(ctx.Bool("rootless"))
 		path := filepath.Join(ctx.String("bundle"), "config.json")
 		if _, err := os.Stat(path); err == nil {
-			return fmt.Errorf("File %s exists. Remove it first", path)
+			return fmt.Errorf("file %s exists: remove it first", path)
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return err
 		}

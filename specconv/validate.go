@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"strconv"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )

@@ -207,21 +207,6 @@ func TestKillSignals(t *testing.T) {
 	})
 }
 
-// cgroupProcs lists the processes in the container's pids cgroup.
-func cgroupProcs(t *testing.T, b *bundle) []int {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/pids", ownCgroup("pids"), b.Spec.Linux.CgroupsPath, "cgroup.procs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for _, f := range strings.Fields(string(data)) {
-		n, _ := strconv.Atoi(f)
-		pids = append(pids, n)
-	}
-	return pids
-}
-
 // TestList: table, JSON and quiet output with runc's columns and fields.
 func TestList(t *testing.T) {
 	root := filepath.Join(workDir, "list-root")
