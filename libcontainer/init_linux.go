@@ -89,7 +89,15 @@ func standardInit(ch *channel, cfg *initConfig) error {
 	}
 	// 3. Filesystem: mounts, /dev, devices; prestart/createRuntime hooks in
 	// the parent and createContainer hooks here, then pivot_root.
-	rc := &rootfsConfig{Spec: spec, Rootfs: cfg.Rootfs, NoPivot: cfg.NoPivot, UserNS: cfg.NewUserNS || hasNamespace(spec, specs.UserNamespace), CgroupPaths: cfg.CgroupPaths, CgroupNS: hasNamespace(spec, specs.CgroupNamespace), HostMountNS: !hasNamespace(spec, specs.MountNamespace)}
+	rc := &rootfsConfig{
+		Spec:        spec,
+		Rootfs:      cfg.Rootfs,
+		NoPivot:     cfg.NoPivot,
+		UserNS:      cfg.NewUserNS || hasNamespace(spec, specs.UserNamespace),
+		CgroupPaths: cfg.CgroupPaths,
+		CgroupNS:    hasNamespace(spec, specs.CgroupNamespace),
+		HostMountNS: !hasNamespace(spec, specs.MountNamespace),
+	}
 	if err := setupRootfs(rc, func() error { return createHooks(ch, cfg) }); err != nil {
 		return err
 	}

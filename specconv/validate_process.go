@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/capabilities"
+	"github.com/rtproject/rt/libcontainer/system"
 )
 
 // ValidateProcess checks a process on its own, as `rt exec --process` reads it from process.json. field is the
@@ -63,28 +65,6 @@ func validateEnv(env []string, field string) error {
 	return nil
 }
 
-// capabilityNames lists the capabilities by number, as in linux/capability.h.
-var capabilityNames = []string{
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
-	"CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
-	"CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
-	"CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-}
-
-// CapabilityNumber returns the number of a capability named as in the spec ("CAP_CHOWN"). Whether the running
-// kernel knows it (cap_last_cap) is a question for run time.
-func CapabilityNumber(name string) (int, bool) {
-	for i, n := range capabilityNames {
-		if n == name {
-			return i, true
-		}
-	}
-	return 0, false
-}
-
 func validateCapabilities(c *specs.LinuxCapabilities, field string) error {
 	if c == nil {
 		return nil
@@ -100,7 +80,7 @@ func validateCapabilities(c *specs.LinuxCapabilities, field string) error {
 	// capability at all is a typo; the runtime-tools suite (process_capabilities_fail) expects an error for it.
 	for _, set := range sets {
 		for i, name := range set.caps {
-			if _, ok := CapabilityNumber(name); !ok {
+			if _, ok := capabilities.Number(name); !ok {
 				return fmt.Errorf("%s: unknown capability %q", indexed(field+"."+set.name, i), name)
 			}
 		}
@@ -108,37 +88,11 @@ func validateCapabilities(c *specs.LinuxCapabilities, field string) error {
 	return nil
 }
 
-var rlimitResources = map[string]int{
-	"RLIMIT_AS":         unix.RLIMIT_AS,
-	"RLIMIT_CORE":       unix.RLIMIT_CORE,
-	"RLIMIT_CPU":        unix.RLIMIT_CPU,
-	"RLIMIT_DATA":       unix.RLIMIT_DATA,
-	"RLIMIT_FSIZE":      unix.RLIMIT_FSIZE,
-	"RLIMIT_LOCKS":      unix.RLIMIT_LOCKS,
-	"RLIMIT_MEMLOCK":    unix.RLIMIT_MEMLOCK,
-	"RLIMIT_MSGQUEUE":   unix.RLIMIT_MSGQUEUE,
-	"RLIMIT_NICE":       unix.RLIMIT_NICE,
-	"RLIMIT_NOFILE":     unix.RLIMIT_NOFILE,
-	"RLIMIT_NPROC":      unix.RLIMIT_NPROC,
-	"RLIMIT_RSS":        unix.RLIMIT_RSS,
-	"RLIMIT_RTPRIO":     unix.RLIMIT_RTPRIO,
-	"RLIMIT_RTTIME":     unix.RLIMIT_RTTIME,
-	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
-	"RLIMIT_STACK":      unix.RLIMIT_STACK,
-}
-
-// RlimitResource returns the resource number for setrlimit(2) of an rlimit type named as in the spec
-// ("RLIMIT_NOFILE").
-func RlimitResource(name string) (int, bool) {
-	r, ok := rlimitResources[name]
-	return r, ok
-}
-
 func validateRlimits(rlimits []specs.POSIXRlimit, field string) error {
 	seen := make(map[string]int)
 	for i, r := range rlimits {
 		f := indexed(field, i)
-		if _, ok := RlimitResource(r.Type); !ok {
+		if _, ok := system.RlimitNumber(r.Type); !ok {
 			return fmt.Errorf("%s.type: unknown rlimit %q", f, r.Type)
 		}
 		if first, dup := seen[r.Type]; dup {

@@ -354,18 +354,3 @@ func TestValidateProcessField(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
-
-func TestLookups(t *testing.T) {
-	if n, ok := CapabilityNumber("CAP_CHECKPOINT_RESTORE"); !ok || n != 40 {
-		t.Errorf("CAP_CHECKPOINT_RESTORE = %d, %v; want 40", n, ok)
-	}
-	if n, ok := CapabilityNumber("CAP_SYS_ADMIN"); !ok || n != 21 {
-		t.Errorf("CAP_SYS_ADMIN = %d, %v; want 21", n, ok)
-	}
-	if r, ok := RlimitResource("RLIMIT_NOFILE"); !ok || r != 7 {
-		t.Errorf("RLIMIT_NOFILE = %d, %v; want 7", r, ok)
-	}
-	if _, ok := RlimitResource("RLIMIT_FOO"); ok {
-		t.Error("RLIMIT_FOO known")
-	}
-}

@@ -35,6 +35,13 @@ var byName = func() map[string]int {
 	return m
 }()
 
+// Number returns the number of a capability named as in the spec ("CAP_CHOWN"),
+// whether or not the running kernel knows it.
+func Number(name string) (int, bool) {
+	n, ok := byName[name]
+	return n, ok
+}
+
 // Known lists the spec names of every capability rt recognises, sorted,
 // including those this kernel lacks (for `rt features`).
 func Known() []string {

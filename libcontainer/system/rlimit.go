@@ -27,6 +27,12 @@ var rlimitByName = map[string]int{
 	"RLIMIT_STACK":      unix.RLIMIT_STACK,
 }
 
+// RlimitNumber returns the setrlimit(2) resource of an rlimit type named as in the spec ("RLIMIT_NOFILE").
+func RlimitNumber(name string) (int, bool) {
+	r, ok := rlimitByName[name]
+	return r, ok
+}
+
 // ValidateRlimits checks process.rlimits: known types, each at most once
 // (the spec requires an error on duplicates), soft not above hard.
 func ValidateRlimits(rlimits []specs.POSIXRlimit) error {
