@@ -335,11 +335,24 @@ func ownCgroup(controller string) string {
 	return ""
 }
 
-// cgroupDirs lists the directories a relative cgroupsPath maps to on this host.
+// cgroupDirs lists the directories a relative cgroupsPath maps to on this
+// host, in every mounted hierarchy (name=systemd and the unified one too).
 func cgroupDirs(rel string) []string {
 	var dirs []string
-	for _, c := range []string{"memory", "pids", "cpu", "cpuset", "devices", "freezer", "blkio"} {
-		dirs = append(dirs, filepath.Join("/sys/fs/cgroup", c, ownCgroup(c), rel))
+	data, _ := os.ReadFile("/proc/self/cgroup")
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		mount := strings.TrimPrefix(parts[1], "name=")
+		if mount == "" {
+			mount = "unified"
+		}
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", mount)); err != nil {
+			continue
+		}
+		dirs = append(dirs, filepath.Join("/sys/fs/cgroup", mount, parts[2], rel))
 	}
 	return dirs
 }
@@ -361,7 +374,7 @@ func leftoverCgroups() []string {
 }
 
 func removeTestCgroups() {
-	for _, d := range append(cgroupDirs(testCg), filepath.Join("/sys/fs/cgroup/unified", ownCgroup(""), testCg)) {
+	for _, d := range cgroupDirs(testCg) {
 		os.Remove(d)
 	}
 }
