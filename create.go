@@ -64,7 +64,7 @@ func createOptions(ctx *cli.Context) (*libcontainer.CreateOpts, *libcontainer.Ru
 	if err := specconv.ValidateContainerID(id); err != nil {
 		return nil, nil, err
 	}
-	bundle, spec, err := loadBundle(ctx.String("bundle"))
+	bundle, spec, err := loadBundle(ctx.String("bundle"), ctx.GlobalBool("systemd-cgroup"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -97,7 +97,7 @@ func createOptions(ctx *cli.Context) (*libcontainer.CreateOpts, *libcontainer.Ru
 }
 
 // loadBundle reads and validates the bundle's config.json before anything touches the system.
-func loadBundle(bundle string) (string, *specs.Spec, error) {
+func loadBundle(bundle string, systemdCgroup bool) (string, *specs.Spec, error) {
 	if bundle == "" {
 		bundle = "."
 	}
@@ -109,7 +109,7 @@ func loadBundle(bundle string) (string, *specs.Spec, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if err := specconv.Validate(spec, abs, specconv.Options{Create: true}); err != nil {
+	if err := specconv.Validate(spec, abs, specconv.Options{Create: true, Systemd: systemdCgroup}); err != nil {
 		return "", nil, err
 	}
 	if err := libcontainer.ValidateSpec(spec); err != nil {

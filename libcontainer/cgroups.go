@@ -35,7 +35,10 @@ func (c *Container) cgroups() cgroups.Manager {
 func (c *Container) newCgroupManager() (cgroups.Manager, error) {
 	m, err := cgroups.New(c.cgroupConfig())
 	if err != nil {
-		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+		if !strings.HasPrefix(err.Error(), "linux.") {
+			err = fmt.Errorf("linux.cgroupsPath: %w", err)
+		}
+		return nil, err
 	}
 	return m, nil
 }
