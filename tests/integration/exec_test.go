@@ -229,3 +229,17 @@ func TestExecSeccompAndSignals(t *testing.T) {
 		t.Errorf("rt exec after SIGTERM: %s, want exit 42", r)
 	}
 }
+
+func TestExecPausedContainer(t *testing.T) {
+	b := startSleeper(t, nil)
+	b.mustRT("pause", b.ID)
+	if r := b.rt("exec", b.ID, "true"); r.Code == 0 || !strings.Contains(r.Stderr, "paused") {
+		t.Errorf("exec into a paused container: %s", r)
+	}
+	// With --ignore-paused the process is created (frozen with the rest) and runs after resume.
+	g := b.startRT(nil, "exec", "--ignore-paused", b.ID, "sh", "-c", "exit 7")
+	b.mustRT("resume", b.ID)
+	if r := g.wait(); r.Code != 7 {
+		t.Errorf("exec --ignore-paused after resume: %s, want exit 7", r)
+	}
+}

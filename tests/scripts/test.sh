@@ -83,7 +83,11 @@ run_script() {
 
 for s in $suites; do
 	case $s in
-	unit) run_go unit $(go list -mod=vendor ./... | grep -v /tests/) ;;
+	unit)
+		run_go unit $(go list -mod=vendor ./... | grep -v /tests/)
+		# The raw-clone primitive runs Go code in a forked child: keep it race-clean.
+		run_go unit-race -race ./nsenter/
+		;;
 	integration) RT_BINARY=$root/rt run_go integration -timeout 30m ./tests/integration/ ;;
 	conformance) run_script conformance env RUNTIME="$root/rt" CONFORMANCE_BASELINE="$root/tests/conformance/baseline-runc.txt" tests/conformance/run.sh ;;
 	containerd) run_script containerd env RUNTIME="$root/rt" tests/clients/containerd.sh ;;
