@@ -4,7 +4,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -149,5 +151,151 @@ func TestReviewRunFailures(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// seccompAgent accepts connections on a unix socket and keeps them open until the test ends.
+func seccompAgent(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(workDir, "agent-"+sanitize(t.Name())+".sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.AcceptUnix()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	return path
+}
+
+// cgroupProcs returns the pids in every hierarchy's cgroup.procs of the container.
+func cgroupProcs(b *bundle) map[string][]string {
+	procs := map[string][]string{}
+	for _, d := range cgroupDirs(b.Spec.Linux.CgroupsPath) {
+		data, err := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+		if err != nil {
+			continue
+		}
+		procs[d] = strings.Fields(string(data))
+	}
+	return procs
+}
+
+// subCgroups lists the directories below the container's cgroups.
+func subCgroups(b *bundle) []string {
+	var subs []string
+	for _, d := range cgroupDirs(b.Spec.Linux.CgroupsPath) {
+		filepath.WalkDir(d, func(p string, e os.DirEntry, err error) error {
+			if err == nil && e.IsDir() && p != d {
+				subs = append(subs, p)
+			}
+			return nil
+		})
+	}
+	return subs
+}
+
+// TestReviewExecFailures: an exec that fails mid-way leaves no process in the
+// container and no stray cgroup.
+func TestReviewExecFailures(t *testing.T) {
+	agent := seccompAgent(t)
+	b := startSleeper(t, func(s *specs.Spec) {
+		withAllNamespaces(s)
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: agent,
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdirat"}, Action: specs.ActNotify}}}
+	})
+	init := b.pid()
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"missing-cwd", []string{"exec", "--cwd", "/no/such/dir", b.ID, "true"}},
+		{"unmapped-user", []string{"exec", "--user", "70000", b.ID, "true"}},
+		{"unknown-binary", []string{"exec", b.ID, "nosuchcmd"}},
+		{"missing-sub-cgroup", []string{"exec", "--cgroup", "nosub", b.ID, "true"}},
+		{"bad-apparmor", []string{"exec", "--apparmor", "no-such-profile", b.ID, "true"}},
+		{"bad-cap", []string{"exec", "--cap", "CAP_NO_SUCH", b.ID, "true"}},
+		{"preserve-fds-not-open", []string{"exec", "--preserve-fds", "20", b.ID, "true"}},
+		// Last: the agent goes away, so the exec cannot hand over its listener.
+		{"seccomp-agent-gone", []string{"exec", b.ID, "true"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "seccomp-agent-gone" {
+				os.Remove(agent)
+			}
+			r := b.rt(tc.args...)
+			if r.Code == 0 {
+				t.Errorf("rt %s succeeded: %s", strings.Join(tc.args, " "), r)
+			}
+			t.Logf("%s", strings.TrimSpace(r.Stderr))
+			time.Sleep(50 * time.Millisecond)
+			for d, pids := range cgroupProcs(b) {
+				if len(pids) != 1 || pids[0] != strconv.Itoa(init) {
+					t.Errorf("%s: processes %v, want only the init %d", d, pids, init)
+				}
+			}
+			if subs := subCgroups(b); len(subs) > 0 {
+				t.Errorf("stray cgroups: %v", subs)
+			}
+		})
+	}
+}
+
+// TestReviewExecCreated: exec into a created container works (as runc's), and the
+// container can still be started afterwards.
+func TestReviewExecCreated(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	b.create()
+	t.Cleanup(b.remove)
+	r := b.mustRT("exec", b.ID, "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '")
+	if !strings.Contains(r.Stdout, "init") {
+		t.Logf("pid 1 of a created container: %q", r.Stdout)
+	}
+	if st := b.status(); st != "created" {
+		t.Errorf("status after exec: %s, want created", st)
+	}
+	b.mustRT("start", b.ID)
+	b.waitStatus("running")
+}
+
+// TestReviewExecInitDies: rt exec returns when the init dies under it, and
+// nothing of the container is left.
+func TestReviewExecInitDies(t *testing.T) {
+	for _, pidns := range []bool{true, false} {
+		t.Run(map[bool]string{true: "pidns", false: "nopidns"}[pidns], func(t *testing.T) {
+			b := newBundle(t, "sleep", "100")
+			if !pidns {
+				b.dropNamespace("pid")
+			}
+			b.create()
+			b.mustRT("start", b.ID)
+			init := b.pid()
+			ex := b.startRT(nil, "exec", b.ID, "sleep", "30")
+			time.Sleep(300 * time.Millisecond)
+			syscall.Kill(init, syscall.SIGKILL)
+			done := make(chan result, 1)
+			go func() { done <- ex.wait() }()
+			select {
+			case r := <-done:
+				t.Logf("exec: %s", r)
+			case <-time.After(5 * time.Second):
+				if pidns {
+					t.Errorf("rt exec still running 5s after the init died")
+				}
+			}
+			b.waitStatus("stopped")
+			b.remove()
+			if left := cgroupDirsLeft(b); len(left) > 0 {
+				t.Errorf("cgroups left: %v", left)
+			}
+		})
 	}
 }
