@@ -247,6 +247,13 @@ func (c *Container) killAndWait() error {
 		_ = c.signalAll(unix.SIGKILL)
 	} else if c.initAlive() {
 		_ = unix.Kill(c.state.InitPid, unix.SIGKILL)
+		// A v1-frozen init takes the SIGKILL only once thawed; destroy
+		// then kills what else is in the cgroup.
+		if m := c.cgroups(); m != nil {
+			if st, err := m.FreezerState(); err == nil && st == "frozen" {
+				_ = m.Thaw()
+			}
+		}
 	}
 	for i := 0; i < 1000 && c.initAlive(); i++ {
 		time.Sleep(5 * time.Millisecond)

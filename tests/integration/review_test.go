@@ -299,3 +299,82 @@ func TestReviewExecInitDies(t *testing.T) {
 		})
 	}
 }
+
+// TestReviewDeleteForce: delete --force of a paused container, of one whose
+// init is gone but whose other processes remain (no pid namespace), and of a
+// created container with a terminal leaves nothing behind; kill --all works on
+// a paused container.
+func TestReviewDeleteForce(t *testing.T) {
+	for _, pidns := range []bool{true, false} {
+		sfx := map[bool]string{true: "", false: "-nopidns"}[pidns]
+		t.Run("paused"+sfx, func(t *testing.T) {
+			b := newBundle(t, "sh", "-c", "sleep 1000 & sleep 1001 & wait")
+			if !pidns {
+				b.dropNamespace("pid")
+			}
+			b.create()
+			b.mustRT("start", b.ID)
+			containerPids(t, b, 3)
+			b.mustRT("pause", b.ID)
+			b.waitStatus("paused")
+			// Thaw whatever is left should delete fail, so that the test run can clean up.
+			defer b.rt("resume", b.ID)
+			b.remove()
+			if left := cgroupDirsLeft(b); len(left) > 0 {
+				t.Errorf("cgroups left: %v", left)
+			}
+		})
+		t.Run("kill-all-paused"+sfx, func(t *testing.T) {
+			b := newBundle(t, "sh", "-c", "sleep 1000 & sleep 1001 & wait")
+			if !pidns {
+				b.dropNamespace("pid")
+			}
+			b.create()
+			b.mustRT("start", b.ID)
+			pids := containerPids(t, b, 3)
+			b.mustRT("pause", b.ID)
+			b.waitStatus("paused")
+			b.mustRT("kill", "--all", b.ID, "KILL")
+			deadline := time.Now().Add(5 * time.Second)
+			for _, p := range pids {
+				for pidAlive(p) && time.Now().Before(deadline) {
+					time.Sleep(20 * time.Millisecond)
+				}
+				if pidAlive(p) {
+					t.Errorf("pid %d alive after kill --all KILL of a paused container (%s)", p, procState(t, p))
+				}
+			}
+			b.waitStatus("stopped")
+			b.mustRT("delete", b.ID)
+			assertNoLeaks(t, b, 0)
+		})
+	}
+	t.Run("init-gone-others-remain", func(t *testing.T) {
+		b := newBundle(t, "sh", "-c", "sleep 1000 & sleep 1001 & wait")
+		b.dropNamespace("pid")
+		b.create()
+		b.mustRT("start", b.ID)
+		pids := containerPids(t, b, 3)
+		syscall.Kill(b.pid(), syscall.SIGKILL)
+		b.waitStatus("stopped")
+		b.remove()
+		for _, p := range pids {
+			if pidAlive(p) {
+				t.Errorf("pid %d of the container survived delete --force", p)
+			}
+		}
+		if left := cgroupDirsLeft(b); len(left) > 0 {
+			t.Errorf("cgroups left: %v", left)
+		}
+	})
+	t.Run("created-with-terminal", func(t *testing.T) {
+		b := newBundle(t, "sh")
+		b.Spec.Process.Terminal = true
+		sock, ch := consoleSocket(t)
+		b.create("--console-socket", sock)
+		if m := <-ch; m != nil {
+			defer m.Close()
+		}
+		b.remove()
+	})
+}
