@@ -2,7 +2,9 @@ package integration
 
 import (
 	"net"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -376,5 +378,112 @@ func TestReviewDeleteForce(t *testing.T) {
 			defer m.Close()
 		}
 		b.remove()
+	})
+}
+
+// fdList lists the shell's fds; ls runs in a child, so its own do not show.
+const fdList = `ls -l /proc/$$/fd`
+
+// fdsOf parses fdList's output into fd -> target.
+func fdsOf(out string) map[string]string {
+	fds := map[string]string{}
+	for _, line := range strings.Split(strings.ReplaceAll(out, "\r", ""), "\n") {
+		if before, target, ok := strings.Cut(line, " -> "); ok {
+			f := strings.Fields(before)
+			fds[f[len(f)-1]] = target
+		}
+	}
+	return fds
+}
+
+// checkFds fails unless the fds are exactly 0..n-1.
+func checkFds(t *testing.T, what, out string, n int) {
+	t.Helper()
+	fds := fdsOf(out)
+	for fd, target := range fds {
+		i, err := strconv.Atoi(fd)
+		if err != nil || i >= n {
+			t.Errorf("%s: unexpected fd %s -> %s (all: %v)", what, fd, target, fds)
+		}
+	}
+	if len(fds) < n {
+		t.Errorf("%s: fds %v, want 0..%d", what, fds, n-1)
+	}
+}
+
+// TestReviewFdHygiene: processes in the container see only their stdio (and
+// preserved fds); the init's executable is a sealed memfd, not rt's file.
+func TestReviewFdHygiene(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) not installed")
+	}
+	t.Run("run-terminal", func(t *testing.T) {
+		b := newBundle(t, "sh", "-c", fdList)
+		b.Spec.Process.Terminal = true
+		b.write()
+		cmd := exec.Command("script", "-qec", strings.Join([]string{rtBinary, "--root", b.Root, "run", "--bundle", b.Dir, b.ID}, " "), "/dev/null")
+		cmd.Stdin = strings.NewReader("")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("rt run: %v: %s", err, out)
+		}
+		checkFds(t, "rt run -t", string(out), 3)
+		assertNoLeaks(t, b, 0)
+	})
+	b := newBundle(t, "sleep", "1000")
+	b.create()
+	t.Cleanup(b.remove)
+	t.Run("created-init", func(t *testing.T) {
+		// The init waiting on exec.fifo holds no cgroup file a process of
+		// the container could reopen read-write through /proc/1/fd.
+		ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", b.pid()))
+		for _, e := range ents {
+			l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", b.pid(), e.Name()))
+			if strings.Contains(l, "cpu.") || strings.Contains(l, "cgroup") {
+				t.Errorf("init of a created container holds fd %s -> %s", e.Name(), l)
+			}
+		}
+		r := b.rt("exec", b.ID, "sh", "-c", "ls -l /proc/1/fd")
+		if strings.Contains(r.Stdout, "cpu.") {
+			t.Errorf("cgroup files reachable through /proc/1/fd: %s", r.Stdout)
+		}
+	})
+	t.Run("exec-tty", func(t *testing.T) {
+		cmd := exec.Command("script", "-qec", strings.Join([]string{rtBinary, "--root", b.Root, "exec", "-t", b.ID, "sh", "-c", "'" + fdList + "'"}, " "), "/dev/null")
+		cmd.Stdin = strings.NewReader("")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("rt exec -t: %v: %s", err, out)
+		}
+		checkFds(t, "rt exec -t", string(out), 3)
+	})
+	t.Run("exec-preserve-fds", func(t *testing.T) {
+		f, err := os.Create(filepath.Join(t.TempDir(), "fd3"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		r := runRTFiles(b.Root, []*os.File{f}, "exec", "--preserve-fds", "1", b.ID, "sh", "-c", fdList)
+		if r.Code != 0 {
+			t.Fatal(r)
+		}
+		checkFds(t, "rt exec --preserve-fds 1", r.Stdout, 4)
+	})
+	t.Run("init-exe-sealed", func(t *testing.T) {
+		host, err := os.Stat(rtBinary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if exe, err := os.Stat(fmt.Sprintf("/proc/%d/exe", b.pid())); err != nil || os.SameFile(host, exe) {
+			t.Errorf("init's exe is the host rt binary (%v)", err)
+		}
+		r := b.rt("exec", b.ID, "sh", "-c", "readlink /proc/1/exe; echo pwned >>/proc/1/exe && echo WROTE; dd if=/dev/zero of=/proc/1/exe bs=1 count=1 conv=notrunc 2>&1 && echo WROTE")
+		t.Logf("%s", r)
+		if strings.Contains(r.Stdout, "WROTE") {
+			t.Errorf("writing /proc/1/exe from the container succeeded: %s", r)
+		}
+		if !strings.Contains(r.Stdout, "memfd:") {
+			t.Errorf("/proc/1/exe of a created container: %q, want a memfd", r.Stdout)
+		}
 	})
 }
