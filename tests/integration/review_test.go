@@ -1,8 +1,8 @@
 package integration
 
 import (
-	"net"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -484,6 +484,69 @@ func TestReviewFdHygiene(t *testing.T) {
 		}
 		if !strings.Contains(r.Stdout, "memfd:") {
 			t.Errorf("/proc/1/exe of a created container: %q, want a memfd", r.Stdout)
+		}
+	})
+}
+
+// TestReviewConcurrency: delete --force racing exec, and two creates of the
+// same id at once (exactly one wins), leave nothing behind.
+func TestReviewConcurrency(t *testing.T) {
+	for _, pidns := range []bool{true, false} {
+		t.Run("delete-racing-exec"+map[bool]string{true: "", false: "-nopidns"}[pidns], func(t *testing.T) {
+			for i := 0; i < 10; i++ {
+				b := newBundle(t, "sleep", "1000")
+				if !pidns {
+					b.dropNamespace("pid")
+				}
+				b.write()
+				b.mustRT("run", "--detach", "--bundle", b.Dir, b.ID)
+				init := b.pid()
+				var execs []*bgRT
+				for j := 0; j < 3; j++ {
+					execs = append(execs, b.startRT(nil, "exec", b.ID, "sleep", "1000"))
+				}
+				time.Sleep(time.Duration(i*5) * time.Millisecond)
+				r := b.rt("delete", "--force", b.ID)
+				if r.Code != 0 {
+					t.Errorf("delete --force: %s", r)
+				}
+				done := make(chan result, len(execs))
+				for _, e := range execs {
+					go func() { done <- e.wait() }()
+				}
+				for range execs {
+					select {
+					case <-done:
+					case <-time.After(10 * time.Second):
+						t.Fatalf("rt exec still running 10s after delete --force")
+					}
+				}
+				time.Sleep(50 * time.Millisecond)
+				assertNoLeaks(t, b, init)
+				if left := cgroupDirsLeft(b); len(left) > 0 {
+					t.Errorf("cgroups left: %v", left)
+				}
+			}
+		})
+	}
+	t.Run("same-id-create", func(t *testing.T) {
+		for i := 0; i < 5; i++ {
+			b := newBundle(t, "sleep", "1000")
+			b.write()
+			results := make(chan result, 2)
+			for j := 0; j < 2; j++ {
+				go func() { results <- b.rt("create", "--bundle", b.Dir, b.ID) }()
+			}
+			r1, r2 := <-results, <-results
+			if (r1.Code == 0) == (r2.Code == 0) {
+				t.Fatalf("two creates of one id: %s; %s", r1, r2)
+			}
+			if st := b.status(); st != "created" {
+				t.Errorf("status after the race: %s", st)
+			}
+			b.mustRT("start", b.ID)
+			b.waitStatus("running")
+			b.remove()
 		}
 	})
 }
