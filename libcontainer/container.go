@@ -198,6 +198,10 @@ func (c *Container) Signal(sig syscall.Signal, all bool) error {
 	if err := unix.Kill(c.state.InitPid, sig); err != nil {
 		return fmt.Errorf("signal init (pid %d): %w", c.state.InitPid, err)
 	}
+	// A v1-frozen init takes the SIGKILL only once thawed.
+	if m := c.cgroups(); m != nil && sig == unix.SIGKILL && status == Paused {
+		_ = m.Thaw()
+	}
 	return nil
 }
 

@@ -550,3 +550,66 @@ func TestReviewConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// TestReviewMoreFailures: more failing paths, each leaving nothing behind.
+func TestReviewMoreFailures(t *testing.T) {
+	t.Run("kill-paused-init", func(t *testing.T) {
+		b := newBundle(t, "sleep", "1000")
+		b.create()
+		b.mustRT("start", b.ID)
+		b.mustRT("pause", b.ID)
+		b.waitStatus("paused")
+		b.mustRT("kill", b.ID, "KILL")
+		b.waitStatus("stopped")
+		b.mustRT("delete", b.ID)
+		assertNoLeaks(t, b, 0)
+	})
+	t.Run("exec-tty-socket-closes", func(t *testing.T) {
+		b := startSleeper(t, nil)
+		init := b.pid()
+		r := b.rt("exec", "-t", "--console-socket", closingSocket(t), b.ID, "sh")
+		if r.Code == 0 {
+			t.Errorf("exec with a closing console socket: %s", r)
+		}
+		t.Logf("%s", strings.TrimSpace(r.Stderr))
+		time.Sleep(50 * time.Millisecond)
+		for d, pids := range cgroupProcs(b) {
+			if len(pids) != 1 || pids[0] != strconv.Itoa(init) {
+				t.Errorf("%s: processes %v, want only the init %d", d, pids, init)
+			}
+		}
+	})
+	t.Run("unmapped-additional-gid", func(t *testing.T) {
+		b := newBundle(t, "sleep", "100")
+		withUserNS(b)
+		b.Spec.Process.User.AdditionalGids = []uint32{70000}
+		b.write()
+		r := b.rt("create", "--bundle", b.Dir, b.ID)
+		t.Logf("%s", r)
+		if r.Code == 0 {
+			t.Errorf("create with an unmapped additional gid succeeded")
+		}
+		assertNoLeaks(t, b, 0)
+	})
+	t.Run("run-detach-terminal-no-socket", func(t *testing.T) {
+		b := newBundle(t, "sleep", "100")
+		b.Spec.Process.Terminal = true
+		r := b.run("--detach")
+		if r.Code == 0 {
+			t.Errorf("run -d with a terminal and no console socket: %s", r)
+		}
+		t.Logf("%s", strings.TrimSpace(r.Stderr))
+		assertNoLeaks(t, b, 0)
+	})
+	t.Run("poststart-fails", func(t *testing.T) {
+		b := newBundle(t, "sleep", "100")
+		b.Spec.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/false"}}}
+		r := b.run("--detach")
+		t.Logf("%s", r)
+		if r.Code == 0 {
+			b.remove()
+		} else {
+			assertNoLeaks(t, b, 0)
+		}
+	})
+}
