@@ -225,6 +225,9 @@ func TestReviewExecFailures(t *testing.T) {
 		{"bad-apparmor", []string{"exec", "--apparmor", "no-such-profile", b.ID, "true"}},
 		{"bad-cap", []string{"exec", "--cap", "CAP_NO_SUCH", b.ID, "true"}},
 		{"preserve-fds-not-open", []string{"exec", "--preserve-fds", "20", b.ID, "true"}},
+		{"pid-file-dir-missing", []string{"exec", "--pid-file", "/no/such/dir/pid", b.ID, "sleep", "100"}},
+		{"pid-file-dir-missing-detach", []string{"exec", "-d", "--pid-file", "/no/such/dir/pid", b.ID, "sleep", "100"}},
+		{"sub-cgroup-escape", []string{"exec", "--cgroup", "../..", b.ID, "true"}},
 		// Last: the agent goes away, so the exec cannot hand over its listener.
 		{"seccomp-agent-gone", []string{"exec", b.ID, "true"}},
 	}
@@ -612,4 +615,26 @@ func TestReviewMoreFailures(t *testing.T) {
 			assertNoLeaks(t, b, 0)
 		}
 	})
+}
+
+// TestReviewPreserveFdsOwnFds: --preserve-fds beyond the fds rt was given
+// fails instead of passing rt's own (its state dir, sockets) into the container.
+func TestReviewPreserveFdsOwnFds(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "fd3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := startSleeper(t, nil)
+	r := runRTFiles(b.Root, []*os.File{f}, "exec", "--preserve-fds", "4", b.ID, "sh", "-c", fdList)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "--preserve-fds") {
+		t.Errorf("exec --preserve-fds 4 with one fd given: %s", r)
+	}
+	run := newBundle(t, "sh", "-c", fdList)
+	run.write()
+	r = runRTFiles(run.Root, []*os.File{f}, "run", "--preserve-fds", "3", "--bundle", run.Dir, run.ID)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "--preserve-fds") {
+		t.Errorf("run --preserve-fds 3 with one fd given: %s", r)
+	}
+	assertNoLeaks(t, run, 0)
 }
