@@ -80,6 +80,9 @@ func createOptions(ctx *cli.Context) (*libcontainer.CreateOpts, *libcontainer.Ru
 		spec.Process.Env = append(spec.Process.Env, "LISTEN_FDS="+strconv.Itoa(n), "LISTEN_PID=1")
 		preserve += n
 	}
+	if err := checkPreserveFds(preserve); err != nil {
+		return nil, nil, err
+	}
 	r, err := newRuntime(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -66,6 +66,9 @@ func execProcess(ctx *cli.Context) (int, error) {
 	if ctx.String("pidfd-socket") != "" {
 		return -1, errors.New("--pidfd-socket: not supported")
 	}
+	if err := checkPreserveFds(ctx.Int("preserve-fds")); err != nil {
+		return -1, err
+	}
 	c, err := loadContainer(ctx)
 	if err != nil {
 		return -1, err

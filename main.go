@@ -1,3 +1,9 @@
+// The Go runtime would otherwise keep the caller's cgroup cpu files open for
+// GOMAXPROCS updates: in `rt init` a created container's processes could
+// reopen them read-write through /proc/1/fd, past the read-only cgroup mount.
+//
+//go:debug containermaxprocs=0
+
 // Command rt is an OCI container runtime with a runc-compatible command line.
 package main
 

@@ -8,9 +8,34 @@ import (
 	"path/filepath"
 
 	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/libcontainer"
 )
+
+// inheritedFds counts the fds rt was started with beyond stdio (3, 4, … up to
+// the first gap), taken before rt opens any of its own.
+var inheritedFds = func() int {
+	n := 0
+	for {
+		if _, err := unix.FcntlInt(uintptr(3+n), unix.F_GETFD, 0); err != nil {
+			return n
+		}
+		n++
+	}
+}()
+
+// checkPreserveFds refuses to pass on more fds than rt was given: the rest
+// of 3, 4, … would be rt's own (state dir, sockets), leaked into the container.
+func checkPreserveFds(n int) error {
+	if n < 0 {
+		return errors.New("--preserve-fds: must not be negative")
+	}
+	if n > inheritedFds {
+		return fmt.Errorf("--preserve-fds: %d fds to pass (with $LISTEN_FDS), but rt was given only %d beyond stdio", n, inheritedFds)
+	}
+	return nil
+}
 
 const (
 	exactArgs = iota

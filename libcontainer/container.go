@@ -198,6 +198,10 @@ func (c *Container) Signal(sig syscall.Signal, all bool) error {
 	if err := unix.Kill(c.state.InitPid, sig); err != nil {
 		return fmt.Errorf("signal init (pid %d): %w", c.state.InitPid, err)
 	}
+	// A v1-frozen init takes the SIGKILL only once thawed.
+	if m := c.cgroups(); m != nil && sig == unix.SIGKILL && status == Paused {
+		_ = m.Thaw()
+	}
 	return nil
 }
 
@@ -247,6 +251,13 @@ func (c *Container) killAndWait() error {
 		_ = c.signalAll(unix.SIGKILL)
 	} else if c.initAlive() {
 		_ = unix.Kill(c.state.InitPid, unix.SIGKILL)
+		// A v1-frozen init takes the SIGKILL only once thawed; destroy
+		// then kills what else is in the cgroup.
+		if m := c.cgroups(); m != nil {
+			if st, err := m.FreezerState(); err == nil && st == "frozen" {
+				_ = m.Thaw()
+			}
+		}
 	}
 	for i := 0; i < 1000 && c.initAlive(); i++ {
 		time.Sleep(5 * time.Millisecond)
