@@ -14,11 +14,14 @@ import (
 )
 
 // inheritedFds counts the fds rt was started with beyond stdio (3, 4, … up to
-// the first gap), taken before rt opens any of its own.
+// the first gap). Every fd rt opens itself is close-on-exec, and an fd that
+// came through execve cannot be, so that flag tells the two apart whenever
+// this runs.
 var inheritedFds = func() int {
 	n := 0
 	for {
-		if _, err := unix.FcntlInt(uintptr(3+n), unix.F_GETFD, 0); err != nil {
+		flags, err := unix.FcntlInt(uintptr(3+n), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC != 0 {
 			return n
 		}
 		n++
