@@ -34,7 +34,8 @@ type ExecOpts struct {
 // Exec starts a process inside the running container, confined exactly like
 // its init: the same namespaces, cgroup, and the process's own user,
 // capabilities, rlimits, labels, no_new_privs and the container's seccomp
-// filter. It returns once the process has exec'd.
+// filter. It returns once the process has exec'd, having released the
+// container's lock once the process joined the container's cgroup.
 func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 	switch st := c.Status(); st {
 	case Running, Created:
@@ -102,6 +103,9 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 	if err := c.joinCgroups(proc.Pid, o.SubCgroups); err != nil {
 		return nil, err
 	}
+	// In a paused container the new process is frozen from here on: resume,
+	// which needs the lock, must be able to run while we wait for the exec.
+	c.Close()
 	ch := &channel{f: parentSock}
 	data, err := json.Marshal(cfg)
 	if err != nil {

@@ -88,7 +88,7 @@ for s in $suites; do
 		# The raw-clone primitive runs Go code in a forked child: keep it race-clean.
 		run_go unit-race -race ./nsenter/
 		;;
-	integration) RT_BINARY=$root/rt run_go integration -timeout 30m ./tests/integration/ ;;
+	integration) RT_BINARY=$root/rt run_go integration -timeout 15m ./tests/integration/ ;;
 	conformance) run_script conformance env RUNTIME="$root/rt" CONFORMANCE_BASELINE="$root/tests/conformance/baseline-runc.txt" tests/conformance/run.sh ;;
 	containerd) run_script containerd env RUNTIME="$root/rt" tests/clients/containerd.sh ;;
 	podman) run_script podman env RUNTIME="$root/rt" tests/clients/podman.sh ;;
