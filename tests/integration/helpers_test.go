@@ -4,6 +4,7 @@ package integration
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -187,8 +188,13 @@ func (b *bundle) rt(args ...string) result {
 	return runRT(b.Root, nil, args...)
 }
 
+// rtTimeout bounds one rt command, so that a hang fails its test instead of the whole suite.
+const rtTimeout = 2 * time.Minute
+
 func runRT(root string, stdin []byte, args ...string) result {
-	cmd := exec.Command(rtBinary, append([]string{"--root", root}, args...)...)
+	ctx, cancel := context.WithTimeout(context.Background(), rtTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, rtBinary, append([]string{"--root", root}, args...)...)
 	// Files, not pipes: a created container inherits rt's stdio and would
 	// keep a pipe open (and Wait waiting) for as long as it lives.
 	out, _ := os.CreateTemp(workDir, "stdout")
@@ -210,6 +216,9 @@ func runRT(root string, stdin []byte, args ...string) result {
 	}
 	o, _ := os.ReadFile(out.Name())
 	e, _ := os.ReadFile(errf.Name())
+	if ctx.Err() != nil {
+		e = append(e, "\n(killed after "+rtTimeout.String()+")"...)
+	}
 	if err != nil && code == -1 {
 		e = append(e, err.Error()...)
 	}

@@ -119,6 +119,8 @@ func (b *bundle) startRT(extra []*os.File, args ...string) *bgRT {
 
 // wait waits for the command and returns its result.
 func (g *bgRT) wait() result {
+	timer := time.AfterFunc(rtTimeout, func() { g.cmd.Process.Kill() })
+	defer timer.Stop()
 	err := g.cmd.Wait()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
