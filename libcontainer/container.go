@@ -318,7 +318,7 @@ func (c *Container) destroy() error {
 		runHooksWarn("poststop", c.state.Config.Hooks.Poststop, st)
 	}
 	if c.state.HostMountNS {
-		if err := unmountRootfs(c.state.Rootfs, c.state.RootfsMounts); err != nil {
+		if err := detachHostMounts(c.state.Rootfs, c.state.RootfsMounts); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -89,7 +89,7 @@ func (b *builder) cleanup() {
 		}
 	}
 	if st := b.c.state; st != nil && st.HostMountNS {
-		if err := unmountRootfs(st.Rootfs, st.RootfsMounts); err != nil {
+		if err := detachHostMounts(st.Rootfs, st.RootfsMounts); err != nil {
 			logrus.Warnf("cleanup: %v", err)
 		}
 	}
@@ -122,7 +122,7 @@ func (b *builder) build() error {
 	b.c.state = st
 	if !hasNamespace(spec, specs.MountNamespace) {
 		st.HostMountNS = true
-		if st.RootfsMounts, err = countMountsAt(rootfs); err != nil {
+		if st.RootfsMounts, err = mountsAt(rootfs); err != nil {
 			return err
 		}
 	}

@@ -13,3 +13,7 @@ func setupRootfs(c *rootfsConfig, beforePivot func() error) error {
 func finalizeRootfs(c *rootfsConfig) error { return rootfs.Finalize(c) }
 
 func mountConsole(slave string) error { return rootfs.MountConsole(slave) }
+
+func mountsAt(path string) (int, error) { return rootfs.MountsAt(path) }
+
+func detachHostMounts(path string, before int) error { return rootfs.DetachHostMounts(path, before) }
