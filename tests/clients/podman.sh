@@ -88,6 +88,18 @@ import_image() {
 
 status_of() { pod inspect --format '{{.State.Status}}' "$1" 2>/dev/null || echo missing; }
 
+# status_after NAME WANT waits up to 10 s for the container to reach WANT (podman learns
+# of an exit from conmon asynchronously after kill and stop return), then prints its status.
+status_after() {
+	local name=$1 want=$2
+	local i
+	for i in $(seq 100); do
+		[ "$(status_of "$name")" = "$want" ] && break
+		sleep 0.1
+	done
+	status_of "$name"
+}
+
 
 scenario_run() {
 	scenario a-run-exit-code
@@ -117,7 +129,7 @@ scenario_detached() {
 	out=$(pod top sleeper pid args 2>/dev/null | awk 'NR > 1 { n++ } END { print n + 0 }') || true
 	expect_match "top lists the processes" "$out" '^[1-9]'
 	check "stop (SIGTERM)" pod stop --time 10 sleeper
-	expect_eq "container exited" "$(status_of sleeper)" exited
+	expect_eq "container exited" "$(status_after sleeper exited)" exited
 	out=$(pod inspect --format '{{.State.ExitCode}}' sleeper) || true
 	expect_eq "exit code after SIGTERM" "$out" 0
 	check "rm" pod rm sleeper
@@ -146,7 +158,7 @@ scenario_tty() {
 scenario_kill() {
 	scenario d-kill-and-force-rm
 	check "kill" pod kill tty2
-	expect_eq "container exited after kill" "$(status_of tty2)" exited
+	expect_eq "container exited after kill" "$(status_after tty2 exited)" exited
 	check "rm -f of an exited container" pod rm -f tty2
 	# shellcheck disable=SC2046
 	check "run -d k2" pod run -d --name k2 $(run_opts) "$IMAGE" sleep 1000
