@@ -92,12 +92,12 @@ func execProcess(ctx *cli.Context) (int, error) {
 		IgnorePaused:  ctx.Bool("ignore-paused"),
 		SubCgroups:    ctx.StringSlice("cgroup"),
 	}
-	var tty *libcontainer.Console
-	if !detach && opts.ConsoleSocket == "" && p.Terminal {
-		if tty, err = libcontainer.NewConsole(); err != nil {
-			c.Close()
-			return -1, err
-		}
+	tty, err := ownConsole(detach, opts.ConsoleSocket, p.Terminal)
+	if err != nil {
+		c.Close()
+		return -1, err
+	}
+	if tty != nil {
 		opts.ConsoleConn = tty.ChildEnd()
 	}
 	proc, err := c.Exec(opts)
@@ -122,11 +122,7 @@ func execProcess(ctx *cli.Context) (int, error) {
 		}
 		defer tty.Close()
 	}
-	code := sh.Forward(proc, tty)
-	if tty != nil {
-		tty.Wait()
-	}
-	return code, nil
+	return waitForeground(sh, proc, tty), nil
 }
 
 // execProcessSpec builds the process to run: --process, or the container's

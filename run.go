@@ -59,12 +59,11 @@ func runContainer(ctx *cli.Context) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	// A terminal without --console-socket is wired to our own stdio.
-	var tty *libcontainer.Console
-	if !detach && opts.ConsoleSocket == "" && opts.Spec.Process.Terminal {
-		if tty, err = libcontainer.NewConsole(); err != nil {
-			return -1, err
-		}
+	tty, err := ownConsole(detach, opts.ConsoleSocket, opts.Spec.Process.Terminal)
+	if err != nil {
+		return -1, err
+	}
+	if tty != nil {
 		opts.ConsoleConn = tty.ChildEnd()
 	}
 	c, proc, err := r.Create(opts)
@@ -94,10 +93,7 @@ func runContainer(ctx *cli.Context) (int, error) {
 	}
 	// Release the lock while the container runs so that state, kill and exec work.
 	c.Close()
-	code := sh.Forward(proc, tty)
-	if tty != nil {
-		tty.Wait()
-	}
+	code := waitForeground(sh, proc, tty)
 	if !ctx.Bool("keep") {
 		if c, err := r.Load(ctx.Args().First()); err == nil {
 			if err := c.Delete(true); err != nil {

@@ -112,3 +112,23 @@ func notImplemented(name string) func(*cli.Context) error {
 		return fmt.Errorf("%s: not implemented yet", name)
 	}
 }
+
+// ownConsole returns the terminal a foreground run or exec wires to rt's own
+// stdio: needed when the process has a terminal and no --console-socket
+// receives it. nil when there is none to make.
+func ownConsole(detach bool, consoleSocket string, terminal bool) (*libcontainer.Console, error) {
+	if detach || consoleSocket != "" || !terminal {
+		return nil, nil
+	}
+	return libcontainer.NewConsole()
+}
+
+// waitForeground relays signals (and terminal resizes) to proc until it
+// exits, drains its terminal output, and returns its exit code.
+func waitForeground(sh *libcontainer.SignalForwarder, proc *os.Process, tty *libcontainer.Console) int {
+	code := sh.Forward(proc, tty)
+	if tty != nil {
+		tty.Wait()
+	}
+	return code
+}
