@@ -138,9 +138,10 @@ func updateResources(ctx *cli.Context) (*specs.LinuxResources, error) {
 		r.CPU.Mems = v
 	}
 	if ctx.IsSet("blkio-weight") {
+		// 0 leaves the weight as it is, as with runc.
 		w := ctx.Int("blkio-weight")
-		if w < 10 || w > 1000 {
-			return nil, fmt.Errorf("invalid value for blkio-weight: %d is not in [10, 1000]", w)
+		if w != 0 && (w < 10 || w > 1000) {
+			return nil, fmt.Errorf("invalid value for blkio-weight: %d is not in [10, 1000] (or 0: unchanged)", w)
 		}
 		if r.BlockIO == nil {
 			r.BlockIO = &specs.LinuxBlockIO{}

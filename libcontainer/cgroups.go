@@ -51,7 +51,7 @@ func (c *Container) setCgroupResources(m cgroups.Manager) error {
 		r = *s.Linux.Resources
 	}
 	r.Devices = withDefaultDevices(r.Devices)
-	if err := m.Set(&r); err != nil {
+	if err := m.Set(cgroups.WithoutUnset(&r)); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/rtproject/rt/cgroups"
 	"github.com/sirupsen/logrus"
 )
 
@@ -39,10 +40,12 @@ func (c *Container) Update(upd *specs.LinuxResources) error {
 	if spec.Linux == nil {
 		spec.Linux = &specs.Linux{}
 	}
-	merged := MergeResources(spec.Linux.Resources, upd)
-	set := *merged
+	// A zero an engine sends for "unchanged" must not replace the value
+	// the container has; one stored since create is not written either.
+	merged := MergeResources(spec.Linux.Resources, cgroups.WithoutUnset(upd))
+	set := cgroups.WithoutUnset(merged)
 	set.Devices = nil // nil leaves the device cgroup as it is
-	if err := m.Set(&set); err != nil {
+	if err := m.Set(set); err != nil {
 		return err
 	}
 	// checkBeforeUpdate is a property of this request, not of the container.

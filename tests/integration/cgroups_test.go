@@ -253,6 +253,64 @@ func TestCgroupResourcesAndUpdate(t *testing.T) {
 	assertCgroupsGone(t, b)
 }
 
+// TestZeroMeansUnset runs what Docker sends: zeros for every limit it does
+// not set at create (blockIO.weight always) and for every limit it does not
+// change on update. Like runc, rt leaves those alone; the kernel refuses a
+// blkio weight of 0, and a memory limit of 0 would apply a limit nobody
+// asked for.
+func TestZeroMeansUnset(t *testing.T) {
+	b := newBundle(t, "sleep", "1000")
+	r := b.Spec.Linux.Resources
+	r.Memory = &specs.LinuxMemory{Limit: ptr(int64(0)), Reservation: ptr(int64(0)), Swap: ptr(int64(0)),
+		Kernel: ptr(int64(0)), KernelTCP: ptr(int64(0)), DisableOOMKiller: ptr(false)}
+	r.CPU = &specs.LinuxCPU{Shares: ptr(uint64(0)), Quota: ptr(int64(0)), Period: ptr(uint64(0)),
+		RealtimeRuntime: ptr(int64(0)), RealtimePeriod: ptr(uint64(0))}
+	r.BlockIO = &specs.LinuxBlockIO{Weight: ptr(uint16(0)), LeafWeight: ptr(uint16(0))}
+	// net_cls is not mounted on every host: a classID of 0 must not need it.
+	r.Network = &specs.LinuxNetwork{ClassID: ptr(uint32(0))}
+	b.create()
+	b.mustRT("start", b.ID)
+	unlimited := readCg(t, b, cgFile{"memory", "memory.limit_in_bytes"})
+	checkCgroupFiles(t, b, []cgCheck{
+		{cgFile{"memory", "memory.soft_limit_in_bytes"}, unlimited, false},
+		{cgFile{"memory", "memory.oom_control"}, "oom_kill_disable 0", true},
+		{cgFile{"cpu", "cpu.shares"}, "1024", false},
+		{cgFile{"cpu", "cpu.cfs_quota_us"}, "-1", false},
+		{cgFile{"cpu", "cpu.cfs_period_us"}, "100000", false},
+		{cgFile{"blkio", "blkio.bfq.weight"}, "100", false},
+	})
+	if unlimited == "0" {
+		t.Fatalf("memory.limit_in_bytes is 0")
+	}
+
+	b.mustRT("update", "--memory", "64m", "--memory-reservation", "32m", "--cpu-share", "512",
+		"--cpu-quota", "50000", "--blkio-weight", "300", b.ID)
+	// docker update --pids-limit 10, as containerd hands it to the runtime.
+	upd := `{"memory":{"limit":0,"reservation":0,"kernel":0},"cpu":{"shares":0,"quota":0,"period":0,"cpus":"","mems":""},` +
+		`"blockIO":{"weight":0},"pids":{"limit":10}}`
+	if res := runRT(b.Root, []byte(upd), "update", "--resources", "-", b.ID); res.Code != 0 {
+		t.Fatalf("update --resources - with zeros: %s", res)
+	}
+	b.mustRT("update", "--blkio-weight", "0", "--memory", "0", "--cpu-share", "0", b.ID)
+	checkCgroupFiles(t, b, []cgCheck{
+		{cgFile{"memory", "memory.limit_in_bytes"}, strconv.Itoa(64 << 20), false},
+		{cgFile{"memory", "memory.soft_limit_in_bytes"}, strconv.Itoa(32 << 20), false},
+		{cgFile{"cpu", "cpu.shares"}, "512", false},
+		{cgFile{"cpu", "cpu.cfs_quota_us"}, "50000", false},
+		{cgFile{"blkio", "blkio.bfq.weight"}, "300", false},
+		{cgFile{"pids", "pids.max"}, "10", false},
+	})
+	saved := savedResources(t, b)
+	if got := *saved.Memory.Limit; got != 64<<20 {
+		t.Errorf("state.json memory.limit = %d, want the value before the zeros", got)
+	}
+	if got := *saved.BlockIO.Weight; got != 300 {
+		t.Errorf("state.json blockIO.weight = %d, want the value before the zeros", got)
+	}
+	b.remove()
+	assertCgroupsGone(t, b)
+}
+
 // TestUpdateErrors checks that bad requests name the flag or field and
 // change nothing.
 func TestUpdateErrors(t *testing.T) {
