@@ -19,7 +19,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 
-	"github.com/rtproject/rt/libcontainer"
+	"github.com/rtproject/rt/libcontainer/initproc"
 )
 
 // Set at build time by the Makefile.
@@ -41,7 +41,7 @@ filesystem.`
 func main() {
 	// The re-executed container init never reaches the CLI.
 	if len(os.Args) > 1 && os.Args[1] == "init" {
-		libcontainer.Init()
+		initproc.Init()
 		return
 	}
 

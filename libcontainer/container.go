@@ -17,6 +17,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/cgroups"
+	"github.com/rtproject/rt/libcontainer/hooks"
+	"github.com/rtproject/rt/libcontainer/namespaces"
+	"github.com/rtproject/rt/libcontainer/rootfs"
 )
 
 // ErrNotExist is returned for a container id with no state.
@@ -113,18 +116,7 @@ func (c *Container) OCIState() specs.State {
 	if st == Stopped {
 		pid = 0
 	}
-	var ann map[string]string
-	if c.state.Config != nil {
-		ann = c.state.Config.Annotations
-	}
-	return specs.State{
-		Version:     specs.Version,
-		ID:          c.state.ID,
-		Status:      specs.ContainerState(st),
-		Pid:         pid,
-		Bundle:      c.state.Bundle,
-		Annotations: ann,
-	}
+	return hooks.State(c.state.ID, c.state.Bundle, c.state.Config, specs.ContainerState(st), pid)
 }
 
 // ContainerState is the JSON `rt state` and `rt list --format json` print, field for field runc's.
@@ -288,15 +280,7 @@ func killCgroup(m cgroups.Manager) {
 // sharesPidNamespace is true when the container joined another's pid
 // namespace: then killing the init does not end the other processes.
 func (c *Container) sharesPidNamespace() bool {
-	if c.state.Config == nil || c.state.Config.Linux == nil {
-		return true
-	}
-	for _, ns := range c.state.Config.Linux.Namespaces {
-		if ns.Type == specs.PIDNamespace {
-			return ns.Path != ""
-		}
-	}
-	return true
+	return !namespaces.IsNew(c.state.Config, specs.PIDNamespace)
 }
 
 // destroy removes what the container holds on the host, then runs poststop hooks.
@@ -315,10 +299,10 @@ func (c *Container) destroy() error {
 	if c.state.Config != nil && c.state.Config.Hooks != nil {
 		st := c.OCIState()
 		st.Status = specs.StateStopped
-		runHooksWarn("poststop", c.state.Config.Hooks.Poststop, st)
+		hooks.RunWarn("poststop", c.state.Config.Hooks.Poststop, st)
 	}
 	if c.state.HostMountNS {
-		if err := detachHostMounts(c.state.Rootfs, c.state.RootfsMounts); err != nil {
+		if err := rootfs.DetachHostMounts(c.state.Rootfs, c.state.RootfsMounts); err != nil {
 			errs = append(errs, err)
 		}
 	}

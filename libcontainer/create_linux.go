@@ -1,14 +1,12 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -16,6 +14,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/cgroups"
+	"github.com/rtproject/rt/libcontainer/hooks"
+	"github.com/rtproject/rt/libcontainer/internal/initproto"
+	"github.com/rtproject/rt/libcontainer/namespaces"
+	"github.com/rtproject/rt/libcontainer/rootfs"
 )
 
 // CreateOpts are the options of `rt create` and `rt run`.
@@ -67,29 +69,26 @@ func (r *Runtime) Create(o *CreateOpts) (c *Container, proc *os.Process, err err
 	if err := b.build(); err != nil {
 		return nil, nil, err
 	}
-	return c, b.proc, nil
+	return c, b.init.proc, nil
 }
 
 // builder holds what a create has made so far, to undo it on failure.
 type builder struct {
 	c       *Container
 	o       *CreateOpts
-	proc    *os.Process
+	init    *initProcess
 	cgroups cgroups.Manager
 }
 
 func (b *builder) cleanup() {
-	if b.proc != nil {
-		b.proc.Kill()
-		b.proc.Wait()
-	}
+	b.init.kill()
 	if b.cgroups != nil {
 		if err := b.cgroups.Destroy(); err != nil {
 			logrus.Warnf("cleanup: remove cgroup: %v", err)
 		}
 	}
 	if st := b.c.state; st != nil && st.HostMountNS {
-		if err := detachHostMounts(st.Rootfs, st.RootfsMounts); err != nil {
+		if err := rootfs.DetachHostMounts(st.Rootfs, st.RootfsMounts); err != nil {
 			logrus.Warnf("cleanup: %v", err)
 		}
 	}
@@ -99,18 +98,18 @@ func (b *builder) cleanup() {
 
 func (b *builder) build() error {
 	o, spec := b.o, b.o.Spec
-	rootfs := spec.Root.Path
-	if !filepath.IsAbs(rootfs) {
-		rootfs = filepath.Join(o.Bundle, rootfs)
+	rootfsPath := spec.Root.Path
+	if !filepath.IsAbs(rootfsPath) {
+		rootfsPath = filepath.Join(o.Bundle, rootfsPath)
 	}
-	rootfs, err := filepath.EvalSymlinks(rootfs)
+	rootfsPath, err := filepath.EvalSymlinks(rootfsPath)
 	if err != nil {
 		return fmt.Errorf("root.path: %w", err)
 	}
 	st := &State{
 		ID:      o.ID,
 		Bundle:  o.Bundle,
-		Rootfs:  rootfs,
+		Rootfs:  rootfsPath,
 		Created: time.Now().UTC(),
 		Owner:   ownerName(os.Geteuid()),
 		Config:  spec,
@@ -120,9 +119,9 @@ func (b *builder) build() error {
 		NoNewKeyring:  o.NoNewKeyring,
 	}
 	b.c.state = st
-	if !hasNamespace(spec, specs.MountNamespace) {
+	if !namespaces.Has(spec, specs.MountNamespace) {
 		st.HostMountNS = true
-		if st.RootfsMounts, err = mountsAt(rootfs); err != nil {
+		if st.RootfsMounts, err = rootfs.MountsAt(rootfsPath); err != nil {
 			return err
 		}
 	}
@@ -141,19 +140,12 @@ func (b *builder) build() error {
 	}
 	defer fifo.Close()
 
-	parentSock, childSock, err := newSocketPair("init")
-	if err != nil {
-		return err
-	}
-	defer parentSock.Close()
-	defer childSock.Close()
-
 	cp := newChildProcess(o.Stdio, o.PreserveFds)
-	cfg := &initConfig{
-		Mode:         modeStandard,
+	cfg := &initproto.Config{
+		Mode:         initproto.ModeStandard,
 		ID:           o.ID,
 		Bundle:       o.Bundle,
-		Rootfs:       rootfs,
+		Rootfs:       rootfsPath,
 		Spec:         spec,
 		Process:      spec.Process,
 		NoPivot:      o.NoPivot,
@@ -161,7 +153,6 @@ func (b *builder) build() error {
 		PreserveFds:  o.PreserveFds,
 		ConsoleFd:    -1,
 	}
-	sockFd := cp.addFile(childSock)
 	cfg.FifoFd = cp.addFile(fifo)
 	if o.ConsoleConn != nil {
 		cfg.ConsoleFd = cp.addFile(o.ConsoleConn)
@@ -187,70 +178,35 @@ func (b *builder) build() error {
 			cp.uidMaps, cp.gidMaps = idMaps(spec.Linux.UIDMappings), idMaps(spec.Linux.GIDMappings)
 			cfg.NewUserNS = true
 		default:
-			cp.cloneflags |= uintptr(nsFlag[ns.Type])
+			cp.cloneflags |= uintptr(namespaces.CloneFlag(ns.Type))
 		}
 	}
 
-	b.proc, err = cp.start(sockFd)
-	if err != nil {
+	if b.init, err = cp.start(); err != nil {
 		return err
 	}
-	childSock.Close()
-	st.InitPid = b.proc.Pid
+	defer b.init.close()
+	pid := b.init.proc.Pid
+	st.InitPid = pid
 
 	if m, err := b.c.newCgroupManager(); err != nil {
 		return err
 	} else if m != nil {
 		b.cgroups = m
-		if err := m.Apply(b.proc.Pid); err != nil {
+		if err := m.Apply(pid); err != nil {
 			return fmt.Errorf("apply cgroup: %w", err)
 		}
 		st.CgroupPaths = m.Paths()
 		cfg.CgroupPaths = st.CgroupPaths
 	}
 
-	cfg.HostPid = b.proc.Pid
-	ch := &channel{f: parentSock}
-	data, err := json.Marshal(cfg)
-	if err != nil {
-		return err
-	}
-	if err := ch.send(message{Type: msgConfig, Config: data}); err != nil {
-		return fmt.Errorf("send config to init: %w", err)
-	}
-	if err := b.converse(ch); err != nil {
-		return err
-	}
-
-	startTime, _, err := procStartTime(b.proc.Pid)
-	if err != nil {
-		return fmt.Errorf("init exited during create: %w", err)
-	}
-	st.InitStartTime = startTime
-	st.NamespacePaths = namespacePaths(b.proc.Pid, spec)
-	if err := writeState(b.c.dir, st); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	if o.PidFile != "" {
-		if err := WritePidFile(o.PidFile, b.proc.Pid); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// converse answers the init until it reports ready or fails.
-func (b *builder) converse(ch *channel) error {
-	spec := b.o.Spec
-	for {
-		m, fds, err := ch.recv()
-		if err != nil {
-			return fmt.Errorf("container init exited before it was ready: %w", b.initExitError(err))
-		}
-		switch m.Type {
-		case msgLog:
-			relayLog(m.Error)
-		case msgRunHooks:
+	cfg.HostPid = pid
+	creating := hooks.State(o.ID, o.Bundle, spec, specs.StateCreating, pid)
+	err = b.init.converse(&conversation{
+		cfg:   cfg,
+		spec:  spec,
+		state: creating,
+		runHooks: func() error {
 			// Resources are set once the init has made /dev, as runc
 			// does: a bundle that denies a default device (say c 1:5)
 			// must still get its node, only not access to it.
@@ -259,78 +215,33 @@ func (b *builder) converse(ch *channel) error {
 					return err
 				}
 			}
-			if spec.Hooks != nil {
-				st := b.creatingState()
-				if err := runHooks("prestart", spec.Hooks.Prestart, st); err != nil {
+			if h := spec.Hooks; h != nil {
+				if err := hooks.Run("prestart", h.Prestart, creating); err != nil {
 					return err
 				}
-				if err := runHooks("createRuntime", spec.Hooks.CreateRuntime, st); err != nil {
-					return err
-				}
+				return hooks.Run("createRuntime", h.CreateRuntime, creating)
 			}
-			if err := ch.send(message{Type: msgHooksDone}); err != nil {
-				return err
-			}
-		case msgSeccompFd:
-			err := b.sendSeccompListener(fds)
-			for _, fd := range fds {
-				unix.Close(fd)
-			}
-			if err != nil {
-				return err
-			}
-			if err := ch.send(message{Type: msgSeccompAck}); err != nil {
-				return err
-			}
-		case msgReady:
 			return nil
-		case msgError:
-			return errors.New(m.Error)
-		default:
-			return fmt.Errorf("unexpected message %q from init", m.Type)
+		},
+	})
+	if err != nil {
+		return err
+	}
+
+	startTime, _, err := procStartTime(pid)
+	if err != nil {
+		return fmt.Errorf("init exited during create: %w", err)
+	}
+	st.InitStartTime = startTime
+	if err := writeState(b.c.dir, st); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if o.PidFile != "" {
+		if err := WritePidFile(o.PidFile, pid); err != nil {
+			return err
 		}
 	}
-}
-
-func (b *builder) creatingState() specs.State {
-	st := specs.State{
-		Version: specs.Version,
-		ID:      b.o.ID,
-		Status:  specs.StateCreating,
-		Bundle:  b.o.Bundle,
-	}
-	if b.proc != nil {
-		st.Pid = b.proc.Pid
-	}
-	if b.o.Spec != nil {
-		st.Annotations = b.o.Spec.Annotations
-	}
-	return st
-}
-
-// initExitError explains why the init's socket closed.
-func (b *builder) initExitError(err error) error {
-	if b.proc == nil {
-		return err
-	}
-	ps, werr := b.proc.Wait()
-	b.proc = nil
-	if werr != nil {
-		return err
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return fmt.Errorf("killed by signal %s", ws.Signal())
-	}
-	return fmt.Errorf("exit status %d", ps.ExitCode())
-}
-
-// namespacePaths records where each of the container's namespaces can be found.
-func namespacePaths(pid int, spec *specs.Spec) map[string]string {
-	paths := map[string]string{}
-	for t, name := range nsProcName {
-		paths[string(t)] = fmt.Sprintf("/proc/%d/ns/%s", pid, name)
-	}
-	return paths
+	return nil
 }
 
 func dialConsoleSocket(path string) (*os.File, error) {

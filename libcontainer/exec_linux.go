@@ -1,19 +1,18 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sirupsen/logrus"
-	"golang.org/x/sys/unix"
 
+	"github.com/rtproject/rt/libcontainer/hooks"
+	"github.com/rtproject/rt/libcontainer/internal/initproto"
+	"github.com/rtproject/rt/libcontainer/namespaces"
 	"github.com/rtproject/rt/libcontainer/system"
 )
 
@@ -47,17 +46,10 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 		return nil, fmt.Errorf("cannot exec in a %s container", st)
 	}
 	spec := c.state.Config
-	parentSock, childSock, err := newSocketPair("exec")
-	if err != nil {
-		return nil, err
-	}
-	defer parentSock.Close()
-	defer childSock.Close()
-
 	cp := newChildProcess(o.Stdio, o.PreserveFds)
 	cp.alwaysSpawn = true
-	cfg := &initConfig{
-		Mode:        modeExec,
+	cfg := &initproto.Config{
+		Mode:        initproto.ModeExec,
 		ID:          c.state.ID,
 		Bundle:      c.state.Bundle,
 		Rootfs:      c.state.Rootfs,
@@ -65,9 +57,8 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 		Process:     o.Process,
 		PreserveFds: o.PreserveFds,
 		ConsoleFd:   -1,
-		NewUserNS:   hasNewNamespace(spec, specs.UserNamespace),
+		NewUserNS:   namespaces.IsNew(spec, specs.UserNamespace),
 	}
-	sockFd := cp.addFile(childSock)
 	if o.ConsoleConn != nil {
 		cfg.ConsoleFd = cp.addFile(o.ConsoleConn)
 	} else if o.ConsoleSocket != "" {
@@ -80,77 +71,46 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 	}
 	// Every namespace of the init, found through its /proc entry.
 	for _, ns := range spec.Linux.Namespaces {
-		cp.joins = append(cp.joins, nsJoin{typ: ns.Type, path: fmt.Sprintf("/proc/%d/ns/%s", c.state.InitPid, nsProcName[ns.Type])})
+		cp.joins = append(cp.joins, nsJoin{typ: ns.Type, path: namespaces.ProcPath(c.state.InitPid, ns.Type)})
 	}
 
-	var proc *os.Process
+	var init *initProcess
 	start := func() error {
 		var err error
-		proc, err = cp.start(sockFd)
+		init, err = cp.start()
 		return err
 	}
 	if err := system.WithInitialCPUAffinity(o.Process.ExecCPUAffinity, start); err != nil {
 		return nil, err
 	}
-	childSock.Close()
+	defer init.close()
 	ok := false
 	defer func() {
 		if !ok {
-			proc.Kill()
-			proc.Wait()
+			init.kill()
 		}
 	}()
-	if err := c.joinCgroups(proc.Pid, o.SubCgroups); err != nil {
+	if err := c.joinCgroups(init.proc.Pid, o.SubCgroups); err != nil {
 		return nil, err
 	}
 	// In a paused container the new process is frozen from here on: resume,
 	// which needs the lock, must be able to run while we wait for the exec.
 	c.Close()
-	ch := &channel{f: parentSock}
-	data, err := json.Marshal(cfg)
+	err := init.converse(&conversation{
+		cfg:   cfg,
+		spec:  spec,
+		state: hooks.State(cfg.ID, cfg.Bundle, spec, specs.StateCreating, init.proc.Pid),
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := ch.send(message{Type: msgConfig, Config: data}); err != nil {
-		return nil, fmt.Errorf("send config to exec init: %w", err)
-	}
-	// The socket is close-on-exec in the child: EOF without an error means the process started.
-	for {
-		m, fds, err := ch.recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("exec init: %w", err)
-		}
-		switch m.Type {
-		case msgLog:
-			relayLog(m.Error)
-		case msgSeccompFd:
-			b := &builder{c: c, o: &CreateOpts{ID: c.state.ID, Bundle: c.state.Bundle, Spec: spec}, proc: proc}
-			err := b.sendSeccompListener(fds)
-			for _, fd := range fds {
-				unix.Close(fd)
-			}
-			if err != nil {
-				return nil, err
-			}
-			if err := ch.send(message{Type: msgSeccompAck}); err != nil {
-				return nil, err
-			}
-		case msgError:
-			return nil, errors.New(m.Error)
-		default:
-			return nil, fmt.Errorf("unexpected message %q from exec init", m.Type)
-		}
-	}
 	if o.PidFile != "" {
-		if err := WritePidFile(o.PidFile, proc.Pid); err != nil {
+		if err := WritePidFile(o.PidFile, init.proc.Pid); err != nil {
 			return nil, err
 		}
 	}
 	ok = true
-	return proc, nil
+	return init.proc, nil
 }
 
 // joinCgroups moves pid into the container's cgroups, or into sub-cgroups of
@@ -200,33 +160,4 @@ func (c *Container) joinCgroups(pid int, subs []string) error {
 		}
 	}
 	return nil
-}
-
-// execInit runs in a process already inside every namespace of the
-// container: it applies the process's attributes and execs.
-func execInit(ch *channel, cfg *initConfig) error {
-	proc := cfg.Process
-	if _, err := unix.Setsid(); err != nil {
-		return fmt.Errorf("setsid: %w", err)
-	}
-	if proc.Terminal {
-		if err := setupConsole(cfg.ConsoleFd, false); err != nil {
-			return err
-		}
-	} else if cfg.ConsoleFd >= 0 {
-		unix.Close(cfg.ConsoleFd)
-	}
-	path, err := lookPath(proc.Args[0], proc.Env)
-	if err != nil {
-		return err
-	}
-	if err := applyProcess(ch, cfg); err != nil {
-		return err
-	}
-	if err := closeExtraFds(3 + cfg.PreserveFds); err != nil {
-		return err
-	}
-	logrus.SetOutput(io.Discard)
-	err = unix.Exec(path, proc.Args, proc.Env)
-	return fmt.Errorf("exec %s: %w", proc.Args[0], err)
 }

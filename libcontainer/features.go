@@ -8,6 +8,7 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 
 	"github.com/rtproject/rt/libcontainer/capabilities"
+	"github.com/rtproject/rt/libcontainer/namespaces"
 	"github.com/rtproject/rt/libcontainer/rootfs"
 	"github.com/rtproject/rt/libcontainer/seccomp"
 )
@@ -15,21 +16,15 @@ import (
 // Hooks are the hook lists of config.json rt runs, in lifecycle order.
 var Hooks = []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}
 
-// Namespaces are the linux.namespaces types rt creates and joins.
-var Namespaces = []specs.LinuxNamespaceType{
-	specs.CgroupNamespace, specs.IPCNamespace, specs.MountNamespace, specs.NetworkNamespace,
-	specs.PIDNamespace, specs.TimeNamespace, specs.UserNamespace, specs.UTSNamespace,
-}
-
 // Features is what `rt features` reports. Following the runtime-spec, each
 // "enabled" says whether rt implements the feature, not whether this host
 // has it; the seccomp section is the exception the spec makes, with
 // supportedFlags probed on this kernel and libseccomp.
 func Features() *features.Features {
 	yes, no := true, false
-	namespaces := make([]string, len(Namespaces))
-	for i, n := range Namespaces {
-		namespaces[i] = string(n)
+	nsTypes := make([]string, len(namespaces.Types))
+	for i, n := range namespaces.Types {
+		nsTypes[i] = string(n)
 	}
 	major, minor, micro := libseccomp.GetLibraryVersion()
 	return &features.Features{
@@ -38,7 +33,7 @@ func Features() *features.Features {
 		Hooks:         append([]string(nil), Hooks...),
 		MountOptions:  rootfs.KnownOptions(),
 		Linux: &features.Linux{
-			Namespaces:   namespaces,
+			Namespaces:   nsTypes,
 			Capabilities: capabilities.Known(),
 			Cgroup: &features.Cgroup{
 				V1:      &yes,

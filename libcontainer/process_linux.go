@@ -11,37 +11,10 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rtproject/rt/libcontainer/internal/initproto"
+	"github.com/rtproject/rt/libcontainer/namespaces"
 	"github.com/rtproject/rt/nsenter"
 )
-
-// initSockEnv names the env var that tells `rt init` which fd is its socket.
-const initSockEnv = "_RT_INITSOCK"
-
-// initExeEnv names the fd of the memfd `rt init` was executed from, which it closes first thing.
-const initExeEnv = "_RT_INITEXE"
-
-var nsFlag = map[specs.LinuxNamespaceType]int{
-	specs.PIDNamespace:     unix.CLONE_NEWPID,
-	specs.NetworkNamespace: unix.CLONE_NEWNET,
-	specs.MountNamespace:   unix.CLONE_NEWNS,
-	specs.IPCNamespace:     unix.CLONE_NEWIPC,
-	specs.UTSNamespace:     unix.CLONE_NEWUTS,
-	specs.UserNamespace:    unix.CLONE_NEWUSER,
-	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
-	specs.TimeNamespace:    unix.CLONE_NEWTIME,
-}
-
-// nsProcName is the entry under /proc/<pid>/ns/ for each namespace type.
-var nsProcName = map[specs.LinuxNamespaceType]string{
-	specs.PIDNamespace:     "pid",
-	specs.NetworkNamespace: "net",
-	specs.MountNamespace:   "mnt",
-	specs.IPCNamespace:     "ipc",
-	specs.UTSNamespace:     "uts",
-	specs.UserNamespace:    "user",
-	specs.CgroupNamespace:  "cgroup",
-	specs.TimeNamespace:    "time",
-}
 
 type nsJoin struct {
 	typ  specs.LinuxNamespaceType
@@ -84,8 +57,23 @@ func (cp *childProcess) addFile(f *os.File) int {
 	return 2 + len(cp.extra)
 }
 
-// start launches `rt init` from a sealed copy of the rt binary and returns the process.
-func (cp *childProcess) start(sockFd int) (*os.Process, error) {
+// start launches `rt init` from a sealed copy of the rt binary, with a
+// socket to talk to it over, which it adds as the child's last fd.
+func (cp *childProcess) start() (*initProcess, error) {
+	parentSock, childSock, err := newSocketPair("init")
+	if err != nil {
+		return nil, err
+	}
+	defer childSock.Close()
+	proc, err := cp.spawn(cp.addFile(childSock))
+	if err != nil {
+		parentSock.Close()
+		return nil, err
+	}
+	return &initProcess{proc: proc, ch: initproto.NewChannel(parentSock)}, nil
+}
+
+func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 	exe, err := cloneSelf()
 	if err != nil {
 		return nil, err
@@ -108,13 +96,13 @@ func (cp *childProcess) start(sockFd int) (*os.Process, error) {
 			return nil, fmt.Errorf("open %s namespace %s: %w", j.typ, j.path, err)
 		}
 		nsFiles = append(nsFiles, f)
-		joins = append(joins, nsenter.Namespace{Type: nsFlag[j.typ], Fd: int(f.Fd())})
+		joins = append(joins, nsenter.Namespace{Type: namespaces.CloneFlag(j.typ), Fd: int(f.Fd())})
 		switch j.typ {
 		case specs.UserNamespace, specs.TimeNamespace, specs.MountNamespace:
 			needSpawn = true
 		}
 	}
-	env := []string{initSockEnv + "=" + strconv.Itoa(sockFd)}
+	env := []string{initproto.SockEnv + "=" + strconv.Itoa(sockFd)}
 	argv := []string{"rt", "init"}
 
 	if needSpawn {
@@ -138,7 +126,7 @@ func (cp *childProcess) start(sockFd int) (*os.Process, error) {
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/fd/" + strconv.Itoa(exeFd),
 		Args:       argv,
-		Env:        append(env, initExeEnv+"="+strconv.Itoa(exeFd)),
+		Env:        append(env, initproto.ExeEnv+"="+strconv.Itoa(exeFd)),
 		Stdin:      cp.stdio[0],
 		Stdout:     cp.stdio[1],
 		Stderr:     cp.stdio[2],
@@ -171,7 +159,7 @@ func (cp *childProcess) start(sockFd int) (*os.Process, error) {
 		runtime.LockOSThread()
 		for _, j := range joins {
 			if err := unix.Setns(j.Fd, j.Type); err != nil {
-				errc <- fmt.Errorf("setns %s: %w", nsName(j.Type), err)
+				errc <- fmt.Errorf("setns %s: %w", namespaces.FlagName(j.Type), err)
 				return
 			}
 		}
@@ -183,15 +171,6 @@ func (cp *childProcess) start(sockFd int) (*os.Process, error) {
 	return cmd.Process, nil
 }
 
-func nsName(flag int) string {
-	for t, f := range nsFlag {
-		if f == flag {
-			return string(t)
-		}
-	}
-	return strconv.Itoa(flag)
-}
-
 // idMaps converts spec id mappings for SysProcAttr.
 func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 	var out []syscall.SysProcIDMap
@@ -199,4 +178,12 @@ func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 		out = append(out, syscall.SysProcIDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)})
 	}
 	return out
+}
+
+func newSocketPair(name string) (parent, child *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), name+"-parent"), os.NewFile(uintptr(fds[1]), name+"-child"), nil
 }

@@ -9,10 +9,10 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-)
 
-// fifoErrorPrefix marks an error the init writes to exec.fifo instead of exec'ing.
-const fifoErrorPrefix = "error: "
+	"github.com/rtproject/rt/libcontainer/hooks"
+	"github.com/rtproject/rt/libcontainer/internal/initproto"
+)
 
 // Start releases a created container's init to exec the user process, then
 // runs the poststart hooks once that process has started.
@@ -35,8 +35,8 @@ func (c *Container) Start() error {
 		return fmt.Errorf("read exec fifo: %w", err)
 	}
 	os.Remove(fifoPath)
-	if msg := string(data); strings.HasPrefix(msg, fifoErrorPrefix) {
-		return fmt.Errorf("start container: %s", strings.TrimPrefix(msg, fifoErrorPrefix))
+	if msg := string(data); strings.HasPrefix(msg, initproto.FifoErrorPrefix) {
+		return fmt.Errorf("start container: %s", strings.TrimPrefix(msg, initproto.FifoErrorPrefix))
 	}
 	c.state.Started = true
 	if err := writeState(c.dir, c.state); err != nil {
@@ -45,7 +45,7 @@ func (c *Container) Start() error {
 	if h := c.state.Config.Hooks; h != nil && len(h.Poststart) > 0 {
 		st := c.OCIState()
 		st.Status = specs.StateRunning
-		runHooksWarn("poststart", h.Poststart, st)
+		hooks.RunWarn("poststart", h.Poststart, st)
 	}
 	return nil
 }

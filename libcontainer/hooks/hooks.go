@@ -1,4 +1,8 @@
-package libcontainer
+// Package hooks runs the hooks of config.json, which the runtime runs on the
+// host (prestart, createRuntime, poststart, poststop) and the container's
+// init runs inside the container (createContainer, startContainer), and
+// builds the runtime-spec state they, and the seccomp agent, receive.
+package hooks
 
 import (
 	"bytes"
@@ -13,6 +17,16 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
+
+// State is the runtime-spec state of container id, as hooks and the seccomp
+// agent receive it; spec supplies the annotations and may be nil.
+func State(id, bundle string, spec *specs.Spec, status specs.ContainerState, pid int) specs.State {
+	st := specs.State{Version: specs.Version, ID: id, Status: status, Pid: pid, Bundle: bundle}
+	if spec != nil {
+		st.Annotations = spec.Annotations
+	}
+	return st
+}
 
 // runHook runs one hook with the container state on its stdin, as the runtime-spec requires.
 func runHook(h specs.Hook, state specs.State) error {
@@ -55,8 +69,9 @@ func runHook(h specs.Hook, state specs.State) error {
 	return nil
 }
 
-// runHooks runs hooks in order and stops at the first failure.
-func runHooks(kind string, hooks []specs.Hook, state specs.State) error {
+// Run runs hooks in order and stops at the first failure; kind names the
+// list ("prestart") in errors.
+func Run(kind string, hooks []specs.Hook, state specs.State) error {
 	for i, h := range hooks {
 		if err := runHook(h, state); err != nil {
 			return fmt.Errorf("%s hook #%d: %w", kind, i, err)
@@ -65,9 +80,9 @@ func runHooks(kind string, hooks []specs.Hook, state specs.State) error {
 	return nil
 }
 
-// runHooksWarn runs every hook and only logs failures, as the spec requires
+// RunWarn runs every hook and only logs failures, as the spec requires
 // for poststart and poststop.
-func runHooksWarn(kind string, hooks []specs.Hook, state specs.State) {
+func RunWarn(kind string, hooks []specs.Hook, state specs.State) {
 	for i, h := range hooks {
 		if err := runHook(h, state); err != nil {
 			logrus.Warnf("%s hook #%d: %v", kind, i, err)

@@ -1,8 +1,15 @@
-package libcontainer
+// Package initproc is everything that runs as the container's init or as a
+// process `rt exec` starts in it: the entry point of `rt init`, the setup
+// sequence of a new container, the exec of a joining process, and the
+// process attributes, console and seccomp filter both apply.
+//
+// It runs inside the container's namespaces and sees the host only through
+// what initproto.Config hands it: it does not import libcontainer, so it
+// cannot reach the state directory, the cgroup managers or other host paths.
+package initproc
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,49 +21,54 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/hooks"
+	"github.com/rtproject/rt/libcontainer/internal/initproto"
+	"github.com/rtproject/rt/libcontainer/namespaces"
+	"github.com/rtproject/rt/libcontainer/rootfs"
 )
 
 // Init is the entry point of the re-executed `rt init`. It never returns.
 func Init() {
 	// Credentials and namespaces are per thread in the kernel: keep the setup on one.
 	runtime.LockOSThread()
-	fd, err := strconv.Atoi(os.Getenv(initSockEnv))
+	fd, err := strconv.Atoi(os.Getenv(initproto.SockEnv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "rt init: not started by rt")
 		os.Exit(255)
 	}
-	os.Unsetenv(initSockEnv)
+	os.Unsetenv(initproto.SockEnv)
 	// The binary we were executed from is of no further use, and hooks and
 	// the container process must not inherit it.
-	if exeFd, err := strconv.Atoi(os.Getenv(initExeEnv)); err == nil {
+	if exeFd, err := strconv.Atoi(os.Getenv(initproto.ExeEnv)); err == nil {
 		unix.Close(exeFd)
 	}
-	os.Unsetenv(initExeEnv)
-	ch := &channel{f: os.NewFile(uintptr(fd), "init-sock")}
-	logrus.SetOutput(logWriter{ch})
+	os.Unsetenv(initproto.ExeEnv)
+	ch := initproto.NewChannel(os.NewFile(uintptr(fd), "init-sock"))
+	logrus.SetOutput(initproto.LogWriter{Ch: ch})
 	logrus.SetFormatter(&logrus.JSONFormatter{})
 	cfg, err := readInitConfig(ch)
 	if err == nil {
 		switch cfg.Mode {
-		case modeStandard:
+		case initproto.ModeStandard:
 			err = standardInit(ch, cfg)
-		case modeExec:
+		case initproto.ModeExec:
 			err = execInit(ch, cfg)
 		default:
 			err = fmt.Errorf("unknown init mode %q", cfg.Mode)
 		}
 	}
 	// Only failures get here: success ends in execve.
-	ch.send(message{Type: msgError, Error: err.Error()})
+	ch.Send(initproto.Message{Type: initproto.MsgError, Error: err.Error()})
 	os.Exit(1)
 }
 
-func readInitConfig(ch *channel) (*initConfig, error) {
-	m, _, err := ch.expect(msgConfig)
+func readInitConfig(ch *initproto.Channel) (*initproto.Config, error) {
+	m, _, err := ch.Expect(initproto.MsgConfig)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	var cfg initConfig
+	var cfg initproto.Config
 	if err := json.Unmarshal(m.Config, &cfg); err != nil {
 		return nil, fmt.Errorf("decode config: %w", err)
 	}
@@ -66,12 +78,12 @@ func readInitConfig(ch *channel) (*initConfig, error) {
 // standardInit turns this process into the container: the whole setup, in the
 // order the kernel needs it. Errors before "ready" return to the parent over
 // the socket; later ones go to `rt start` through exec.fifo.
-func standardInit(ch *channel, cfg *initConfig) error {
+func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	spec, proc := cfg.Spec, cfg.Process
 
 	// Relative bind-mount sources are relative to the bundle, as with runc.
 	if err := os.Chdir(cfg.Bundle); err != nil {
-		if hasNamespace(spec, specs.MountNamespace) && !hasNewNamespace(spec, specs.MountNamespace) {
+		if namespaces.Has(spec, specs.MountNamespace) && !namespaces.IsNew(spec, specs.MountNamespace) {
 			return fmt.Errorf("linux.namespaces: the joined mount namespace does not show the bundle %s: %w", cfg.Bundle, err)
 		}
 		return fmt.Errorf("chdir to bundle: %w", err)
@@ -82,23 +94,24 @@ func standardInit(ch *channel, cfg *initConfig) error {
 	}
 	// 2. A time namespace must get its offsets before any process enters it;
 	// this process enters it at its final execve.
-	if hasNewNamespace(spec, specs.TimeNamespace) {
+	if namespaces.IsNew(spec, specs.TimeNamespace) {
 		if err := unshareTime(spec.Linux.TimeOffsets); err != nil {
 			return err
 		}
 	}
-	// 3. Filesystem: mounts, /dev, devices; prestart/createRuntime hooks in
-	// the parent and createContainer hooks here, then pivot_root.
-	rc := &rootfsConfig{
+	// 3. Filesystem: mounts, /dev, devices; then run-hooks (the parent sets
+	// the cgroup resources and runs prestart/createRuntime hooks) and
+	// createContainer hooks here; then pivot_root.
+	rc := &rootfs.Config{
 		Spec:        spec,
 		Rootfs:      cfg.Rootfs,
 		NoPivot:     cfg.NoPivot,
-		UserNS:      cfg.NewUserNS || hasNamespace(spec, specs.UserNamespace),
+		UserNS:      cfg.NewUserNS || namespaces.Has(spec, specs.UserNamespace),
 		CgroupPaths: cfg.CgroupPaths,
-		CgroupNS:    hasNamespace(spec, specs.CgroupNamespace),
-		HostMountNS: !hasNamespace(spec, specs.MountNamespace),
+		CgroupNS:    namespaces.Has(spec, specs.CgroupNamespace),
+		HostMountNS: !namespaces.Has(spec, specs.MountNamespace),
 	}
-	if err := setupRootfs(rc, func() error { return createHooks(ch, cfg) }); err != nil {
+	if err := rootfs.Setup(rc, func() error { return createHooks(ch, cfg) }); err != nil {
 		return err
 	}
 	// Before root.readonly and readonlyPaths make that impossible.
@@ -119,26 +132,20 @@ func standardInit(ch *channel, cfg *initConfig) error {
 		return err
 	}
 	// 6. Masked and read-only paths, then the read-only root.
-	if err := finalizeRootfs(rc); err != nil {
+	if err := rootfs.Finalize(rc); err != nil {
 		return err
 	}
 	// 7. The process's attributes, ending with the credentials and the seccomp filter.
-	path, err := lookPath(proc.Args[0], proc.Env)
+	path, err := prepareProcess(ch, cfg)
 	if err != nil {
 		return err
 	}
-	if err := applyProcess(ch, cfg); err != nil {
-		return err
-	}
-	if err := closeExtraFds(3 + cfg.PreserveFds); err != nil {
-		return err
-	}
 	// 8. Ready: wait for `rt start` on exec.fifo, then startContainer hooks and exec.
-	if err := ch.send(message{Type: msgReady}); err != nil {
+	if err := ch.Send(initproto.Message{Type: initproto.MsgReady}); err != nil {
 		return err
 	}
 	logrus.SetOutput(io.Discard)
-	ch.f.Close()
+	ch.Close()
 	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		// Nobody is listening on the socket any more: stderr is all we have.
@@ -147,12 +154,12 @@ func standardInit(ch *channel, cfg *initConfig) error {
 	}
 	unix.Close(cfg.FifoFd)
 	fail := func(err error) {
-		fifo.Write([]byte(fifoErrorPrefix + err.Error()))
+		fifo.Write([]byte(initproto.FifoErrorPrefix + err.Error()))
 		os.Exit(1)
 	}
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
-		st := specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreated, Pid: cfg.HostPid, Bundle: cfg.Bundle, Annotations: spec.Annotations}
-		if err := runHooks("startContainer", spec.Hooks.StartContainer, st); err != nil {
+		st := hooks.State(cfg.ID, cfg.Bundle, spec, specs.StateCreated, cfg.HostPid)
+		if err := hooks.Run("startContainer", spec.Hooks.StartContainer, st); err != nil {
 			fail(err)
 		}
 	}
@@ -164,42 +171,18 @@ func standardInit(ch *channel, cfg *initConfig) error {
 // createHooks runs between the mounts and pivot_root: the parent runs
 // prestart and createRuntime in the runtime namespace, then we run
 // createContainer in the container's.
-func createHooks(ch *channel, cfg *initConfig) error {
-	if err := ch.send(message{Type: msgRunHooks}); err != nil {
+func createHooks(ch *initproto.Channel, cfg *initproto.Config) error {
+	if err := ch.Send(initproto.Message{Type: initproto.MsgRunHooks}); err != nil {
 		return err
 	}
-	if _, _, err := ch.expect(msgHooksDone); err != nil {
+	if _, _, err := ch.Expect(initproto.MsgHooksDone); err != nil {
 		return err
 	}
 	if h := cfg.Spec.Hooks; h != nil && len(h.CreateContainer) > 0 {
-		st := specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreating, Pid: cfg.HostPid, Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations}
-		return runHooks("createContainer", h.CreateContainer, st)
+		st := hooks.State(cfg.ID, cfg.Bundle, cfg.Spec, specs.StateCreating, cfg.HostPid)
+		return hooks.Run("createContainer", h.CreateContainer, st)
 	}
 	return nil
-}
-
-func hasNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
-	if spec.Linux == nil {
-		return false
-	}
-	for _, ns := range spec.Linux.Namespaces {
-		if ns.Type == t {
-			return true
-		}
-	}
-	return false
-}
-
-func hasNewNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
-	if spec.Linux == nil {
-		return false
-	}
-	for _, ns := range spec.Linux.Namespaces {
-		if ns.Type == t && ns.Path == "" {
-			return true
-		}
-	}
-	return false
 }
 
 func unshareTime(offsets map[string]specs.LinuxTimeOffset) error {
@@ -250,63 +233,6 @@ func createCwd(proc *specs.Process) error {
 	}
 	if err := os.MkdirAll(proc.Cwd, 0o755); err != nil {
 		return fmt.Errorf("process.cwd: %w", err)
-	}
-	return nil
-}
-
-// lookPath finds the executable the way execvp would with the process's PATH.
-func lookPath(file string, env []string) (string, error) {
-	if strings.Contains(file, "/") {
-		if err := checkExecutable(file); err != nil {
-			return "", fmt.Errorf("exec: %q: %w", file, err)
-		}
-		return file, nil
-	}
-	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	for _, e := range env {
-		if v, ok := strings.CutPrefix(e, "PATH="); ok {
-			path = v
-		}
-	}
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, file)
-		if checkExecutable(p) == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", file)
-}
-
-func checkExecutable(p string) error {
-	st, err := os.Stat(p)
-	if err != nil {
-		return err
-	}
-	if st.IsDir() {
-		return errors.New("is a directory")
-	}
-	if st.Mode()&0o111 == 0 {
-		return os.ErrPermission
-	}
-	return nil
-}
-
-// closeExtraFds marks every fd from first on close-on-exec, so nothing of
-// rt's reaches the container process.
-func closeExtraFds(first int) error {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return fmt.Errorf("list fds: %w", err)
-	}
-	for _, e := range entries {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd < first {
-			continue
-		}
-		unix.CloseOnExec(fd)
 	}
 	return nil
 }

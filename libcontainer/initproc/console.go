@@ -1,4 +1,4 @@
-package libcontainer
+package initproc
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/rootfs"
 )
 
 // setupConsole creates a pty inside the container, sends its master over the
@@ -31,7 +33,7 @@ func setupConsole(consoleFd int, mount bool) error {
 	}
 	slavePath := "/dev/pts/" + strconv.Itoa(int(n))
 	if mount {
-		if err := mountConsole(slavePath); err != nil {
+		if err := rootfs.MountConsole(slavePath); err != nil {
 			return err
 		}
 	}

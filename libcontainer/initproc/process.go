@@ -1,10 +1,11 @@
-package libcontainer
+package initproc
 
 import (
 	"bufio"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -14,16 +15,36 @@ import (
 
 	"github.com/rtproject/rt/libcontainer/apparmor"
 	"github.com/rtproject/rt/libcontainer/capabilities"
+	"github.com/rtproject/rt/libcontainer/internal/initproto"
 	"github.com/rtproject/rt/libcontainer/keys"
 	"github.com/rtproject/rt/libcontainer/seccomp"
 	"github.com/rtproject/rt/libcontainer/selinuxlabel"
 	"github.com/rtproject/rt/libcontainer/system"
 )
 
+// prepareProcess readies this process to exec cfg.Process: it finds the
+// executable (while the container's filesystem is still readable to us),
+// applies the process's attributes and marks every fd it is not to inherit
+// close-on-exec. It returns the path to exec.
+func prepareProcess(ch *initproto.Channel, cfg *initproto.Config) (string, error) {
+	p := cfg.Process
+	path, err := lookPath(p.Args[0], p.Env)
+	if err != nil {
+		return "", err
+	}
+	if err := applyProcess(ch, cfg); err != nil {
+		return "", err
+	}
+	if err := closeExtraFds(3 + cfg.PreserveFds); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
 // applyProcess applies the process's attributes in the order the kernel
 // needs: what needs privilege first, the credentials and the seccomp filter
 // last. It runs in the init (standard and exec), on its locked main thread.
-func applyProcess(ch *channel, cfg *initConfig) error {
+func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 	p := cfg.Process
 	var sc *seccomp.Program
 	if cfg.Spec.Linux != nil {
@@ -48,7 +69,7 @@ func applyProcess(ch *channel, cfg *initConfig) error {
 			}
 		}
 	}
-	if cfg.Mode == modeStandard && !cfg.NoNewKeyring {
+	if cfg.Mode == initproto.ModeStandard && !cfg.NoNewKeyring {
 		if err := setupKeyring(cfg); err != nil {
 			return err
 		}
@@ -84,7 +105,7 @@ func applyProcess(ch *channel, cfg *initConfig) error {
 			return err
 		}
 	}
-	if cfg.Mode == modeExec && p.ExecCPUAffinity != nil {
+	if cfg.Mode == initproto.ModeExec && p.ExecCPUAffinity != nil {
 		if err := system.SetExecCPUAffinity(p.ExecCPUAffinity, containerCPUs(cfg.Spec)); err != nil {
 			return err
 		}
@@ -127,7 +148,7 @@ func applyProcess(ch *channel, cfg *initConfig) error {
 	return nil
 }
 
-func setupKeyring(cfg *initConfig) error {
+func setupKeyring(cfg *initproto.Config) error {
 	label := cfg.Process.SelinuxLabel
 	if label != "" {
 		if err := selinuxlabel.SetKeyLabel(label); err != nil {
@@ -191,4 +212,61 @@ func containerCPUs(s *specs.Spec) string {
 		return s.Linux.Resources.CPU.Cpus
 	}
 	return ""
+}
+
+// lookPath finds the executable the way execvp would with the process's PATH.
+func lookPath(file string, env []string) (string, error) {
+	if strings.Contains(file, "/") {
+		if err := checkExecutable(file); err != nil {
+			return "", fmt.Errorf("exec: %q: %w", file, err)
+		}
+		return file, nil
+	}
+	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, file)
+		if checkExecutable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", file)
+}
+
+func checkExecutable(p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return errors.New("is a directory")
+	}
+	if st.Mode()&0o111 == 0 {
+		return os.ErrPermission
+	}
+	return nil
+}
+
+// closeExtraFds marks every fd from first on close-on-exec, so nothing of
+// rt's reaches the container process.
+func closeExtraFds(first int) error {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list fds: %w", err)
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd < first {
+			continue
+		}
+		unix.CloseOnExec(fd)
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package libcontainer
+package initproto
 
 import (
 	"encoding/binary"
@@ -12,36 +12,44 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The parent and the container's init talk over a unix stream socketpair with
-// length-prefixed JSON messages; file descriptors ride on the header bytes.
-
-type msgType string
+// Type is the kind of a message; the package comment gives their order.
+type Type string
 
 const (
-	msgConfig     msgType = "config"      // parent → init: the initConfig
-	msgRunHooks   msgType = "run-hooks"   // init → parent: run prestart/createRuntime now
-	msgHooksDone  msgType = "hooks-done"  // parent → init
-	msgSeccompFd  msgType = "seccomp-fd"  // init → parent, carries the notify fd
-	msgSeccompAck msgType = "seccomp-ack" // parent → init
-	msgReady      msgType = "ready"       // init → parent: waiting on exec.fifo (or about to exec, for exec)
-	msgError      msgType = "error"       // either way: setup failed
-	msgLog        msgType = "log"         // init → parent: a logrus JSON entry for rt's own log
+	MsgConfig     Type = "config"      // rt → init: Message.Config is the Config
+	MsgRunHooks   Type = "run-hooks"   // init → rt (create): set resources, run prestart/createRuntime
+	MsgHooksDone  Type = "hooks-done"  // rt → init
+	MsgSeccompFd  Type = "seccomp-fd"  // init → rt, carries the notify fd
+	MsgSeccompAck Type = "seccomp-ack" // rt → init
+	MsgReady      Type = "ready"       // init → rt (create): waiting on exec.fifo
+	MsgError      Type = "error"       // init → rt: setup failed, Message.Error says why
+	MsgLog        Type = "log"         // init → rt: Message.Log is a logrus JSON entry
 )
 
-type message struct {
-	Type   msgType         `json:"type"`
+// Message is one message on the init socket.
+type Message struct {
+	Type   Type            `json:"type"`
 	Error  string          `json:"error,omitempty"`
-	Pid    int             `json:"pid,omitempty"`
+	Log    string          `json:"log,omitempty"`
 	Config json.RawMessage `json:"config,omitempty"`
 }
 
+// maxMessage bounds what Recv allocates for a peer's length prefix.
 const maxMessage = 64 << 20
 
-type channel struct {
+// Channel is one end of the init socket.
+type Channel struct {
 	f *os.File
 }
 
-func (c *channel) send(m message, fds ...int) error {
+// NewChannel wraps an end of the socketpair.
+func NewChannel(f *os.File) *Channel { return &Channel{f: f} }
+
+// Close closes this end.
+func (c *Channel) Close() error { return c.f.Close() }
+
+// Send writes m, with fds passed along as SCM_RIGHTS.
+func (c *Channel) Send(m Message, fds ...int) error {
 	payload, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -76,9 +84,19 @@ func (c *channel) send(m message, fds ...int) error {
 	return nil
 }
 
-// recv reads one message and any fds passed with it.
-func (c *channel) recv() (message, []int, error) {
-	var m message
+// SendConfig sends cfg as the config message.
+func (c *Channel) SendConfig(cfg *Config) error {
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	return c.Send(Message{Type: MsgConfig, Config: data})
+}
+
+// Recv reads one message and any fds passed with it (close-on-exec). It
+// returns io.EOF when the peer closed the socket between messages.
+func (c *Channel) Recv() (Message, []int, error) {
+	var m Message
 	hdr := make([]byte, 4)
 	oob := make([]byte, unix.CmsgSpace(4*4))
 	rc, err := c.f.SyscallConn()
@@ -131,13 +149,14 @@ func (c *channel) recv() (message, []int, error) {
 	return m, fds, nil
 }
 
-// expect reads the next message and fails unless it has type t; an error message from the peer becomes the error.
-func (c *channel) expect(t msgType) (message, []int, error) {
-	m, fds, err := c.recv()
+// Expect reads the next message and fails unless it has type t; an error
+// message from the peer becomes the error.
+func (c *Channel) Expect(t Type) (Message, []int, error) {
+	m, fds, err := c.Recv()
 	if err != nil {
 		return m, fds, err
 	}
-	if m.Type == msgError {
+	if m.Type == MsgError {
 		return m, fds, errors.New(m.Error)
 	}
 	if m.Type != t {
@@ -146,19 +165,19 @@ func (c *channel) expect(t msgType) (message, []int, error) {
 	return m, fds, nil
 }
 
-// logWriter carries the init's log entries to the parent, which writes them
-// where --log says; the init's own stderr belongs to the container.
-type logWriter struct{ ch *channel }
+// LogWriter carries the init's log entries to rt, which writes them where
+// --log says: the init's own stderr belongs to the container.
+type LogWriter struct{ Ch *Channel }
 
-func (w logWriter) Write(p []byte) (int, error) {
-	if err := w.ch.send(message{Type: msgLog, Error: string(p)}); err != nil {
+func (w LogWriter) Write(p []byte) (int, error) {
+	if err := w.Ch.Send(Message{Type: MsgLog, Log: string(p)}); err != nil {
 		return 0, err
 	}
 	return len(p), nil
 }
 
-// relayLog re-logs an entry the init sent.
-func relayLog(entry string) {
+// RelayLog re-logs, in rt, an entry the init sent with LogWriter.
+func RelayLog(entry string) {
 	var e struct {
 		Level string `json:"level"`
 		Msg   string `json:"msg"`
@@ -172,12 +191,4 @@ func relayLog(entry string) {
 		lvl = logrus.InfoLevel
 	}
 	logrus.StandardLogger().Log(lvl, e.Msg)
-}
-
-func newSocketPair(name string) (parent, child *os.File, err error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("socketpair: %w", err)
-	}
-	return os.NewFile(uintptr(fds[0]), name+"-parent"), os.NewFile(uintptr(fds[1]), name+"-child"), nil
 }

@@ -1,27 +1,14 @@
-package libcontainer
+package initproc
 
 import (
-	"errors"
 	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rtproject/rt/libcontainer/internal/initproto"
 	"github.com/rtproject/rt/libcontainer/seccomp"
 )
-
-// sendSeccompListener hands the init's seccomp notify fd to the agent at
-// linux.seccomp.listenerPath, from the parent, which still sees host paths.
-func (b *builder) sendSeccompListener(fds []int) error {
-	sc := b.o.Spec.Linux.Seccomp
-	if len(fds) != 1 || sc == nil || sc.ListenerPath == "" {
-		return errors.New("unexpected seccomp notify fd from init")
-	}
-	if err := seccomp.SendListener(sc.ListenerPath, sc.ListenerMetadata, b.creatingState(), fds[0]); err != nil {
-		return fmt.Errorf("linux.seccomp.listenerPath: %w", err)
-	}
-	return nil
-}
 
 // compileSeccomp builds the filter of linux.seccomp, before anything
 // (process.rlimits) can limit the memory libseccomp needs.
@@ -35,7 +22,7 @@ func compileSeccomp(s *specs.LinuxSeccomp) (*seccomp.Program, error) {
 
 // loadSeccomp loads the filter in the init and passes a notify fd to the
 // parent; the init must make no notified syscall before the parent's ack.
-func loadSeccomp(ch *channel, p *seccomp.Program) error {
+func loadSeccomp(ch *initproto.Channel, p *seccomp.Program) error {
 	if p == nil {
 		return nil
 	}
@@ -47,9 +34,9 @@ func loadSeccomp(ch *channel, p *seccomp.Program) error {
 		return nil
 	}
 	defer unix.Close(fd)
-	if err := ch.send(message{Type: msgSeccompFd}, fd); err != nil {
+	if err := ch.Send(initproto.Message{Type: initproto.MsgSeccompFd}, fd); err != nil {
 		return err
 	}
-	_, _, err = ch.expect(msgSeccompAck)
+	_, _, err = ch.Expect(initproto.MsgSeccompAck)
 	return err
 }

@@ -1,0 +1,140 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/initproto"
+	"github.com/rtproject/rt/libcontainer/seccomp"
+)
+
+// initProcess is rt's side of an `rt init` it started, for a create or an
+// exec: the process, and the socket to talk to it over.
+type initProcess struct {
+	proc *os.Process
+	ch   *initproto.Channel
+}
+
+// conversation is what converse needs to answer the init.
+type conversation struct {
+	cfg *initproto.Config
+	// spec is the container's: linux.seccomp names the agent.
+	spec *specs.Spec
+	// state is what the seccomp agent and the prestart and createRuntime
+	// hooks receive.
+	state specs.State
+	// runHooks answers run-hooks: set the cgroup resources, run the
+	// prestart and createRuntime hooks. nil for an exec, whose init never
+	// asks.
+	runHooks func() error
+}
+
+// converse sends the config and answers the init until it is ready (create)
+// or has exec'd the process (exec), following the protocol of package
+// initproto. Any error means the init failed or is to be killed.
+func (p *initProcess) converse(c *conversation) error {
+	if err := p.ch.SendConfig(c.cfg); err != nil {
+		return fmt.Errorf("send config to init: %w", err)
+	}
+	for {
+		m, fds, err := p.ch.Recv()
+		if err == io.EOF && c.cfg.Mode == initproto.ModeExec {
+			// The socket is close-on-exec in the init: the process started.
+			return nil
+		}
+		if err != nil {
+			if c.cfg.Mode == initproto.ModeExec {
+				// Not reaped here: in a paused container (exec
+				// --ignore-paused) the process may be frozen.
+				return fmt.Errorf("exec init: %w", err)
+			}
+			return fmt.Errorf("container init exited before it was ready: %w", p.exitError(err))
+		}
+		switch {
+		case m.Type == initproto.MsgLog:
+			initproto.RelayLog(m.Log)
+		case m.Type == initproto.MsgRunHooks && c.runHooks != nil:
+			if err := c.runHooks(); err != nil {
+				return err
+			}
+			if err := p.ch.Send(initproto.Message{Type: initproto.MsgHooksDone}); err != nil {
+				return err
+			}
+		case m.Type == initproto.MsgSeccompFd:
+			err := sendSeccompListener(c.spec, c.state, fds)
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			if err != nil {
+				return err
+			}
+			if err := p.ch.Send(initproto.Message{Type: initproto.MsgSeccompAck}); err != nil {
+				return err
+			}
+		case m.Type == initproto.MsgReady && c.cfg.Mode == initproto.ModeStandard:
+			return nil
+		case m.Type == initproto.MsgError:
+			return errors.New(m.Error)
+		default:
+			if c.cfg.Mode == initproto.ModeExec {
+				return fmt.Errorf("unexpected message %q from exec init", m.Type)
+			}
+			return fmt.Errorf("unexpected message %q from init", m.Type)
+		}
+	}
+}
+
+// sendSeccompListener hands the init's seccomp notify fd to the agent at
+// linux.seccomp.listenerPath, from rt, which still sees host paths.
+func sendSeccompListener(spec *specs.Spec, state specs.State, fds []int) error {
+	var sc *specs.LinuxSeccomp
+	if spec.Linux != nil {
+		sc = spec.Linux.Seccomp
+	}
+	if len(fds) != 1 || sc == nil || sc.ListenerPath == "" {
+		return errors.New("unexpected seccomp notify fd from init")
+	}
+	if err := seccomp.SendListener(sc.ListenerPath, sc.ListenerMetadata, state, fds[0]); err != nil {
+		return fmt.Errorf("linux.seccomp.listenerPath: %w", err)
+	}
+	return nil
+}
+
+// exitError explains why the init's socket closed: it reaps the init.
+func (p *initProcess) exitError(err error) error {
+	if p.proc == nil {
+		return err
+	}
+	ps, werr := p.proc.Wait()
+	p.proc = nil
+	if werr != nil {
+		return err
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Errorf("killed by signal %s", ws.Signal())
+	}
+	return fmt.Errorf("exit status %d", ps.ExitCode())
+}
+
+// kill ends an init that is not to be, and reaps it.
+func (p *initProcess) kill() {
+	if p == nil || p.proc == nil {
+		return
+	}
+	p.proc.Kill()
+	p.proc.Wait()
+	p.proc = nil
+}
+
+// close drops rt's end of the socket.
+func (p *initProcess) close() {
+	if p != nil {
+		p.ch.Close()
+	}
+}

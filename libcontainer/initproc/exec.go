@@ -1,0 +1,34 @@
+package initproc
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/initproto"
+)
+
+// execInit runs in a process already inside every namespace of the
+// container: it applies the process's attributes and execs.
+func execInit(ch *initproto.Channel, cfg *initproto.Config) error {
+	proc := cfg.Process
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if proc.Terminal {
+		if err := setupConsole(cfg.ConsoleFd, false); err != nil {
+			return err
+		}
+	} else if cfg.ConsoleFd >= 0 {
+		unix.Close(cfg.ConsoleFd)
+	}
+	path, err := prepareProcess(ch, cfg)
+	if err != nil {
+		return err
+	}
+	logrus.SetOutput(io.Discard)
+	err = unix.Exec(path, proc.Args, proc.Env)
+	return fmt.Errorf("exec %s: %w", proc.Args[0], err)
+}

@@ -1,0 +1,53 @@
+package initproto
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// The environment of `rt init`.
+const (
+	// SockEnv holds the fd number of the init's end of the socket.
+	SockEnv = "_RT_INITSOCK"
+	// ExeEnv holds the fd of the memfd the init was executed from.
+	ExeEnv = "_RT_INITEXE"
+)
+
+// FifoErrorPrefix starts what the init writes to exec.fifo when it fails
+// after ready instead of exec'ing.
+const FifoErrorPrefix = "error: "
+
+// Mode says what `rt init` is to become.
+type Mode string
+
+const (
+	ModeStandard Mode = "standard" // a new container's init (create)
+	ModeExec     Mode = "exec"     // a process joining a running container (exec)
+)
+
+// Config is everything the init needs, sent by rt as the first message. It
+// holds paths and fd numbers only as the init sees them, so that the init
+// needs nothing of rt's state.
+type Config struct {
+	Mode    Mode           `json:"mode"`
+	ID      string         `json:"id"`
+	Bundle  string         `json:"bundle"`
+	Rootfs  string         `json:"rootfs"`
+	Spec    *specs.Spec    `json:"spec"`
+	Process *specs.Process `json:"process"`
+
+	NoPivot      bool `json:"no_pivot,omitempty"`
+	NoNewKeyring bool `json:"no_new_keyring,omitempty"`
+	// NewUserNS is set when the init was cloned into a new user namespace.
+	NewUserNS bool `json:"new_userns,omitempty"`
+	// CgroupPaths are the container's cgroup directories per controller,
+	// which cgroup mounts bind when the container has no cgroup namespace.
+	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
+	// HostPid is the init's pid as the runtime sees it; inside a new pid
+	// namespace getpid() says 1, but hooks must get the host's view.
+	HostPid int `json:"host_pid,omitempty"`
+
+	// File descriptor numbers in the init.
+	FifoFd      int `json:"fifo_fd"`    // O_PATH fd of exec.fifo (standard mode)
+	ConsoleFd   int `json:"console_fd"` // connected console socket, -1 if none
+	PreserveFds int `json:"preserve_fds"`
+}

@@ -1,0 +1,42 @@
+// Package initproto is the protocol between rt and the `rt init` process it
+// starts: how the init finds its socket, the Config sent over it, and the
+// messages that follow. rt's side of the conversation is one function
+// (libcontainer's converse), the init's side is libcontainer/initproc.
+//
+// The two talk over a unix stream socketpair. A message is a little-endian
+// uint32 length, then that many bytes of JSON (Message); file descriptors
+// ride as SCM_RIGHTS on the length bytes. The init finds its end of the
+// socket in $_RT_INITSOCK and, when Go's exec started it, the memfd it was
+// executed from in $_RT_INITEXE, which it closes first thing.
+//
+// A create (Config.Mode "standard"), in this order:
+//
+//	rt → init   config       the Config; the init is already in its cgroup
+//	init → rt   run-hooks    the mounts and /dev exist, pivot_root is next. rt
+//	                         writes linux.resources to the cgroup (only now: a
+//	                         device the bundle denies must still get its node),
+//	                         then runs the prestart and createRuntime hooks
+//	rt → init   hooks-done   the init runs createContainer hooks, pivots, and
+//	                         applies the process attributes
+//	init → rt   seccomp-fd   only when a rule is SCMP_ACT_NOTIFY: carries the
+//	                         notify fd, which rt hands to the agent at
+//	                         linux.seccomp.listenerPath (a host path)
+//	rt → init   seccomp-ack  the init makes no notified syscall before it
+//	init → rt   ready        setup is done; the init closes the socket and
+//	                         blocks opening exec.fifo for writing
+//
+// `rt start` then opens exec.fifo for reading: the init runs the
+// startContainer hooks and execs. The fifo's write end is close-on-exec, so
+// EOF there means the process started; a failure is written to the fifo as
+// FifoErrorPrefix followed by the error.
+//
+// An exec (Config.Mode "exec"): config, then seccomp-fd and seccomp-ack as
+// above when the filter notifies, then the init execs the process. Its end of
+// the socket is close-on-exec: EOF means the process started. There is no
+// run-hooks and no ready.
+//
+// Throughout, the init may send log (a logrus JSON entry for rt's own log:
+// the init's stderr belongs to the container), and instead of its next
+// message it may send error (setup failed; the init then exits 1). rt never
+// sends an error: it kills the init.
+package initproto
