@@ -1,72 +1,50 @@
 package rootfs
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/internal/mountinfo"
+	"github.com/rtproject/rt/internal/proccgroup"
 )
 
 // hierarchy is one line of /proc/self/cgroup.
-type hierarchy struct {
-	controllers string // "memory", "cpu,cpuacct", "name=systemd"; "" for cgroup2
-	path        string // init's cgroup in it
-}
-
-func (h hierarchy) unified() bool { return h.controllers == "" }
+type hierarchy struct{ proccgroup.Hierarchy }
 
 // keys are the CgroupPaths keys that may name this hierarchy.
 func (h hierarchy) keys() []string {
-	if h.unified() {
+	if h.Unified() {
 		return []string{"", "unified"}
 	}
-	keys := strings.Split(h.controllers, ",")
-	if name, ok := strings.CutPrefix(h.controllers, "name="); ok {
+	keys := strings.Split(h.Controllers, ",")
+	if name, ok := strings.CutPrefix(h.Controllers, "name="); ok {
 		keys = append(keys, name)
 	}
-	return append(keys, h.controllers)
-}
-
-func readProcCgroup() ([]hierarchy, error) {
-	f, err := os.Open("/proc/self/cgroup")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []hierarchy
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 {
-			return nil, fmt.Errorf("/proc/self/cgroup: malformed line %q", sc.Text())
-		}
-		out = append(out, hierarchy{controllers: parts[1], path: parts[2]})
-	}
-	return out, sc.Err()
+	return append(keys, h.Controllers)
 }
 
 // hostMount finds where the host mounts a hierarchy (its mountinfo entry).
-func hostMount(h hierarchy, mounts []mountInfo) (mountInfo, bool) {
+func hostMount(h hierarchy, mounts []mountinfo.Mount) (mountinfo.Mount, bool) {
 	for _, m := range mounts {
-		if h.unified() {
-			if m.fsType == "cgroup2" {
+		if h.Unified() {
+			if m.FSType == "cgroup2" {
 				return m, true
 			}
 			continue
 		}
-		if m.fsType != "cgroup" {
+		if m.FSType != "cgroup" {
 			continue
 		}
 		all := true
-		for _, c := range strings.Split(h.controllers, ",") {
-			if !slices.Contains(m.superOpts, c) {
+		for _, c := range strings.Split(h.Controllers, ",") {
+			if !m.HasSuperOption(c) {
 				all = false
 				break
 			}
@@ -75,40 +53,40 @@ func hostMount(h hierarchy, mounts []mountInfo) (mountInfo, bool) {
 			return m, true
 		}
 	}
-	return mountInfo{}, false
+	return mountinfo.Mount{}, false
 }
 
 // dirName is the directory a hierarchy gets under the cgroup mount: the one
 // the host uses, so paths inside the container match the host's layout.
-func (h hierarchy) dirName(host mountInfo, found bool) string {
+func (h hierarchy) dirName(host mountinfo.Mount, found bool) string {
 	if found {
-		return path.Base(host.mountPoint)
+		return path.Base(host.Point)
 	}
-	if h.unified() {
+	if h.Unified() {
 		return "unified"
 	}
-	return strings.TrimPrefix(h.controllers, "name=")
+	return strings.TrimPrefix(h.Controllers, "name=")
 }
 
 // mountCgroup gives the container the cgroup filesystems the host has.
 // With a cgroup namespace the kernel roots fresh mounts at the container's
 // cgroups; without one, the container's own cgroup directories are bound.
 func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
-	hs, err := readProcCgroup()
+	own, err := proccgroup.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		return err
 	}
-	mounts, err := readMountInfo()
+	mounts, err := mountinfo.Read()
 	if err != nil {
 		return err
 	}
 	var v1 []hierarchy
 	var v2 *hierarchy
-	for i := range hs {
-		if hs[i].unified() {
-			v2 = &hs[i]
+	for _, h := range own {
+		if h.Unified() {
+			v2 = &hierarchy{h}
 		} else {
-			v1 = append(v1, hs[i])
+			v1 = append(v1, hierarchy{h})
 		}
 	}
 	if len(v1) == 0 {
@@ -189,10 +167,10 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 }
 
 // mountHierarchy mounts one hierarchy on the directory handle at.
-func (s *setup) mountHierarchy(h hierarchy, mounts []mountInfo, at *os.File, o *mountOptions) error {
+func (s *setup) mountHierarchy(h hierarchy, mounts []mountinfo.Mount, at *os.File, o *mountOptions) error {
 	if s.cfg.CgroupNS {
-		fsType, data := "cgroup", h.controllers
-		if h.unified() {
+		fsType, data := "cgroup", h.Controllers
+		if h.Unified() {
 			fsType, data = "cgroup2", ""
 		}
 		if err := unix.Mount(fsType, procFdPath(at), fsType, o.flags, data); err != nil {
@@ -235,7 +213,7 @@ func (s *setup) hasCgroupPath(h hierarchy) bool {
 
 // cgroupSource is the host directory of the container's cgroup in h:
 // CgroupPaths when it names one, else init's own cgroup under the host mount.
-func (s *setup) cgroupSource(h hierarchy, mounts []mountInfo) (string, error) {
+func (s *setup) cgroupSource(h hierarchy, mounts []mountinfo.Mount) (string, error) {
 	for _, k := range h.keys() {
 		if p, ok := s.cfg.CgroupPaths[k]; ok && p != "" {
 			return p, nil
@@ -243,11 +221,11 @@ func (s *setup) cgroupSource(h hierarchy, mounts []mountInfo) (string, error) {
 	}
 	hm, found := hostMount(h, mounts)
 	if !found {
-		return "", fmt.Errorf("cgroup hierarchy %q is not mounted on the host", h.controllers)
+		return "", fmt.Errorf("cgroup hierarchy %q is not mounted on the host", h.Controllers)
 	}
-	rel, err := filepath.Rel(hm.root, h.path)
+	rel, err := filepath.Rel(hm.Root, h.Path)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return "", fmt.Errorf("cgroup %s is outside the host's mount of %q", h.path, h.controllers)
+		return "", fmt.Errorf("cgroup %s is outside the host's mount of %q", h.Path, h.Controllers)
 	}
-	return filepath.Join(hm.mountPoint, rel), nil
+	return filepath.Join(hm.Point, rel), nil
 }

@@ -4,19 +4,21 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/internal/mountinfo"
 )
 
 // MountsAt counts the mounts stacked on path in the caller's mount namespace.
 // For a container without a mount namespace (Config.HostMountNS) the parent
 // records it before create, so that DetachHostMounts knows what was there.
 func MountsAt(path string) (int, error) {
-	mounts, err := readMountInfo()
+	mounts, err := mountinfo.Read()
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, m := range mounts {
-		if m.mountPoint == path {
+		if m.Point == path {
 			n++
 		}
 	}

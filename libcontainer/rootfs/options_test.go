@@ -178,14 +178,6 @@ func TestValidateDevices(t *testing.T) {
 	}
 }
 
-func TestUnescapeMountInfo(t *testing.T) {
-	for in, want := range map[string]string{`/a\040b`: "/a b", `/plain`: "/plain", `/t\011x\134`: "/t\tx\\"} {
-		if got := unescapeMountInfo(in); got != want {
-			t.Errorf("%q: got %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestKnownOptions checks that every option `rt features` reports is one
 // parseOptions interprets itself, not filesystem data passed through.
 func TestKnownOptions(t *testing.T) {

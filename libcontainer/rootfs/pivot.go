@@ -1,13 +1,11 @@
 package rootfs
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/internal/mountinfo"
 )
 
 // prepareRoot cuts propagation to the host and makes the rootfs a mount of
@@ -56,99 +54,26 @@ func makeParentPrivate(rootfs string) error {
 	if err != nil {
 		return fmt.Errorf("find the mount of rootfs %s: %w", rootfs, err)
 	}
-	if !mi.shared {
+	if !mi.Shared() {
 		return nil
 	}
-	if err := unix.Mount("", mi.mountPoint, "", unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make %s private: %w", mi.mountPoint, err)
+	if err := unix.Mount("", mi.Point, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", mi.Point, err)
 	}
 	return nil
 }
 
-// mountInfo is one line of /proc/self/mountinfo.
-type mountInfo struct {
-	id         uint64
-	root       string // the directory of the filesystem mounted
-	mountPoint string
-	shared     bool
-	fsType     string
-	source     string
-	superOpts  []string
-}
-
-func readMountInfo() ([]mountInfo, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+func findMount(id uint64) (mountinfo.Mount, error) {
+	mounts, err := mountinfo.Read()
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []mountInfo
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, fl := range fields {
-			if fl == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 6 || len(fields) < sep+4 {
-			return nil, fmt.Errorf("mountinfo: malformed line %q", sc.Text())
-		}
-		id, err := strconv.ParseUint(fields[0], 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("mountinfo: bad id in %q", sc.Text())
-		}
-		mi := mountInfo{
-			id:         id,
-			root:       unescapeMountInfo(fields[3]),
-			mountPoint: unescapeMountInfo(fields[4]),
-			fsType:     fields[sep+1],
-			source:     unescapeMountInfo(fields[sep+2]),
-			superOpts:  strings.Split(fields[sep+3], ","),
-		}
-		for _, opt := range fields[6:sep] {
-			if strings.HasPrefix(opt, "shared:") {
-				mi.shared = true
-			}
-		}
-		out = append(out, mi)
-	}
-	return out, sc.Err()
-}
-
-// unescapeMountInfo undoes the octal escapes (\040 for space, …) of mountinfo.
-func unescapeMountInfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func findMount(id uint64) (mountInfo, error) {
-	mounts, err := readMountInfo()
-	if err != nil {
-		return mountInfo{}, err
+		return mountinfo.Mount{}, err
 	}
 	for _, m := range mounts {
-		if m.id == id {
+		if m.ID == id {
 			return m, nil
 		}
 	}
-	return mountInfo{}, fmt.Errorf("mount id %d not in /proc/self/mountinfo", id)
+	return mountinfo.Mount{}, fmt.Errorf("mount id %d not in /proc/self/mountinfo", id)
 }
 
 // pivotRoot makes rootfs the root with pivot_root(".", "."), which stacks the

@@ -13,6 +13,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/internal/mountinfo"
 )
 
 func init() {
@@ -125,13 +127,13 @@ func scenarioFull(dir string) error {
 		c.fail("not in the rootfs after pivot: %v", err)
 	}
 
-	mounts, err := readMountInfo()
+	mounts, err := mountinfo.Read()
 	if err != nil {
 		return err
 	}
-	byPoint := map[string]mountInfo{}
+	byPoint := map[string]mountinfo.Mount{}
 	for _, m := range mounts {
-		byPoint[m.mountPoint] = m
+		byPoint[m.Point] = m
 	}
 	for point, fsType := range map[string]string{
 		"/proc": "proc", "/sys": "sysfs", "/dev": "tmpfs", "/dev/pts": "devpts", "/dev/shm": "tmpfs",
@@ -139,7 +141,7 @@ func scenarioFull(dir string) error {
 		"/sys/fs/cgroup": "tmpfs", "/sys/fs/cgroup/memory": "cgroup", "/sys/fs/cgroup/unified": "cgroup2",
 		"/proc/fs": "tmpfs", "/mnt/nested/inner": "tmpfs",
 	} {
-		if got := byPoint[point].fsType; got != fsType {
+		if got := byPoint[point].FSType; got != fsType {
 			c.fail("%s: filesystem %q, want %q", point, got, fsType)
 		}
 	}
@@ -288,18 +290,18 @@ func scenarioNoPivot(dir string) error {
 	if _, err := os.Stat("/rt-marker"); err != nil {
 		c.fail("not in the rootfs: %v", err)
 	}
-	mounts, err := readMountInfo()
+	mounts, err := mountinfo.Read()
 	if err != nil {
 		return err
 	}
-	seen := map[string]mountInfo{}
+	seen := map[string]mountinfo.Mount{}
 	for _, m := range mounts {
-		seen[m.mountPoint] = m
+		seen[m.Point] = m
 	}
-	if m := seen["/dev"]; m.fsType != "tmpfs" {
-		c.fail("/dev: %q, want the default tmpfs", m.fsType)
+	if m := seen["/dev"]; m.FSType != "tmpfs" {
+		c.fail("/dev: %q, want the default tmpfs", m.FSType)
 	}
-	if m := seen["/"]; !m.shared {
+	if m := seen["/"]; !m.Shared() {
 		c.fail("/ is not shared after rootfsPropagation rshared")
 	}
 	expectDevice(c, "/dev/zero", unix.S_IFCHR|0o666, 1, 5, 0, 0)
@@ -327,13 +329,13 @@ func scenarioEvilRoot(dir string) error {
 		return fmt.Errorf("Setup: %w", err)
 	}
 	c := &checks{}
-	mounts, err := readMountInfo()
+	mounts, err := mountinfo.Read()
 	if err != nil {
 		return err
 	}
 	for _, m := range mounts {
-		if m.mountPoint == "/" && m.source != "evil-tmpfs" {
-			c.fail("/ is %s from %s, want the tmpfs mounted through /evil", m.fsType, m.source)
+		if m.Point == "/" && m.Source != "evil-tmpfs" {
+			c.fail("/ is %s from %s, want the tmpfs mounted through /evil", m.FSType, m.Source)
 		}
 	}
 	if _, err := os.Stat("/rt-marker"); err == nil {
@@ -417,17 +419,17 @@ func scenarioCgroupNS(dir string) error {
 		return fmt.Errorf("Setup: %w", err)
 	}
 	c := &checks{}
-	mounts, err := readMountInfo()
+	mounts, err := mountinfo.Read()
 	if err != nil {
 		return err
 	}
-	found := map[string]mountInfo{}
+	found := map[string]mountinfo.Mount{}
 	for _, m := range mounts {
-		found[m.mountPoint] = m
+		found[m.Point] = m
 	}
 	for _, p := range []string{"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"} {
 		m, ok := found[p]
-		if !ok || !strings.HasPrefix(m.fsType, "cgroup") || m.root != "/" {
+		if !ok || !strings.HasPrefix(m.FSType, "cgroup") || m.Root != "/" {
 			c.fail("%s: %+v, want a cgroup mount rooted at the namespace's root", p, m)
 		}
 	}
@@ -497,13 +499,13 @@ func scenarioUserNS(dir string) error {
 	if err := unix.Statfs("/locked", &sfs); err != nil || sfs.Flags&want != want {
 		c.fail("/locked flags %#x (%v), want nosuid,nodev,noexec,ro kept", sfs.Flags, err)
 	}
-	mounts, err := readMountInfo()
+	mounts, err := mountinfo.Read()
 	if err != nil {
 		return err
 	}
 	isMount := map[string]bool{}
 	for _, m := range mounts {
-		isMount[m.mountPoint] = true
+		isMount[m.Point] = true
 	}
 	for _, p := range []string{"/dev/null", "/dev/zero", "/dev/tty", "/proc/version"} {
 		if !isMount[p] {

@@ -1,7 +1,6 @@
 package cgfs
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +8,9 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/internal/mountinfo"
+	"github.com/rtproject/rt/internal/proccgroup"
 )
 
 // Mode is how the host mounts cgroups.
@@ -97,26 +99,20 @@ func modeOf(h *Host) Mode {
 	return Legacy
 }
 
-// parseMountinfo fills h.V1 and h.V2. Mountinfo lines are
-// "id parent maj:min root point opts [optional...] - fstype source superopts".
+// parseMountinfo fills h.V1 and h.V2 from the mount table at path.
 func parseMountinfo(path string, h *Host) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("read mounts: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		if !ok {
-			continue
-		}
-		pf, qf := strings.Fields(pre), strings.Fields(post)
-		if len(pf) < 5 || len(qf) < 3 {
-			continue
-		}
-		m := Mount{Point: unescape(pf[4]), Root: unescape(pf[3])}
-		switch qf[0] {
+	mounts, err := mountinfo.Parse(f)
+	if err != nil {
+		return fmt.Errorf("read mounts: %w", err)
+	}
+	for _, mi := range mounts {
+		m := Mount{Point: mi.Point, Root: mi.Root}
+		switch mi.FSType {
 		case "cgroup2":
 			// The first cgroup2 mount wins: later ones are usually
 			// container bind mounts of the same hierarchy.
@@ -124,7 +120,7 @@ func parseMountinfo(path string, h *Host) error {
 				h.V2 = m
 			}
 		case "cgroup":
-			for _, opt := range strings.Split(qf[2], ",") {
+			for _, opt := range mi.SuperOptions {
 				if opt == "rw" || opt == "ro" || strings.HasPrefix(opt, "release_agent=") ||
 					opt == "clone_children" || opt == "noprefix" || opt == "xattr" || opt == "cpuset_v2_mode" || opt == "favordynmods" {
 					continue
@@ -135,51 +131,17 @@ func parseMountinfo(path string, h *Host) error {
 			}
 		}
 	}
-	return sc.Err()
-}
-
-// unescape undoes mountinfo's octal escapes (\040 for space).
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var v byte
-			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &v); err == nil {
-				b.WriteByte(v)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return nil
 }
 
 // ParseCgroupFile parses /proc/<pid>/cgroup into controller → path; the
 // v2 entry ("0::/path") is under "".
 func ParseCgroupFile(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
+	hs, err := proccgroup.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read own cgroups: %w", err)
 	}
-	m := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[1] == "" {
-			m[""] = parts[2]
-			continue
-		}
-		for _, c := range strings.Split(parts[1], ",") {
-			m[c] = parts[2]
-		}
-	}
-	return m, nil
+	return proccgroup.ByController(hs), nil
 }
 
 // Dir is the absolute directory of the cgroup at hierarchy path p (as in
