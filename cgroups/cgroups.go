@@ -5,10 +5,10 @@ package cgroups
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/rtproject/rt/cgroups/fs1"
 	"github.com/rtproject/rt/cgroups/fs2"
 	"github.com/rtproject/rt/cgroups/hybrid"
@@ -28,31 +28,8 @@ type Config struct {
 	Rootless bool
 }
 
-// Manager is one container's cgroup(s).
-type Manager interface {
-	// Apply creates the cgroup (with missing parents) and moves pid in; a
-	// pid <= 0 only creates. Joining an existing cgroup is fine.
-	Apply(pid int) error
-	// Set writes every resource; one the host cannot honour is an error
-	// naming its field, unless it is unset.
-	Set(r *specs.LinuxResources) error
-	Freeze() error
-	Thaw() error
-	// FreezerState is "frozen" or "thawed".
-	FreezerState() (string, error)
-	// Pids lists every process in the cgroup, recursively.
-	Pids() ([]int, error)
-	Stats() (*Stats, error)
-	// OOMNotify signals once per OOM kill; closed when the cgroup goes.
-	OOMNotify() (<-chan struct{}, error)
-	// Destroy removes the cgroup, its children and the empty parent
-	// levels of its path. It kills nothing: an occupied cgroup is an
-	// error.
-	Destroy() error
-	// Paths maps each v1 controller, and "" for cgroup v2, to the
-	// absolute directory; persist it and hand it to Load.
-	Paths() map[string]string
-}
+// Manager is one container's cgroup(s), whichever driver serves it.
+type Manager = cgfs.Manager
 
 // Mode is how the host mounts cgroups.
 type Mode = cgfs.Mode
@@ -79,53 +56,18 @@ func New(c Config) (Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Systemd {
-		sc, err := systemd.ParsePath(c.Path, c.Name)
-		if err != nil {
-			return nil, err
-		}
-		conn, err := systemd.Connect(c.Rootless)
-		if err != nil {
-			return nil, err
-		}
-		inner, err := newFS(h, sc.CgroupPath(), 1, c.Rootless)
-		if err != nil {
-			conn.Close()
-			return nil, err
-		}
-		return systemd.New(sc, conn, inner, h.Mode == Legacy || h.Mode == Hybrid), nil
+	path, depth, err := c.hierarchyPath()
+	if err != nil {
+		return nil, err
 	}
-	path := c.Path
-	if path == "" {
-		if c.Name == "" {
-			return nil, fmt.Errorf("cgroups: neither a path nor a container name")
-		}
-		path = "/" + c.Name
+	paths := map[string]string{}
+	if h.Mode == Legacy || h.Mode == Hybrid {
+		maps.Copy(paths, fs1.Paths(h, path))
 	}
-	if slices.Contains(strings.Split(path, "/"), "..") {
-		return nil, fmt.Errorf("linux.cgroupsPath: %q must not contain \"..\"", c.Path)
+	if h.Mode == Unified || h.Mode == Hybrid {
+		paths[""] = h.V2.Dir(cgfs.Resolve(path, h.Own[""]))
 	}
-	return newFS(h, path, cgfs.Depth(path), c.Rootless)
-}
-
-// newFS picks the driver for the host; depth is how many trailing levels
-// of path the container owns (a systemd scope owns one: never its slice).
-func newFS(h *cgfs.Host, path string, depth int, rootless bool) (Manager, error) {
-	switch h.Mode {
-	case cgfs.Legacy:
-		return fs1.New(h, path, depth, rootless), nil
-	case cgfs.Unified:
-		return fs2.New(fs2.Config{
-			Mount: h.V2.Point, Dir: h.V2.Dir(cgfs.Resolve(path, h.Own[""])),
-			Depth: depth, Rootless: rootless,
-		}), nil
-	case cgfs.Hybrid:
-		return hybrid.New(fs1.New(h, path, depth, rootless), fs2.New(fs2.Config{
-			Mount: h.V2.Point, Dir: h.V2.Dir(cgfs.Resolve(path, h.Own[""])),
-			Depth: depth, Controllers: []string{}, Rootless: rootless,
-		}), h.V2.Point, h), nil
-	}
-	return nil, fmt.Errorf("cgroups: no cgroup hierarchy is mounted")
+	return manager(h, c, paths, depth)
 }
 
 // Load rebuilds the manager of an existing container from the paths its
@@ -135,49 +77,78 @@ func Load(c Config, paths map[string]string) (Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := c.Path
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("cgroups: no paths to load for container %s", c.Name)
+	}
+	_, depth, err := c.hierarchyPath()
+	if err != nil {
+		return nil, err
+	}
+	return manager(h, c, paths, depth)
+}
+
+// hierarchyPath is the container's cgroup path in each hierarchy (absolute,
+// or relative to rt's own cgroup there), and how many trailing levels of it
+// the container owns, which Destroy removes when empty: a systemd scope owns
+// one, never its slice.
+func (c Config) hierarchyPath() (string, int, error) {
 	if c.Systemd {
 		sc, err := systemd.ParsePath(c.Path, c.Name)
 		if err != nil {
-			return nil, err
+			return "", 0, err
 		}
-		path = sc.CgroupPath()
-	} else if path == "" {
+		return sc.CgroupPath(), 1, nil
+	}
+	path := c.Path
+	if path == "" {
+		if c.Name == "" {
+			return "", 0, fmt.Errorf("cgroups: neither a path nor a container name")
+		}
 		path = "/" + c.Name
 	}
-	depth := cgfs.Depth(path)
-	if c.Systemd {
-		depth = 1
+	if slices.Contains(strings.Split(path, "/"), "..") {
+		return "", 0, fmt.Errorf("linux.cgroupsPath: %q must not contain \"..\"", c.Path)
+	}
+	return path, cgfs.Depth(path), nil
+}
+
+// manager is the one place that picks the driver: by how the host mounts
+// cgroups, over the container's directories (paths: controller, or "" for
+// cgroup v2, to directory), wrapped in a systemd scope when c asks for one.
+func manager(h *cgfs.Host, c Config, paths map[string]string, depth int) (Manager, error) {
+	v1 := maps.Clone(paths)
+	delete(v1, "")
+	v2 := func(controllers []string) *fs2.Manager {
+		return fs2.New(fs2.Config{Mount: h.V2.Point, Dir: paths[""], Depth: depth, Controllers: controllers, Rootless: c.Rootless})
+	}
+	if _, ok := paths[""]; !ok && h.Mode != Legacy {
+		return nil, fmt.Errorf("cgroups: container %s has no cgroup v2 directory", c.Name)
 	}
 	var inner Manager
-	unified, hasV2 := paths[""]
-	v1paths := map[string]string{}
-	for k, v := range paths {
-		if k != "" {
-			v1paths[k] = v
-		}
-	}
-	switch {
-	case hasV2 && len(v1paths) == 0:
-		inner = fs2.New(fs2.Config{Mount: h.V2.Point, Dir: unified, Depth: depth, Rootless: c.Rootless})
-	case hasV2:
-		inner = hybrid.New(fs1.Load(v1paths, depth, c.Rootless),
-			fs2.New(fs2.Config{Mount: h.V2.Point, Dir: unified, Depth: depth, Controllers: []string{}, Rootless: c.Rootless}),
-			h.V2.Point, h)
-	case len(v1paths) > 0:
-		inner = fs1.Load(v1paths, depth, c.Rootless)
+	switch h.Mode {
+	case Legacy:
+		inner = fs1.New(v1, depth, c.Rootless)
+	case Unified:
+		// nil: enable every controller the parent offers.
+		inner = v2(nil)
+	case Hybrid:
+		// The cgroup2 side only gets the controllers v1 left it, on demand.
+		inner = hybrid.New(fs1.New(v1, depth, c.Rootless), v2([]string{}), h.V2.Point, h)
 	default:
-		return nil, fmt.Errorf("cgroups: no paths to load for container %s", c.Name)
+		return nil, fmt.Errorf("cgroups: no cgroup hierarchy is mounted")
 	}
-	if c.Systemd {
-		sc, _ := systemd.ParsePath(c.Path, c.Name)
-		conn, err := systemd.Connect(c.Rootless)
-		if err != nil {
-			return nil, err
-		}
-		return systemd.New(sc, conn, inner, h.Mode != Unified), nil
+	if !c.Systemd {
+		return inner, nil
 	}
-	return inner, nil
+	sc, err := systemd.ParsePath(c.Path, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := systemd.Connect(c.Rootless)
+	if err != nil {
+		return nil, err
+	}
+	return systemd.New(sc, conn, inner, h.Mode != Unified), nil
 }
 
 var (

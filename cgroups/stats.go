@@ -22,6 +22,3 @@ type (
 	IntelRdt         = cgfs.IntelRdt
 	NetworkInterface = cgfs.NetworkInterface
 )
-
-// NewStats returns Stats with its maps allocated.
-func NewStats() *Stats { return cgfs.NewStats() }

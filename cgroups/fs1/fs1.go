@@ -5,6 +5,7 @@ package fs1
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"sort"
 	"strconv"
@@ -49,29 +50,24 @@ type Manager struct {
 	rootless bool
 }
 
-// New resolves cgroupsPath (absolute, or relative to rt's own cgroup in
-// each hierarchy) in every v1 hierarchy of h. Nothing is created yet.
-// depth is how many trailing levels of the path belong to the container
-// and may be removed by Destroy when empty.
-func New(h *cgfs.Host, cgroupsPath string, depth int, rootless bool) *Manager {
-	m := &Manager{paths: map[string]string{}, depth: depth, rootless: rootless}
+// Paths resolves cgroupsPath (absolute, or relative to rt's own cgroup in
+// each hierarchy) in every v1 hierarchy of h that has a controller rt drives.
+func Paths(h *cgfs.Host, cgroupsPath string) map[string]string {
+	paths := map[string]string{}
 	for _, c := range controllers {
-		mnt, ok := h.V1[c.name]
-		if !ok {
-			continue
+		if mnt, ok := h.V1[c.name]; ok {
+			paths[c.name] = mnt.Dir(cgfs.Resolve(cgroupsPath, h.Own[c.name]))
 		}
-		m.paths[c.name] = mnt.Dir(cgfs.Resolve(cgroupsPath, h.Own[c.name]))
 	}
-	return m
+	return paths
 }
 
-// Load rebuilds a Manager from persisted paths.
-func Load(paths map[string]string, depth int, rootless bool) *Manager {
-	m := &Manager{paths: map[string]string{}, depth: depth, rootless: rootless}
-	for k, v := range paths {
-		m.paths[k] = v
-	}
-	return m
+// New returns the manager of the cgroup at paths (controller → directory,
+// from Paths or persisted); nothing is created yet. depth is how many
+// trailing levels of the path belong to the container and may be removed by
+// Destroy when empty.
+func New(paths map[string]string, depth int, rootless bool) *Manager {
+	return &Manager{paths: maps.Clone(paths), depth: depth, rootless: rootless}
 }
 
 // Paths returns controller → directory.

@@ -34,7 +34,7 @@ func newReal(t *testing.T) (*Manager, int, func()) {
 		t.Skip("no cgroup v1 hierarchies on this host")
 	}
 	path := cgtest.Name(t) + "/c1"
-	m := New(h, path, cgfs.Depth(path), false)
+	m := New(Paths(h, path), cgfs.Depth(path), false)
 	pid, stop := cgtest.StartBusy(t)
 	if err := m.Apply(pid); err != nil {
 		t.Fatal(err)

@@ -113,31 +113,20 @@ func Connect(rootless bool) (Conn, error) {
 	return c, nil
 }
 
-// FS is the cgroup driver working below the scope.
-type FS interface {
-	Apply(pid int) error
-	Set(r *specs.LinuxResources) error
-	Freeze() error
-	Thaw() error
-	FreezerState() (string, error)
-	Pids() ([]int, error)
-	Stats() (*cgfs.Stats, error)
-	OOMNotify() (<-chan struct{}, error)
-	Destroy() error
-	Paths() map[string]string
-}
+// fs is the cgroup driver working below the scope.
+type fs = cgfs.Manager
 
 // Manager is a container's scope plus the fs driver for its cgroups.
 type Manager struct {
-	FS
+	fs
 	scope  Scope
 	conn   Conn
 	legacy bool // v1 controllers: systemd's v1 property names
 }
 
 // New wraps inner (whose cgroups path must be scope.CgroupPath()).
-func New(scope Scope, conn Conn, inner FS, legacy bool) *Manager {
-	return &Manager{FS: inner, scope: scope, conn: conn, legacy: legacy}
+func New(scope Scope, conn Conn, inner cgfs.Manager, legacy bool) *Manager {
+	return &Manager{fs: inner, scope: scope, conn: conn, legacy: legacy}
 }
 
 const jobTimeout = 30 * time.Second
@@ -185,7 +174,7 @@ func (m *Manager) Apply(pid int) error {
 	if err != nil {
 		return fmt.Errorf("start scope %s: %w", m.scope.Unit, err)
 	}
-	return m.FS.Apply(pid)
+	return m.fs.Apply(pid)
 }
 
 func isUnitExists(err error) bool {
@@ -208,7 +197,7 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 			return fmt.Errorf("set properties of %s: %w", m.scope.Unit, err)
 		}
 	}
-	return m.FS.Set(r)
+	return m.fs.Set(r)
 }
 
 // Properties translates the resources systemd has unit properties for.
@@ -272,7 +261,7 @@ func (m *Manager) Destroy() error {
 	} else if !isNoSuchUnit(err) {
 		errs = append(errs, fmt.Errorf("stop scope %s: %w", m.scope.Unit, err))
 	}
-	errs = append(errs, m.FS.Destroy())
+	errs = append(errs, m.fs.Destroy())
 	m.conn.Close()
 	return errors.Join(errs...)
 }
