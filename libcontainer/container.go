@@ -75,7 +75,6 @@ func (c *Container) Close() {
 }
 
 func (c *Container) ID() string          { return c.state.ID }
-func (c *Container) State() *State       { return c.state }
 func (c *Container) Config() *specs.Spec { return c.state.Config }
 
 // initAlive reports whether the recorded init process still exists and is not

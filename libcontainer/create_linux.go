@@ -116,7 +116,6 @@ func (b *builder) build() error {
 
 		Rootless:      b.c.rt.Rootless,
 		SystemdCgroup: b.c.rt.SystemdCgroup,
-		NoNewKeyring:  o.NoNewKeyring,
 	}
 	b.c.state = st
 	if !namespaces.Has(spec, specs.MountNamespace) {

@@ -38,10 +38,6 @@ func (c *Container) Start() error {
 	if msg := string(data); strings.HasPrefix(msg, initproto.FifoErrorPrefix) {
 		return fmt.Errorf("start container: %s", strings.TrimPrefix(msg, initproto.FifoErrorPrefix))
 	}
-	c.state.Started = true
-	if err := writeState(c.dir, c.state); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
 	if h := c.state.Config.Hooks; h != nil && len(h.Poststart) > 0 {
 		st := c.OCIState()
 		st.Status = specs.StateRunning

@@ -42,13 +42,8 @@ type State struct {
 	InitPid       int    `json:"init_pid"`
 	InitStartTime uint64 `json:"init_start_time"`
 
-	// Started is set by start once the user process has been released.
-	Started bool `json:"started,omitempty"`
-
 	// CgroupPaths are the container's cgroup directories, per controller.
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
-	// NamespacePaths are /proc/<init>/ns/* paths captured at create time.
-	NamespacePaths map[string]string `json:"namespace_paths,omitempty"`
 
 	// HostMountNS is set when the container shares rt's mount namespace; its
 	// mounts then sit on a bind of the rootfs over RootfsMounts earlier ones,
@@ -56,10 +51,8 @@ type State struct {
 	HostMountNS  bool `json:"host_mount_ns,omitempty"`
 	RootfsMounts int  `json:"rootfs_mounts,omitempty"`
 
-	Rootless      bool   `json:"rootless,omitempty"`
-	SystemdCgroup bool   `json:"systemd_cgroup,omitempty"`
-	NoNewKeyring  bool   `json:"no_new_keyring,omitempty"`
-	IntelRdtPath  string `json:"intel_rdt_path,omitempty"`
+	Rootless      bool `json:"rootless,omitempty"`
+	SystemdCgroup bool `json:"systemd_cgroup,omitempty"`
 
 	// Config is the validated spec the container was created from.
 	Config *specs.Spec `json:"config"`
