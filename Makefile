@@ -1,16 +1,21 @@
 # rt — an OCI container runtime.
 PREFIX ?= /usr/local
 GO ?= go
+# tests/scripts/install-go.sh (make deps) installs Go at /usr/local/go when the go in PATH is
+# missing or too old, and keeps one there recent enough: recipes and the scripts they run
+# find it first.
+export PATH := /usr/local/go/bin:$(PATH)
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0-dev)
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # rt is linked statically (libseccomp included): `rt exec` runs it inside the
 # container's mount namespace, where no dynamic loader of the host exists.
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) -linkmode external -extldflags -static
-GOFLAGS_BUILD := -mod=vendor -trimpath -tags osusergo,netgo,urfave_cli_no_docs -ldflags "$(LDFLAGS)"
+BUILD_TAGS := osusergo,netgo,urfave_cli_no_docs
+GOFLAGS_BUILD := -mod=vendor -trimpath -tags $(BUILD_TAGS) -ldflags "$(LDFLAGS)"
 STATICCHECK_VERSION := v0.8.2
 RUNTIME ?= $(CURDIR)/rt
 
-.PHONY: all rt deps test unit integration demo lint install bench conformance test-containerd test-podman clean
+.PHONY: all rt deps test unit integration demo lint notices install bench conformance test-containerd test-podman clean
 
 all: rt
 
@@ -34,7 +39,11 @@ demo: deps rt
 	@tests/scripts/demo.sh
 
 lint:
-	@tests/scripts/lint.sh $(STATICCHECK_VERSION)
+	@BUILD_TAGS=$(BUILD_TAGS) tests/scripts/lint.sh $(STATICCHECK_VERSION)
+
+# THIRD_PARTY_NOTICES follows vendor/ and the build tags; make lint checks it is current.
+notices:
+	BUILD_TAGS=$(BUILD_TAGS) tests/scripts/notices.sh >THIRD_PARTY_NOTICES
 
 install: rt
 	install -D -m 0755 rt $(DESTDIR)$(PREFIX)/bin/rt

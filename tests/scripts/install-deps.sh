@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # install-deps.sh installs the Debian packages that building and testing rt need, and only
 # those that are missing; it runs apt-get update only when something is to be installed.
+# Then install-go.sh installs the Go toolchain when the machine's is missing or too old.
 # Safe to run again (make deps).
 set -euo pipefail
 
 PACKAGES=(
-	build-essential # gcc for the cgo seccomp package
+	build-essential # gcc and make; cgo for the seccomp package
+	ca-certificates # install-go.sh: HTTPS to the Go module proxy
+	curl
+	unzip
+	git
 	pkg-config
 	libseccomp-dev
 	busybox-static # the static busybox of test bundles (tests/scripts/mkbundle.sh)
@@ -17,13 +22,14 @@ PACKAGES=(
 	uidmap # newuidmap/newgidmap for user-namespace tests
 	util-linux # unshare, nsenter
 	bsdutils # script: a tty for the terminal scenarios
+	man-db # man -l: the generated man pages are checked
 )
 
 is_installed() {
 	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
 }
 
-main() {
+install_packages() {
 	local missing=() p
 	for p in "${PACKAGES[@]}"; do
 		is_installed "$p" || missing+=("$p")
@@ -39,6 +45,11 @@ main() {
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq "${missing[@]}"
+}
+
+main() {
+	install_packages
+	"$(dirname "$0")/install-go.sh"
 }
 
 main "$@"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# lint.sh: gofmt, go vet and staticcheck (pinned; installed from the Go module proxy if missing).
+# lint.sh: gofmt, go vet and staticcheck (pinned; installed from the Go module proxy if missing),
+# and THIRD_PARTY_NOTICES up to date (BUILD_TAGS: those of make rt).
 set -euo pipefail
 version=${1:?usage: lint.sh STATICCHECK_VERSION}
 cd "$(dirname "$0")/../.."
@@ -19,4 +20,8 @@ if ! "$bin" -version 2>/dev/null | grep -q "${version#v}"; then
 fi
 # SA1019: the runtime-spec's deprecated fields (prestart hooks, kernel memory) must still be honoured.
 "$bin" -checks inherit,-SA1019 $pkgs
+if ! tests/scripts/notices.sh | diff -u THIRD_PARTY_NOTICES - >&2; then
+	echo "lint: THIRD_PARTY_NOTICES is out of date (vendor/ or the build tags changed): run make notices" >&2
+	exit 1
+fi
 echo "lint: ok"
