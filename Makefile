@@ -15,7 +15,7 @@ GOFLAGS_BUILD := -mod=vendor -trimpath -tags $(BUILD_TAGS) -ldflags "$(LDFLAGS)"
 STATICCHECK_VERSION := v0.8.2
 RUNTIME ?= $(CURDIR)/rt
 
-.PHONY: all rt deps test unit integration demo lint notices install bench conformance test-containerd test-podman clean
+.PHONY: all rt deps test unit integration demo lint notices docs-tool man completion install uninstall bench conformance test-containerd test-podman clean
 
 all: rt
 
@@ -45,8 +45,37 @@ lint:
 notices:
 	BUILD_TAGS=$(BUILD_TAGS) tests/scripts/notices.sh >THIRD_PARTY_NOTICES
 
-install: rt
-	install -D -m 0755 rt $(DESTDIR)$(PREFIX)/bin/rt
+# The man pages and the bash completion are generated from rt's command definitions by a
+# build of package main with the rtdocs tag (docs.go), which the shipped rt never contains.
+DOCS_DATE := $(shell git log -1 --format=%cs 2>/dev/null)
+
+docs-tool:
+	CGO_ENABLED=1 $(GO) build -mod=vendor -tags $(BUILD_TAGS),rtdocs -o _build/rt-docs .
+
+man: docs-tool
+	rm -rf _build/man
+	RT_DOCS_VERSION=$(VERSION) RT_DOCS_DATE=$(DOCS_DATE) _build/rt-docs man _build/man
+
+completion: docs-tool
+	_build/rt-docs completion _build/completion/rt
+
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR ?= $(PREFIX)/share/doc/rt
+
+install: rt man completion
+	install -D -m 0755 rt $(DESTDIR)$(BINDIR)/rt
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 _build/man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -D -m 0644 _build/completion/rt $(DESTDIR)$(BASHCOMPDIR)/rt
+	install -D -m 0644 -t $(DESTDIR)$(DOCDIR) LICENSE THIRD_PARTY_NOTICES
+
+# uninstall removes what install put there; the directories it shares with other programs stay.
+uninstall: man
+	rm -f $(DESTDIR)$(BINDIR)/rt $(DESTDIR)$(BASHCOMPDIR)/rt
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard _build/man/*.8)))
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 bench: deps rt
 	@tests/bench/run.sh

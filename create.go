@@ -13,33 +13,38 @@ import (
 	"github.com/rtproject/rt/specconv"
 )
 
+// Flag texts that several commands share.
+const (
+	usageBundle        = "bundle directory (default: the current directory)"
+	usageConsoleSocket = "AF_UNIX socket to send the master fd of the process's pseudo-terminal to"
+	usageNoPivot       = "enter the rootfs with chroot instead of pivot_root, for a rootfs on an initramfs where pivot_root fails"
+	usageNoSubreaper   = "do not become the child subreaper: processes the container orphans go to the host's init, not to rt"
+	newIDArgs          = `
+
+<container-id> names the new container. It is made of letters, digits, "_",
+"+", "-" and ".", and unique among the containers under --root.`
+)
+
 // createFlags are shared by create and run.
 var createFlags = []cli.Flag{
-	cli.StringFlag{Name: "bundle, b", Value: "", Usage: `path to the root of the bundle directory, defaults to the current directory`},
-	cli.StringFlag{Name: "console-socket", Value: "", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"},
-	cli.StringFlag{Name: "pidfd-socket", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the init process"},
-	cli.StringFlag{Name: "pid-file", Value: "", Usage: "specify the file to write the process id to"},
-	cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on top of a ramdisk"},
-	cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a new session keyring for the container.  This will cause the container to inherit the calling processes session key"},
-	cli.IntFlag{Name: "preserve-fds", Usage: "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)"},
+	cli.StringFlag{Name: "bundle, b", Value: "", Usage: usageBundle},
+	cli.StringFlag{Name: "console-socket", Value: "", Usage: usageConsoleSocket + " (with process.terminal)"},
+	cli.StringFlag{Name: "pidfd-socket", Usage: "AF_UNIX socket to send a pidfd of the container's init to (not supported yet)"},
+	cli.StringFlag{Name: "pid-file", Value: "", Usage: "write the host pid of the container's init to this file"},
+	cli.BoolFlag{Name: "no-pivot", Usage: usageNoPivot},
+	cli.BoolFlag{Name: "no-new-keyring", Usage: "keep the caller's session keyring instead of giving the container a new one"},
+	cli.IntFlag{Name: "preserve-fds", Usage: "also pass the N inherited fds that follow stdio (and any $LISTEN_FDS) to the container"},
 }
 
 var createCommand = cli.Command{
-	Name:  "create",
-	Usage: "create a container",
-	ArgsUsage: `<container-id>
-
-Where "<container-id>" is your name for the instance of the container that you
-are starting. The name you provide for the container instance must be unique on
-your host.`,
-	Description: `The create command creates an instance of a container for a bundle. The bundle
-is a directory with a specification file named "config.json" and a root
-filesystem.
-
-The specification file includes an args parameter. The args parameter is used
-to specify command(s) that get run when the container is started. To change the
-command(s) that get executed on start, edit the args parameter of the spec. See
-"rt spec --help" for more explanation.`,
+	Name:      "create",
+	Usage:     "set up a container from a bundle, ready to start",
+	ArgsUsage: "<container-id>",
+	Description: `Create sets up a container as the bundle's config.json describes it:
+namespaces, cgroup, mounts, devices and the attributes of its process. The
+program (process.args) does not run yet: the container waits in the "created"
+state until "rt start" runs it, so that an engine can finish preparing it (its
+network, for example) in between.` + newIDArgs,
 	Flags: createFlags,
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {

@@ -9,20 +9,20 @@ import (
 )
 
 var deleteCommand = cli.Command{
-	Name:  "delete",
-	Usage: "delete any resources held by the container often used with detached container",
-	ArgsUsage: `<container-id>
+	Name:      "delete",
+	Usage:     "remove a stopped container and everything it holds",
+	ArgsUsage: "<container-id>",
+	Description: `Delete removes a container whose program has exited, or one that was
+created and never started: its cgroup, its state under --root and whatever
+else rt made for it. A container that is still running is refused, unless
+--force is given: rt then kills every process in it first.
 
-Where "<container-id>" is the name for the instance of the container.
+With --force, a container that does not exist is not an error, so an engine
+can delete again whatever it is unsure of. For example:
 
-EXAMPLE:
-For example, if the container id is "ubuntu01" and rt list currently shows the
-status of "ubuntu01" as "stopped" the following will delete resources held for
-"ubuntu01" removing "ubuntu01" from the rt list of containers:
-
-       # rt delete ubuntu01`,
+    rt delete --force web1`,
 	Flags: []cli.Flag{
-		cli.BoolFlag{Name: "force, f", Usage: "Forcibly deletes the container if it is still running (uses SIGKILL)"},
+		cli.BoolFlag{Name: "force, f", Usage: "kill the container first (SIGKILL) if it is still running"},
 	},
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {

@@ -11,16 +11,17 @@ import (
 )
 
 var eventsCommand = cli.Command{
-	Name:  "events",
-	Usage: "display container events such as OOM notifications, cpu, memory, and IO usage statistics",
-	ArgsUsage: `<container-id>
-
-Where "<container-id>" is the name for the instance of the container.`,
-	Description: `The events command displays information about the container. By default the
-information is displayed once every 5 seconds.`,
+	Name:      "events",
+	Usage:     "stream a container's resource usage and OOM kills as JSON",
+	ArgsUsage: "<container-id>",
+	Description: `Events prints one JSON object a line: a "stats" event with the counters
+of the container's cgroup (cpu, memory, pids, block I/O, hugetlb) every
+--interval, and an "oom" event each time the kernel's OOM killer strikes in
+the container. It ends when the container stops. With --stats it prints the
+counters once and exits.`,
 	Flags: []cli.Flag{
-		cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "set the stats collection interval"},
-		cli.BoolFlag{Name: "stats", Usage: "display the container's stats then exit"},
+		cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "time between two stats events (e.g. 500ms, 10s)"},
+		cli.BoolFlag{Name: "stats", Usage: "print the counters once and exit"},
 	},
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {

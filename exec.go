@@ -16,37 +16,39 @@ import (
 )
 
 var execCommand = cli.Command{
-	Name:  "exec",
-	Usage: "execute new process inside the container",
-	ArgsUsage: `<container-id> <command> [command options]  || -p process.json <container-id>
+	Name:      "exec",
+	Usage:     "run another process in a container",
+	ArgsUsage: "<container-id> <command> [<argument>...]  |  --process <process.json> <container-id>",
+	Description: `Exec starts a process in a created or running container (a paused one too,
+with --ignore-paused): in all of the container's namespaces and its cgroup,
+with the user, capabilities, rlimits, seccomp filter, LSM labels, environment
+and working directory of the container's own process, except where the flags
+change them. Name the program after the container id, or give the whole
+process as a JSON file with --process, in the form of config.json's "process".
 
-Where "<container-id>" is the name for the instance of the container and
-"<command>" is the command to be executed in the container.
-"<command>" can't be empty unless a "-p" flag provided.
+Unless --detach is given, rt stays in the foreground, forwards signals (and
+the terminal, with --tty) to the process, and exits with its exit status.
+For example, to see the container's processes from inside:
 
-EXAMPLE:
-For example, if the container is configured to run the linux ps command the
-following will output a list of processes running in the container:
-
-       # rt exec <container-id> ps`,
+    rt exec web1 ps`,
 	Flags: []cli.Flag{
-		cli.StringFlag{Name: "console-socket", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"},
-		cli.StringFlag{Name: "pidfd-socket", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the exec process"},
-		cli.StringFlag{Name: "cwd", Usage: "current working directory in the container"},
-		cli.StringSliceFlag{Name: "env, e", Usage: "set environment variables"},
-		cli.BoolFlag{Name: "tty, t", Usage: "allocate a pseudo-TTY"},
-		cli.StringFlag{Name: "user, u", Usage: "UID (format: <uid>[:<gid>])"},
-		cli.Int64SliceFlag{Name: "additional-gids, g", Usage: "additional gids"},
-		cli.StringFlag{Name: "process, p", Usage: "path to the process.json"},
-		cli.BoolFlag{Name: "detach, d", Usage: "detach from the container's process"},
-		cli.StringFlag{Name: "pid-file", Value: "", Usage: "specify the file to write the process id to"},
-		cli.StringFlag{Name: "process-label", Usage: "set the asm process label for the process commonly used with selinux"},
-		cli.StringFlag{Name: "apparmor", Usage: "set the apparmor profile for the process"},
-		cli.BoolFlag{Name: "no-new-privs", Usage: "set the no new privileges value for the process"},
-		cli.StringSliceFlag{Name: "cap, c", Value: &cli.StringSlice{}, Usage: "add a capability to the bounding set for the process"},
-		cli.IntFlag{Name: "preserve-fds", Usage: "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)"},
-		cli.StringSliceFlag{Name: "cgroup", Usage: "run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>."},
-		cli.BoolFlag{Name: "ignore-paused", Usage: "allow exec in a paused container"},
+		cli.StringFlag{Name: "console-socket", Usage: usageConsoleSocket + " (with --tty)"},
+		cli.StringFlag{Name: "pidfd-socket", Usage: "AF_UNIX socket to send a pidfd of the new process to (not supported yet)"},
+		cli.StringFlag{Name: "cwd", Usage: "working directory of the process, inside the container"},
+		cli.StringSliceFlag{Name: "env, e", Usage: "add NAME=value to the process's environment; repeat for more"},
+		cli.BoolFlag{Name: "tty, t", Usage: "give the process a new pseudo-terminal"},
+		cli.StringFlag{Name: "user, u", Usage: "run as this numeric user and group: <uid>[:<gid>]"},
+		cli.Int64SliceFlag{Name: "additional-gids, g", Usage: "supplementary group id, in place of the container's; repeat for more"},
+		cli.StringFlag{Name: "process, p", Usage: "JSON file with the whole process to run (config.json's \"process\" object)"},
+		cli.BoolFlag{Name: "detach, d", Usage: "return once the process has started, without waiting for it"},
+		cli.StringFlag{Name: "pid-file", Value: "", Usage: "write the host pid of the new process to this file"},
+		cli.StringFlag{Name: "process-label", Usage: "SELinux label to run the process with"},
+		cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile to run the process under"},
+		cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs: the process cannot gain privileges through execve"},
+		cli.StringSliceFlag{Name: "cap, c", Value: &cli.StringSlice{}, Usage: "grant the process this capability beyond the container's (e.g. CAP_NET_ADMIN); repeat for more"},
+		cli.IntFlag{Name: "preserve-fds", Usage: "also pass the N inherited fds that follow stdio to the process"},
+		cli.StringSliceFlag{Name: "cgroup", Usage: "put the process in this existing cgroup below the container's, for every controller or one: [<controller>:]<path>; repeat for more"},
+		cli.BoolFlag{Name: "ignore-paused", Usage: "run the process even if the container is paused"},
 	},
 	SkipArgReorder: true,
 	Action: func(ctx *cli.Context) error {

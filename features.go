@@ -8,11 +8,12 @@ import (
 
 var featuresCommand = cli.Command{
 	Name:      "features",
-	Usage:     "show the enabled features",
+	Usage:     "print what this rt supports, as JSON",
 	ArgsUsage: "",
-	Description: `Show the enabled features.
-   The result is parsable as a JSON.
-   See https://github.com/opencontainers/runtime-spec/blob/main/features.md for the type definition.`,
+	Description: `Features prints the runtime-spec "features" document of this build of rt:
+the OCI versions, hooks, mount options, namespaces, capabilities, cgroup and
+seccomp support it has, so that an engine can check before it asks. The
+format is defined by the runtime-spec (features.md).`,
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 0, exactArgs); err != nil {
 			return err

@@ -11,20 +11,17 @@ import (
 )
 
 var killCommand = cli.Command{
-	Name:  "kill",
-	Usage: "kill sends the specified signal (default: SIGTERM) to the container's init process",
-	ArgsUsage: `<container-id> [signal]
+	Name:      "kill",
+	Usage:     "send a signal to a container's init (SIGTERM by default)",
+	ArgsUsage: "<container-id> [<signal>]",
+	Description: `Kill sends a signal to the container's init process, or with --all to every
+process in the container. The signal is a name, with or without its SIG
+prefix and in either case (TERM, SIGKILL, hup), or a number (9). Without
+one, it is SIGTERM. For example, to stop container web1 at once:
 
-Where "<container-id>" is the name for the instance of the container and
-"[signal]" is the signal to be sent to the init process.
-
-EXAMPLE:
-For example, if the container id is "ubuntu01" the following will send a "KILL"
-signal to the init process of the "ubuntu01" container:
-
-       # rt kill ubuntu01 KILL`,
+    rt kill web1 KILL`,
 	Flags: []cli.Flag{
-		cli.BoolFlag{Name: "all, a", Usage: "send the specified signal to all processes inside the container"},
+		cli.BoolFlag{Name: "all, a", Usage: "signal every process in the container, not only its init"},
 	},
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, minArgs); err != nil {

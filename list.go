@@ -12,23 +12,18 @@ import (
 const formatOptions = `table or json`
 
 var listCommand = cli.Command{
-	Name:  "list",
-	Usage: "lists containers started by rt with the given root",
-	ArgsUsage: `
+	Name:      "list",
+	Usage:     "list the containers under --root",
+	ArgsUsage: "",
+	Description: `List shows every container whose state is kept under the global --root
+directory: its id, the host pid of its init, its status, bundle, creation
+time and owner, as a table or, with --format json, as a JSON array. For
+example, the containers of a non-default root, ids only:
 
-Where the given root is specified via the global option "--root"
-(default: "/run/rt").
-
-EXAMPLE 1:
-To list containers created via the default "--root":
-       # rt list
-
-EXAMPLE 2:
-To list containers created using a non-default value for "--root":
-       # rt --root value list`,
+    rt --root /run/rt-test list -q`,
 	Flags: []cli.Flag{
-		cli.StringFlag{Name: "format, f", Value: "table", Usage: `select one of: ` + formatOptions},
-		cli.BoolFlag{Name: "quiet, q", Usage: "display only container IDs"},
+		cli.StringFlag{Name: "format, f", Value: "table", Usage: "output format: " + formatOptions},
+		cli.BoolFlag{Name: "quiet, q", Usage: "print only the container ids, one a line"},
 	},
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 0, exactArgs); err != nil {

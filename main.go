@@ -28,15 +28,21 @@ var (
 	gitCommit = ""
 )
 
+// The first line is the name line of --help; runc's own test suite expects it.
 const usage = `Open Container Initiative runtime
 
-rt is a command line client for running applications packaged according to
-the Open Container Initiative (OCI) format. Its commands and flags are those
-of runc, so engines such as containerd and podman can drive it in runc's place.
+rt runs containers from OCI bundles. A bundle is a directory holding the
+container's configuration, config.json ("rt spec" writes a starter one), and
+its root filesystem.
 
-Containers are configured using bundles. A bundle for a container is a
-directory that includes a specification file named "config.json" and a root
-filesystem.`
+A container goes through the states of the OCI runtime specification:
+"rt create" sets it up and stops short of running its program, "rt start"
+runs the program, "rt kill" signals it and "rt delete" removes what is left.
+"rt run" creates and starts in one step and, unless detached, waits for the
+program to exit.
+
+rt takes runc's commands, flags and output formats, so container engines
+(containerd, Docker, podman) can run it wherever they would run runc.`
 
 func main() {
 	// The re-executed container init never reaches the CLI.
@@ -45,18 +51,28 @@ func main() {
 		return
 	}
 
+	// Errors are printed by fatal with runc's format and exit codes.
+	cli.ErrWriter = io.Discard
+	if err := newApp().Run(os.Args); err != nil {
+		fatal(err)
+	}
+}
+
+// newApp defines rt's command line. The man pages and the bash completion
+// are generated from it too (docs.go, built with the rtdocs tag).
+func newApp() *cli.App {
 	app := cli.NewApp()
 	app.Name = "rt"
 	app.Usage = usage
 	app.Version = versionString()
 	app.Flags = []cli.Flag{
-		cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
-		cli.StringFlag{Name: "log", Usage: "set the log file to write rt logs to (default is '/dev/stderr')"},
-		cli.StringFlag{Name: "log-format", Value: "text", Usage: "set the log format ('text' (default), or 'json')"},
-		cli.StringFlag{Name: "root", Value: "/run/rt", Usage: "root directory for storage of container state (this should be located in tmpfs)"},
-		cli.StringFlag{Name: "criu", Value: "criu", Usage: "path to the criu binary used for checkpoint and restore"},
-		cli.BoolFlag{Name: "systemd-cgroup", Usage: "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\""},
-		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors ('true', 'false', or 'auto')"},
+		cli.BoolFlag{Name: "debug", Usage: "log at debug level"},
+		cli.StringFlag{Name: "log", Usage: "write rt's log to this file instead of stderr (appending)"},
+		cli.StringFlag{Name: "log-format", Value: "text", Usage: "format of log lines: text or json"},
+		cli.StringFlag{Name: "root", Value: "/run/rt", Usage: "directory holding the state of rt's containers; on a tmpfs, so that none outlives a reboot"},
+		cli.StringFlag{Name: "criu", Value: "criu", Usage: "criu binary for checkpoint and restore"},
+		cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd; linux.cgroupsPath is then \"slice:prefix:name\", e.g. \"system.slice:rt:web1\""},
+		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "tolerate cgroup permission errors: true, false or auto"},
 	}
 	app.Commands = []cli.Command{
 		checkpointCommand,
@@ -78,11 +94,7 @@ func main() {
 		updateCommand,
 	}
 	app.Before = setupLogging
-	// Errors are printed by fatal with runc's format and exit codes.
-	cli.ErrWriter = io.Discard
-	if err := app.Run(os.Args); err != nil {
-		fatal(err)
-	}
+	return app
 }
 
 func versionString() string {

@@ -2,59 +2,69 @@ package main
 
 import "github.com/urfave/cli"
 
-var checkpointCommand = cli.Command{
-	Name:  "checkpoint",
-	Usage: "checkpoint a running container",
-	ArgsUsage: `<container-id>
+// notImplementedYet ends the description of the commands below.
+const notImplementedYet = `
 
-Where "<container-id>" is the name for the instance of the container to be
-checkpointed.`,
+rt takes runc's flags for this command but does not implement it yet: it
+exits with an error.`
+
+const (
+	usageCgroupsMode = "how CRIU treats cgroups: soft, full, strict or ignore (default soft)"
+	usageEmptyNs     = "create this namespace type empty instead of restoring what it held; repeat for more"
+	usageExtUnixSk   = "allow unix sockets connected to peers outside the container"
+	usageShellJob    = "allow a container run from a shell, on a terminal, with job control"
+	usageWorkPath    = "directory for CRIU's work files and logs"
+)
+
+var checkpointCommand = cli.Command{
+	Name:        "checkpoint",
+	Usage:       "save a running container to disk with CRIU (not implemented yet)",
+	ArgsUsage:   "<container-id>",
+	Description: `Checkpoint would save the state of a running container with CRIU, for "rt restore" to bring it back.` + notImplementedYet,
 	Flags: []cli.Flag{
-		cli.StringFlag{Name: "image-path", Usage: "path for saving criu image files"},
-		cli.StringFlag{Name: "work-path", Usage: "path for saving work files and logs"},
-		cli.StringFlag{Name: "parent-path", Usage: "path for previous criu image files in pre-dump"},
-		cli.BoolFlag{Name: "leave-running", Usage: "leave the process running after checkpointing"},
-		cli.BoolFlag{Name: "tcp-established", Usage: "allow open tcp connections"},
-		cli.BoolFlag{Name: "ext-unix-sk", Usage: "allow external unix sockets"},
-		cli.BoolFlag{Name: "shell-job", Usage: "allow shell jobs"},
-		cli.BoolFlag{Name: "lazy-pages", Usage: "use userfaultfd to lazily restore memory pages"},
-		cli.IntFlag{Name: "status-fd", Value: -1, Usage: "criu writes \\0 to this FD once lazy-pages is ready"},
-		cli.StringFlag{Name: "page-server", Usage: "ADDRESS:PORT of the page server"},
-		cli.BoolFlag{Name: "file-locks", Usage: "handle file locks, for safety"},
-		cli.BoolFlag{Name: "pre-dump", Usage: "dump container's memory information only, leave the container running after this"},
-		cli.StringFlag{Name: "manage-cgroups-mode", Usage: "cgroups mode: soft|full|strict|ignore (default: soft)"},
-		cli.StringSliceFlag{Name: "empty-ns", Usage: "create a namespace, but don't restore its properties"},
-		cli.BoolFlag{Name: "auto-dedup", Usage: "enable auto deduplication of memory images"},
+		cli.StringFlag{Name: "image-path", Usage: "directory to write CRIU's image files to"},
+		cli.StringFlag{Name: "work-path", Usage: usageWorkPath},
+		cli.StringFlag{Name: "parent-path", Usage: "directory of the images of an earlier pre-dump"},
+		cli.BoolFlag{Name: "leave-running", Usage: "keep the container running after the checkpoint"},
+		cli.BoolFlag{Name: "tcp-established", Usage: "save established TCP connections too"},
+		cli.BoolFlag{Name: "ext-unix-sk", Usage: usageExtUnixSk},
+		cli.BoolFlag{Name: "shell-job", Usage: usageShellJob},
+		cli.BoolFlag{Name: "lazy-pages", Usage: "leave memory pages to be copied on demand (userfaultfd) when the container is restored"},
+		cli.IntFlag{Name: "status-fd", Value: -1, Usage: "fd on which CRIU writes a zero byte once it serves lazy pages"},
+		cli.StringFlag{Name: "page-server", Usage: "send memory pages to the page server at ADDRESS:PORT"},
+		cli.BoolFlag{Name: "file-locks", Usage: "save file locks too"},
+		cli.BoolFlag{Name: "pre-dump", Usage: "save memory only, leaving the container running, for a later incremental checkpoint"},
+		cli.StringFlag{Name: "manage-cgroups-mode", Usage: usageCgroupsMode},
+		cli.StringSliceFlag{Name: "empty-ns", Usage: usageEmptyNs},
+		cli.BoolFlag{Name: "auto-dedup", Usage: "drop from the parent's images the pages this checkpoint saves again"},
 	},
 	Action: notImplemented("checkpoint"),
 }
 
 var restoreCommand = cli.Command{
-	Name:  "restore",
-	Usage: "restore a container from a previous checkpoint",
-	ArgsUsage: `<container-id>
-
-Where "<container-id>" is the name for the instance of the container to be
-restored.`,
+	Name:        "restore",
+	Usage:       "bring a checkpointed container back with CRIU (not implemented yet)",
+	ArgsUsage:   "<container-id>",
+	Description: `Restore would recreate a container from the images "rt checkpoint" saved, under a new container id.` + notImplementedYet,
 	Flags: []cli.Flag{
-		cli.StringFlag{Name: "console-socket", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"},
-		cli.StringFlag{Name: "image-path", Usage: "path to criu image files for restoring"},
-		cli.StringFlag{Name: "work-path", Usage: "path for saving work files and logs"},
-		cli.BoolFlag{Name: "tcp-established", Usage: "allow open tcp connections"},
-		cli.BoolFlag{Name: "ext-unix-sk", Usage: "allow external unix sockets"},
-		cli.BoolFlag{Name: "shell-job", Usage: "allow shell jobs"},
-		cli.BoolFlag{Name: "file-locks", Usage: "handle file locks, for safety"},
-		cli.StringFlag{Name: "manage-cgroups-mode", Usage: "cgroups mode: soft|full|strict|ignore (default: soft)"},
-		cli.StringFlag{Name: "bundle, b", Usage: "path to the root of the bundle directory"},
-		cli.BoolFlag{Name: "detach, d", Usage: "detach from the container's process"},
-		cli.StringFlag{Name: "pid-file", Usage: "specify the file to write the process id to"},
-		cli.BoolFlag{Name: "no-subreaper", Usage: "disable the use of the subreaper used to reap reparented processes"},
-		cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot root to jail process inside rootfs"},
-		cli.StringSliceFlag{Name: "empty-ns", Usage: "create a namespace, but don't restore its properties"},
-		cli.BoolFlag{Name: "auto-dedup", Usage: "enable auto deduplication of memory images"},
-		cli.BoolFlag{Name: "lazy-pages", Usage: "use userfaultfd to lazily restore memory pages"},
-		cli.StringFlag{Name: "lsm-profile", Usage: "Specify an LSM profile to be used during restore in the form of TYPE:NAME"},
-		cli.StringFlag{Name: "lsm-mount-context", Usage: "Specify an LSM mount context to be used during restore"},
+		cli.StringFlag{Name: "console-socket", Usage: usageConsoleSocket},
+		cli.StringFlag{Name: "image-path", Usage: "directory of CRIU's image files to restore from"},
+		cli.StringFlag{Name: "work-path", Usage: usageWorkPath},
+		cli.BoolFlag{Name: "tcp-established", Usage: "restore established TCP connections"},
+		cli.BoolFlag{Name: "ext-unix-sk", Usage: usageExtUnixSk},
+		cli.BoolFlag{Name: "shell-job", Usage: usageShellJob},
+		cli.BoolFlag{Name: "file-locks", Usage: "restore file locks"},
+		cli.StringFlag{Name: "manage-cgroups-mode", Usage: usageCgroupsMode},
+		cli.StringFlag{Name: "bundle, b", Usage: usageBundle},
+		cli.BoolFlag{Name: "detach, d", Usage: "return once the container runs again, without waiting for it"},
+		cli.StringFlag{Name: "pid-file", Usage: "write the host pid of the restored init to this file"},
+		cli.BoolFlag{Name: "no-subreaper", Usage: usageNoSubreaper},
+		cli.BoolFlag{Name: "no-pivot", Usage: usageNoPivot},
+		cli.StringSliceFlag{Name: "empty-ns", Usage: usageEmptyNs},
+		cli.BoolFlag{Name: "auto-dedup", Usage: "free the images' pages as they are restored"},
+		cli.BoolFlag{Name: "lazy-pages", Usage: "copy memory pages on demand (userfaultfd) instead of up front"},
+		cli.StringFlag{Name: "lsm-profile", Usage: "LSM profile to restore the process under, as TYPE:NAME"},
+		cli.StringFlag{Name: "lsm-mount-context", Usage: "LSM (SELinux) context for the restored container's mounts"},
 	},
 	Action: notImplemented("restore"),
 }

@@ -3,15 +3,12 @@ package main
 import "github.com/urfave/cli"
 
 var pauseCommand = cli.Command{
-	Name:  "pause",
-	Usage: "pause suspends all processes inside the container",
-	ArgsUsage: `<container-id>
-
-Where "<container-id>" is the name for the instance of the container to be
-paused. `,
-	Description: `The pause command suspends all processes in the instance of the container.
-
-Use rt list to identify instances of containers and their current status.`,
+	Name:      "pause",
+	Usage:     "freeze every process in a container",
+	ArgsUsage: "<container-id>",
+	Description: `Pause freezes all of the container's processes with the cgroup freezer.
+They keep their memory and open files but get no CPU time until "rt resume";
+meanwhile the container's status is "paused".`,
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {
 			return err
@@ -26,15 +23,10 @@ Use rt list to identify instances of containers and their current status.`,
 }
 
 var resumeCommand = cli.Command{
-	Name:  "resume",
-	Usage: "resumes all processes that have been previously paused",
-	ArgsUsage: `<container-id>
-
-Where "<container-id>" is the name for the instance of the container to be
-resumed.`,
-	Description: `The resume command resumes all processes in the instance of the container.
-
-Use rt list to identify instances of containers and their current status.`,
+	Name:        "resume",
+	Usage:       "thaw a paused container",
+	ArgsUsage:   "<container-id>",
+	Description: `Resume thaws the processes "rt pause" froze; the container is "running" again.`,
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {
 			return err

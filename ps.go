@@ -17,10 +17,17 @@ import (
 
 var psCommand = cli.Command{
 	Name:      "ps",
-	Usage:     "ps displays the processes running inside a container",
-	ArgsUsage: `<container-id> [ps options]`,
+	Usage:     "list the processes in a container",
+	ArgsUsage: "<container-id> [--] [<ps option>...]",
+	Description: `Ps shows the processes in the container's cgroup. As a table (the default)
+it runs the host's ps(1) with the options given after the container id
+(default -ef) and keeps the header and the rows of the container's
+processes, so the options must keep a PID column. With --format json it
+prints the host pids of those processes as a JSON array. For example:
+
+    rt ps web1 -- -o pid,user,rss,args`,
 	Flags: []cli.Flag{
-		cli.StringFlag{Name: "format, f", Value: "table", Usage: `select one of: ` + formatOptions},
+		cli.StringFlag{Name: "format, f", Value: "table", Usage: "output format: " + formatOptions},
 	},
 	SkipArgReorder: true,
 	Action: func(ctx *cli.Context) error {

@@ -11,20 +11,18 @@ import (
 )
 
 var runCommand = cli.Command{
-	Name:  "run",
-	Usage: "create and run a container",
-	ArgsUsage: `<container-id>
-
-Where "<container-id>" is your name for the instance of the container that you
-are starting. The name you provide for the container instance must be unique on
-your host.`,
-	Description: `The run command creates an instance of a container for a bundle. The bundle
-is a directory with a specification file named "config.json" and a root
-filesystem.`,
+	Name:      "run",
+	Usage:     "create a container and start it, in one step",
+	ArgsUsage: "<container-id>",
+	Description: `Run does "rt create" and "rt start" at once. Unless --detach is given, rt
+then stays in the foreground: it forwards signals (and its terminal, when
+process.terminal is true) to the container's process, waits for it to exit,
+deletes the container (unless --keep is given), and exits with the process's
+exit status, 128+N when signal N killed it.` + newIDArgs,
 	Flags: append([]cli.Flag{
-		cli.BoolFlag{Name: "detach, d", Usage: "detach from the container's process"},
-		cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
-		cli.BoolFlag{Name: "no-subreaper", Usage: "disable the use of the subreaper used to reap reparented processes"},
+		cli.BoolFlag{Name: "detach, d", Usage: "return once the container's program has started, leaving it to run"},
+		cli.BoolFlag{Name: "keep", Usage: "keep the stopped container after its program exits (for \"rt delete\" to remove)"},
+		cli.BoolFlag{Name: "no-subreaper", Usage: usageNoSubreaper},
 	}, createFlags...),
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {

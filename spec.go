@@ -14,36 +14,27 @@ import (
 
 var specCommand = cli.Command{
 	Name:      "spec",
-	Usage:     "create a new specification file",
+	Usage:     "write a starter config.json for a bundle",
 	ArgsUsage: "",
-	Description: `The spec command creates the new specification file named "config.json" for
-the bundle.
+	Description: `Spec writes config.json into the bundle directory, to edit from there; it
+does not overwrite one that exists. The configuration runs "sh" on a terminal,
+as root, in new pid, network, ipc, uts and mount namespaces, with the root
+filesystem "rootfs" read-only, the usual /proc, /dev and /sys mounts, and
+only the capabilities CAP_AUDIT_WRITE, CAP_KILL and CAP_NET_BIND_SERVICE.
+With --rootless it is made for an unprivileged user instead: a user
+namespace that maps the user to root, the host's network, and no cgroup
+settings.
 
-The spec generated is just a starter file. Editing of the spec is required to
-achieve desired results. For example, the newly generated spec includes an args
-parameter that is initially set to call the "sh" command when the container is
-started. Calling "sh" may work for an ubuntu container or busybox, but will not
-work for containers that do not include the "sh" program.
+For example, a bundle around the static busybox of Debian's busybox-static:
 
-EXAMPLE:
-  To run docker's hello-world container one needs to set the args parameter
-in the spec to call hello. This can be done using the sed command or a text
-editor. The following commands create a bundle for hello-world, change the
-default args parameter in the spec from "sh" to "/hello", then run the hello
-command in a new hello-world container named container1:
-
-    mkdir hello
-    cd hello
-    docker pull hello-world
-    docker export $(docker create hello-world) > hello-world.tar
-    mkdir rootfs
-    tar -C rootfs -xf hello-world.tar
+    mkdir -p box/rootfs/bin && cd box
+    cp /bin/busybox rootfs/bin/
+    for a in $(rootfs/bin/busybox --list); do ln -s busybox rootfs/bin/$a; done
     rt spec
-    sed -i 's;"sh";"/hello";' config.json
-    rt run container1`,
+    rt run box1`,
 	Flags: []cli.Flag{
-		cli.StringFlag{Name: "bundle, b", Value: "", Usage: "path to the root of the bundle directory"},
-		cli.BoolFlag{Name: "rootless", Usage: "generate a configuration for a rootless container"},
+		cli.StringFlag{Name: "bundle, b", Value: "", Usage: usageBundle},
+		cli.BoolFlag{Name: "rootless", Usage: "make the configuration for a container an unprivileged user runs"},
 	},
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 0, exactArgs); err != nil {

@@ -5,14 +5,12 @@ import (
 )
 
 var startCommand = cli.Command{
-	Name:  "start",
-	Usage: "executes the user defined process in a created container",
-	ArgsUsage: `<container-id>
-
-Where "<container-id>" is your name for the instance of the container that you
-are starting. The name you provide for the container instance must be unique on
-your host.`,
-	Description: `The start command executes the user defined process in a created container.`,
+	Name:      "start",
+	Usage:     "run the program of a created container",
+	ArgsUsage: "<container-id>",
+	Description: `Start runs the program (process.args of config.json) of a container that
+"rt create" set up, and returns once the program has started: the container
+is "running" from then on. It does not wait for the program.`,
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {
 			return err

@@ -5,13 +5,12 @@ import (
 )
 
 var stateCommand = cli.Command{
-	Name:  "state",
-	Usage: "output the state of a container",
-	ArgsUsage: `<container-id>
-
-Where "<container-id>" is your name for the instance of the container.`,
-	Description: `The state command outputs current state information for the
-instance of a container.`,
+	Name:      "state",
+	Usage:     "print a container's state as JSON",
+	ArgsUsage: "<container-id>",
+	Description: `State prints the container's state as the OCI runtime specification defines
+it (ociVersion, id, status, pid, bundle, annotations), with rt's additions:
+the rootfs path, the creation time and the owner.`,
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {
 			return err

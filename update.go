@@ -16,28 +16,35 @@ import (
 
 var updateCommand = cli.Command{
 	Name:      "update",
-	Usage:     "update container resource constraints",
-	ArgsUsage: `<container-id>`,
+	Usage:     "change the resource limits of a container",
+	ArgsUsage: "<container-id>",
+	Description: `Update changes the cgroup limits of a created, running or paused container.
+Give new values as flags, or as a JSON file in the form of config.json's
+"linux.resources" with --resources ("-" reads it from stdin); flags apply on
+top of the file, and what neither sets stays as it is. Sizes are bytes, or
+a number with a unit k, m, g, t or p (powers of 1024). For example:
+
+    rt update --memory 512m --pids-limit 200 web1`,
 	Flags: []cli.Flag{
-		cli.StringFlag{Name: "resources, r", Value: "", Usage: `path to the file containing the resources to update or '-' to read from the standard input`},
-		cli.IntFlag{Name: "blkio-weight", Usage: "Specifies per cgroup weight, range is from 10 to 1000"},
-		cli.StringFlag{Name: "cpu-period", Usage: "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default"},
-		cli.StringFlag{Name: "cpu-quota", Usage: "CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period"},
-		cli.StringFlag{Name: "cpu-burst", Usage: "CPU CFS hardcap burst limit (in usecs). Allowed accumulated cpu time additionally for burst a given period"},
-		cli.StringFlag{Name: "cpu-share", Usage: "CPU shares (relative weight vs. other containers)"},
-		cli.StringFlag{Name: "cpu-rt-period", Usage: "CPU realtime period to be used for hardcapping (in usecs). 0 to use system default"},
-		cli.StringFlag{Name: "cpu-rt-runtime", Usage: "CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period"},
-		cli.StringFlag{Name: "cpuset-cpus", Usage: "CPU(s) to use"},
-		cli.StringFlag{Name: "cpuset-mems", Usage: "Memory node(s) to use"},
-		cli.StringFlag{Name: "kernel-memory", Usage: "(obsoleted; do not use)"},
-		cli.StringFlag{Name: "kernel-memory-tcp", Usage: "(obsoleted; do not use)"},
-		cli.StringFlag{Name: "memory", Usage: "Memory limit (in bytes)"},
-		cli.StringFlag{Name: "cpu-idle", Usage: "set cgroup SCHED_IDLE or not, 0: default behavior, 1: SCHED_IDLE"},
-		cli.StringFlag{Name: "memory-reservation", Usage: "Memory reservation or soft_limit (in bytes)"},
-		cli.StringFlag{Name: "memory-swap", Usage: "Total memory usage (memory + swap); set '-1' to enable unlimited swap"},
-		cli.IntFlag{Name: "pids-limit", Usage: "Maximum number of pids allowed in the container"},
-		cli.StringFlag{Name: "l3-cache-schema", Usage: "The string of Intel RDT/CAT L3 cache schema"},
-		cli.StringFlag{Name: "mem-bw-schema", Usage: "The string of Intel RDT/MBA memory bandwidth schema"},
+		cli.StringFlag{Name: "resources, r", Value: "", Usage: "JSON file with the linux.resources to apply, or - for stdin"},
+		cli.IntFlag{Name: "blkio-weight", Usage: "block I/O weight, 10 to 1000"},
+		cli.StringFlag{Name: "cpu-period", Usage: "CFS period in microseconds: the window --cpu-quota counts in"},
+		cli.StringFlag{Name: "cpu-quota", Usage: "CPU time in microseconds the container may use per --cpu-period; -1: no limit"},
+		cli.StringFlag{Name: "cpu-burst", Usage: "CPU time in microseconds the container may save up and spend beyond its quota"},
+		cli.StringFlag{Name: "cpu-share", Usage: "CPU weight relative to other cgroups (cpu.shares)"},
+		cli.StringFlag{Name: "cpu-rt-period", Usage: "real-time scheduling period in microseconds"},
+		cli.StringFlag{Name: "cpu-rt-runtime", Usage: "real-time CPU time in microseconds per --cpu-rt-period"},
+		cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs the container may run on, e.g. 0-3,6"},
+		cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes the container may allocate from, e.g. 0"},
+		cli.StringFlag{Name: "kernel-memory", Usage: "ignored, with a warning: kernel memory limits are gone from recent kernels"},
+		cli.StringFlag{Name: "kernel-memory-tcp", Usage: "ignored, with a warning, as --kernel-memory"},
+		cli.StringFlag{Name: "memory", Usage: "memory limit (a size); -1: no limit"},
+		cli.StringFlag{Name: "cpu-idle", Usage: "1: the container's tasks run at SCHED_IDLE priority (cpu.idle); 0: normally"},
+		cli.StringFlag{Name: "memory-reservation", Usage: "soft memory limit (a size) the kernel reclaims towards when memory is short"},
+		cli.StringFlag{Name: "memory-swap", Usage: "limit of memory plus swap (a size); -1: unlimited swap"},
+		cli.IntFlag{Name: "pids-limit", Usage: "most processes and threads the container may have"},
+		cli.StringFlag{Name: "l3-cache-schema", Usage: "Intel RDT L3 cache allocation schema (refused: rt has no Intel RDT support)"},
+		cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT memory bandwidth schema (refused: rt has no Intel RDT support)"},
 	},
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {

@@ -13,6 +13,7 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet -mod=vendor $pkgs
+go vet -mod=vendor -tags rtdocs . # the man page and completion generator (docs.go)
 
 bin=$(go env GOPATH)/bin/staticcheck
 if ! "$bin" -version 2>/dev/null | grep -q "${version#v}"; then
