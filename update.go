@@ -27,7 +27,7 @@ a number with a unit k, m, g, t or p (powers of 1024). For example:
     rt update --memory 512m --pids-limit 200 web1`,
 	Flags: []cli.Flag{
 		cli.StringFlag{Name: "resources, r", Value: "", Usage: "JSON file with the linux.resources to apply, or - for stdin"},
-		cli.IntFlag{Name: "blkio-weight", Usage: "block I/O weight, 10 to 1000"},
+		cli.IntFlag{Name: "blkio-weight", Usage: "block I/O weight, 10 to 1000 (0: unchanged)"},
 		cli.StringFlag{Name: "cpu-period", Usage: "CFS period in microseconds: the window --cpu-quota counts in"},
 		cli.StringFlag{Name: "cpu-quota", Usage: "CPU time in microseconds the container may use per --cpu-period; -1: no limit"},
 		cli.StringFlag{Name: "cpu-burst", Usage: "CPU time in microseconds the container may save up and spend beyond its quota"},
