@@ -66,7 +66,7 @@ network, for example) in between.` + newIDArgs,
 // createOptions validates the id and the bundle and turns the command's flags into CreateOpts.
 func createOptions(ctx *cli.Context) (*libcontainer.CreateOpts, *libcontainer.Runtime, error) {
 	id := ctx.Args().First()
-	if err := specconv.ValidateContainerID(id); err != nil {
+	if err := libcontainer.ValidateID(id); err != nil {
 		return nil, nil, err
 	}
 	bundle, spec, err := loadBundle(ctx.String("bundle"), ctx.GlobalBool("systemd-cgroup"))
@@ -118,9 +118,6 @@ func loadBundle(bundle string, systemdCgroup bool) (string, *specs.Spec, error) 
 		return "", nil, err
 	}
 	if err := specconv.Validate(spec, abs, specconv.Options{Create: true, Systemd: systemdCgroup}); err != nil {
-		return "", nil, err
-	}
-	if err := libcontainer.ValidateSpec(spec); err != nil {
 		return "", nil, err
 	}
 	return abs, spec, nil

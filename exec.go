@@ -139,7 +139,7 @@ func execProcessSpec(ctx *cli.Context, spec *specs.Spec) (*specs.Process, error)
 		if err := json.Unmarshal(data, &p); err != nil {
 			return nil, fmt.Errorf("--process %s: %w", path, err)
 		}
-		if err := specconv.ValidateProcess(&p, "process"); err != nil {
+		if err := specconv.ValidateProcess(&p); err != nil {
 			return nil, fmt.Errorf("--process %s: %w", path, err)
 		}
 		return &p, nil
@@ -200,7 +200,7 @@ func execProcessSpec(ctx *cli.Context, spec *specs.Spec) (*specs.Process, error)
 			p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
 		}
 	}
-	if err := specconv.ValidateProcess(&p, "process"); err != nil {
+	if err := specconv.ValidateProcess(&p); err != nil {
 		return nil, err
 	}
 	return &p, nil

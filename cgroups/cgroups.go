@@ -106,6 +106,10 @@ func (c Config) hierarchyPath() (string, int, error) {
 		}
 		path = "/" + c.Name
 	}
+	if strings.IndexByte(path, 0) >= 0 {
+		return "", 0, fmt.Errorf("linux.cgroupsPath: contains a NUL byte")
+	}
+	// ".." would let a relative path climb out of the cgroup rt places containers under.
 	if slices.Contains(strings.Split(path, "/"), "..") {
 		return "", 0, fmt.Errorf("linux.cgroupsPath: %q must not contain \"..\"", c.Path)
 	}

@@ -50,6 +50,9 @@ func (c *Container) setCgroupResources(m cgroups.Manager) error {
 	if s := c.state.Config; s.Linux != nil && s.Linux.Resources != nil {
 		r = *s.Linux.Resources
 	}
+	if err := cgroups.ValidateResources(&r); err != nil {
+		return err
+	}
 	r.Devices = withDefaultDevices(r.Devices)
 	if err := m.Set(cgroups.WithoutUnset(&r)); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)

@@ -9,8 +9,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/rtproject/rt/specconv"
 )
 
 // Status is a container's place in the runtime-spec state machine.
@@ -57,9 +55,6 @@ type State struct {
 	// Config is the validated spec the container was created from.
 	Config *specs.Spec `json:"config"`
 }
-
-// ValidateID refuses ids that could escape the state root or confuse tools.
-func ValidateID(id string) error { return specconv.ValidateContainerID(id) }
 
 // writeState replaces state.json atomically: a reader sees the old file or the new one, never a torn write.
 func writeState(dir string, s *State) error {

@@ -79,11 +79,3 @@ func TestLockDirOfRemovedContainer(t *testing.T) {
 		t.Errorf("lock of a removed container: %v, want not-exist", err)
 	}
 }
-
-func TestValidateID(t *testing.T) {
-	for id, ok := range map[string]bool{"abc": true, "a.b-c_d+e": true, "": false, ".": false, "..": false, "a/b": false, "a b": false} {
-		if err := ValidateID(id); (err == nil) != ok {
-			t.Errorf("ValidateID(%q) = %v", id, err)
-		}
-	}
-}

@@ -43,6 +43,9 @@ func (c *Container) Update(upd *specs.LinuxResources) error {
 	// A zero an engine sends for "unchanged" must not replace the value
 	// the container has; one stored since create is not written either.
 	merged := MergeResources(spec.Linux.Resources, cgroups.WithoutUnset(upd))
+	if err := cgroups.ValidateResources(merged); err != nil {
+		return err
+	}
 	set := cgroups.WithoutUnset(merged)
 	set.Devices = nil // nil leaves the device cgroup as it is
 	if err := m.Set(set); err != nil {

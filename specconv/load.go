@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	jsonfield "github.com/rtproject/rt/internal/field"
 )
 
 // LoadBundle reads <bundle>/config.json and decodes it. Malformed JSON is reported with its line and column, and a
@@ -134,7 +136,7 @@ func checkJSONType(v any, t reflect.Type, field string) error {
 		if !ok {
 			return mismatch()
 		}
-		for _, k := range sortedKeys(obj) {
+		for _, k := range jsonfield.SortedKeys(obj) {
 			if err := checkJSONType(obj[k], t.Elem(), fmt.Sprintf("%s[%q]", field, k)); err != nil {
 				return err
 			}

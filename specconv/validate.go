@@ -3,13 +3,22 @@ package specconv
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rtproject/rt/cgroups"
+	"github.com/rtproject/rt/libcontainer/capabilities"
+	"github.com/rtproject/rt/libcontainer/hooks"
+	"github.com/rtproject/rt/libcontainer/initproc"
+	"github.com/rtproject/rt/libcontainer/intelrdt"
+	"github.com/rtproject/rt/libcontainer/namespaces"
+	"github.com/rtproject/rt/libcontainer/netdev"
+	"github.com/rtproject/rt/libcontainer/rootfs"
+	"github.com/rtproject/rt/libcontainer/seccomp"
+	"github.com/rtproject/rt/libcontainer/system"
 )
 
 // Options says what the spec is validated for.
@@ -25,9 +34,10 @@ type Options struct {
 	Systemd bool
 }
 
-// Validate checks everything about s that can be checked without touching the system, apart from the seccomp
-// profile and mount options, which their own packages check. bundle is the directory root.path is relative to.
-// Every error names the JSON field it is about.
+// Validate checks everything about s that can be checked without touching the system. What is about the document
+// itself (its version, which top-level objects a create needs) is checked here; every field is checked by the
+// validator of the package that applies it, the same one that runs again when the field is applied. bundle is the
+// directory root.path is relative to. Every error names the JSON field it is about.
 func Validate(s *specs.Spec, bundle string, o Options) error {
 	if s == nil {
 		return errors.New("config.json: empty")
@@ -36,7 +46,7 @@ func Validate(s *specs.Spec, bundle string, o Options) error {
 		return err
 	}
 	if !o.Exec {
-		if err := validateRoot(s.Root, bundle); err != nil {
+		if err := rootfs.ValidateRoot(s.Root, bundle); err != nil {
 			return err
 		}
 	}
@@ -44,23 +54,42 @@ func Validate(s *specs.Spec, bundle string, o Options) error {
 		if o.Create || o.Exec {
 			return errors.New("process: missing")
 		}
-	} else if err := ValidateProcess(s.Process, "process"); err != nil {
+	} else if err := ValidateProcess(s.Process); err != nil {
 		return err
 	}
-	if err := validateNamespaces(s.Linux); err != nil {
+	var l specs.Linux
+	if s.Linux != nil {
+		l = *s.Linux
+	}
+	checks := []func() error{
+		func() error { return namespaces.Validate(s, o.Rootless) },
+		func() error { return rootfs.Validate(s) },
+		func() error { return hooks.Validate(s.Hooks) },
+		func() error { return system.ValidateLinux(s.Linux) },
+		func() error { return seccomp.Validate(l.Seccomp) },
+		func() error { return cgroups.ValidatePath(l.CgroupsPath, o.Systemd) },
+		func() error { return cgroups.ValidateResources(l.Resources) },
+		func() error { return netdev.Validate(s) },
+		func() error { return intelrdt.Validate(l.IntelRdt) },
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateProcess checks a process, of config.json or on its own as `rt exec --process` reads it from
+// process.json, with the validators of the packages that apply its fields.
+func ValidateProcess(p *specs.Process) error {
+	if err := initproc.ValidateProcess(p); err != nil {
 		return err
 	}
-	ns := namespacesOf(s.Linux)
-	if err := validateUTS(s, ns); err != nil {
+	if err := capabilities.Validate(p.Capabilities); err != nil {
 		return err
 	}
-	if err := validateMounts(s.Mounts, ns); err != nil {
-		return err
-	}
-	if err := validateHooks(s.Hooks); err != nil {
-		return err
-	}
-	return validateLinux(s, ns, o)
+	return system.ValidateProcess(p)
 }
 
 // semverPattern is the grammar of SemVer 2.0.0: numeric parts without leading zeros, then optional dot-separated
@@ -87,61 +116,6 @@ func validateVersion(v string) error {
 	// Versions within a major release are compatible with each other; another major version is not.
 	if major, err := strconv.ParseUint(m[1], 10, 64); err != nil || major != specs.VersionMajor {
 		return fmt.Errorf("ociVersion: %q is not a %d.x version", v, specs.VersionMajor)
-	}
-	return nil
-}
-
-func validateRoot(root *specs.Root, bundle string) error {
-	if root == nil {
-		return errors.New("root: missing")
-	}
-	if root.Path == "" {
-		return errors.New("root.path: missing")
-	}
-	path := root.Path
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(bundle, path)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		var pathErr *os.PathError
-		if errors.As(err, &pathErr) {
-			err = pathErr.Err
-		}
-		return fmt.Errorf("root.path: %s: %w", path, err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("root.path: %s: not a directory", path)
-	}
-	return nil
-}
-
-func validateUTS(s *specs.Spec, ns namespaces) error {
-	// Setting them without a UTS namespace would rename the host.
-	if s.Hostname != "" && !ns.has(specs.UTSNamespace) {
-		return errors.New("hostname: requires a uts namespace")
-	}
-	if s.Domainname != "" && !ns.has(specs.UTSNamespace) {
-		return errors.New("domainname: requires a uts namespace")
-	}
-	return nil
-}
-
-// validateMounts checks what the mount entries need in any case; options, types and sources are
-// rootfs.ValidateMounts' job.
-func validateMounts(mounts []specs.Mount, ns namespaces) error {
-	for i, m := range mounts {
-		field := indexed("mounts", i) + ".destination"
-		// A relative destination is deprecated but allowed on Linux: it is relative to "/" of the container.
-		if m.Destination == "" {
-			return fmt.Errorf("%s: missing", field)
-		}
-		if err := checkNoNUL(field, m.Destination); err != nil {
-			return err
-		}
-		if err := checkNoNUL(indexed("mounts", i)+".source", m.Source); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -81,14 +81,14 @@ func TestValidate(t *testing.T) {
 			want: `process.env[0]: "=x" is not of the form KEY=VALUE`},
 		{name: "env empty value", mutate: func(s *specs.Spec) { s.Process.Env = []string{"FOO="} }},
 		{name: "umask", mutate: func(s *specs.Spec) { s.Process.User.Umask = ptr(uint32(0o1022)) },
-			want: `process.user.umask: 01022 has bits outside 0777`},
+			want: `process.user.umask: 01022 is not a file mode mask (0 to 0777)`},
 		{name: "rlimit unknown", mutate: func(s *specs.Spec) { s.Process.Rlimits[0].Type = "RLIMIT_FOO" },
 			want: `process.rlimits[0].type: unknown rlimit "RLIMIT_FOO"`},
 		{name: "rlimit duplicate", mutate: func(s *specs.Spec) {
 			s.Process.Rlimits = append(s.Process.Rlimits, specs.POSIXRlimit{Type: "RLIMIT_CORE"}, s.Process.Rlimits[0])
-		}, want: `process.rlimits[2].type: RLIMIT_NOFILE already set by process.rlimits[0]`},
+		}, want: `process.rlimits[2].type: RLIMIT_NOFILE is already set by process.rlimits[0]`},
 		{name: "rlimit soft above hard", mutate: func(s *specs.Spec) { s.Process.Rlimits[0].Soft = 2048 },
-			want: `process.rlimits[0].soft: 2048 is above the hard limit 1024`},
+			want: `process.rlimits[0]: RLIMIT_NOFILE soft limit 2048 is above its hard limit 1024`},
 		{name: "capability unknown", mutate: func(s *specs.Spec) {
 			s.Process.Capabilities.Effective = append(s.Process.Capabilities.Effective[:2], "CAP_FOO")
 		}, want: `process.capabilities.effective[2]: unknown capability "CAP_FOO"`},
@@ -98,34 +98,38 @@ func TestValidate(t *testing.T) {
 		{name: "capability lower case", mutate: func(s *specs.Spec) { s.Process.Capabilities.Inheritable = []string{"cap_chown"} },
 			want: `process.capabilities.inheritable[0]: unknown capability "cap_chown"`},
 		{name: "oomScoreAdj high", mutate: func(s *specs.Spec) { s.Process.OOMScoreAdj = ptr(1001) },
-			want: `process.oomScoreAdj: 1001 is outside [-1000, 1000]`},
+			want: `process.oomScoreAdj: 1001 is outside -1000..1000`},
 		{name: "oomScoreAdj low", mutate: func(s *specs.Spec) { s.Process.OOMScoreAdj = ptr(-1001) },
-			want: `process.oomScoreAdj: -1001 is outside [-1000, 1000]`},
+			want: `process.oomScoreAdj: -1001 is outside -1000..1000`},
 		{name: "oomScoreAdj bounds", mutate: func(s *specs.Spec) { s.Process.OOMScoreAdj = ptr(-1000) }},
 		{name: "scheduler policy unknown", mutate: func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: "SCHED_FOO"} },
-			want: `process.scheduler.policy: unknown policy "SCHED_FOO"`},
+			want: `process.scheduler.policy: unknown scheduling policy "SCHED_FOO"`},
 		{name: "scheduler policy missing", mutate: func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{} },
 			want: `process.scheduler.policy: missing`},
 		{name: "scheduler fifo priority", mutate: func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedFIFO} },
-			want: `process.scheduler.priority: 0 is outside [1, 99] for SCHED_FIFO`},
+			want: `process.scheduler.priority: SCHED_FIFO needs a priority in 1..99, not 0`},
 		{name: "scheduler other priority", mutate: func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther, Priority: 3} },
-			want: `process.scheduler.priority: must be 0 for SCHED_OTHER`},
+			want: `process.scheduler.priority: only SCHED_FIFO and SCHED_RR take a priority; SCHED_OTHER needs 0, not 3`},
 		{name: "scheduler nice", mutate: func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 20} },
-			want: `process.scheduler.nice: 20 is outside [-20, 19]`},
+			want: `process.scheduler.nice: 20 is outside -20..19`},
 		{name: "scheduler flag", mutate: func(s *specs.Spec) {
 			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedRR, Priority: 10, Flags: []specs.LinuxSchedulerFlag{"SCHED_FLAG_X"}}
-		}, want: `process.scheduler.flags[0]: unknown flag "SCHED_FLAG_X"`},
+		}, want: `process.scheduler.flags[0]: unknown scheduling flag "SCHED_FLAG_X"`},
 		{name: "scheduler deadline", mutate: func(s *specs.Spec) {
-			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedDeadline, Runtime: 20, Deadline: 10}
-		}, want: `process.scheduler: SCHED_DEADLINE requires runtime <= deadline <= period`},
+			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedDeadline, Runtime: 20000, Deadline: 10000}
+		}, want: `process.scheduler.runtime: 20000 ns is above the deadline 10000 ns`},
+		{name: "scheduler iso", mutate: func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedISO} },
+			want: `process.scheduler.policy: SCHED_ISO is reserved but not implemented by Linux`},
+		{name: "execCPUAffinity", mutate: func(s *specs.Spec) { s.Process.ExecCPUAffinity = &specs.CPUAffinity{Final: "1-0"} },
+			want: `process.execCPUAffinity.final: bad CPU range "1-0" in "1-0"`},
 		{name: "scheduler valid", mutate: func(s *specs.Spec) {
 			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedFIFO, Priority: 50, Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagResetOnFork}}
 		}},
 		{name: "ioPriority class", mutate: func(s *specs.Spec) { s.Process.IOPriority = &specs.LinuxIOPriority{Class: "IOPRIO_CLASS_FOO"} },
-			want: `process.ioPriority.class: unknown class "IOPRIO_CLASS_FOO"`},
+			want: `process.ioPriority.class: unknown I/O priority class "IOPRIO_CLASS_FOO"`},
 		{name: "ioPriority level", mutate: func(s *specs.Spec) {
 			s.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 8}
-		}, want: `process.ioPriority.priority: 8 is outside [0, 7]`},
+		}, want: `process.ioPriority.priority: 8 is outside 0..7`},
 
 		// hostname and domainname
 		{name: "hostname without uts", mutate: withNamespaces(specs.PIDNamespace, specs.MountNamespace),
@@ -287,24 +291,47 @@ func TestValidate(t *testing.T) {
 		{name: "device path relative", mutate: func(s *specs.Spec) { s.Linux.Devices = []specs.LinuxDevice{{Path: "dev/x", Type: "c"}} },
 			want: `linux.devices[0].path: "dev/x" is not absolute`},
 		{name: "device major negative", mutate: func(s *specs.Spec) { s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "b", Major: -1}} },
-			want: `linux.devices[0].major: -1 is negative`},
+			want: `linux.devices[0].major: -1 is outside 0..4095`},
 		{name: "device fifo", mutate: func(s *specs.Spec) { s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/fifo", Type: "p"}} }},
 
 		// personality
 		{name: "personality domain", mutate: func(s *specs.Spec) { s.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX64"} },
-			want: `linux.personality.domain: unknown domain "LINUX64"`},
+			want: `linux.personality.domain: unknown personality domain "LINUX64" (LINUX or LINUX32)`},
 		{name: "personality flags", mutate: func(s *specs.Spec) {
 			s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32, Flags: []specs.LinuxPersonalityFlag{"ADDR_NO_RANDOMIZE"}}
-		}, want: `linux.personality.flags[0]: unsupported flag "ADDR_NO_RANDOMIZE"`},
+		}},
+		{name: "personality flag unknown", mutate: func(s *specs.Spec) {
+			s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"UNAME26", "NO_SUCH"}}
+		}, want: `linux.personality.flags[1]: unknown personality flag "NO_SUCH"`},
+
+		// accepted by the spec, not applied by rt yet: refused
+		{name: "memoryPolicy", mutate: func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0"}
+		}, want: `linux.memoryPolicy: not supported: rt does not apply NUMA memory policies yet`},
+		{name: "intelRdt", mutate: func(s *specs.Spec) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "c1"} },
+			want: `linux.intelRdt: not supported: rt does not manage Intel RDT (resctrl) yet`},
+
+		// resources
+		{name: "device rule type", mutate: func(s *specs.Spec) {
+			s.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}, {Allow: true, Type: "x"}}}
+		}, want: `linux.resources.devices[1].type: "x" is not one of a, b, c`},
+		{name: "device rule access", mutate: func(s *specs.Spec) {
+			s.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "c", Access: "rwx"}}}
+		}, want: `linux.resources.devices[0].access: "rwx" has letters other than r, w, m`},
+		{name: "unified key", mutate: func(s *specs.Spec) {
+			s.Linux.Resources = &specs.LinuxResources{Unified: map[string]string{"memory.high": "1M", "../escape": "1"}}
+		}, want: `linux.resources.unified["../escape"]: not a cgroup file name`},
 
 		// cgroupsPath
 		{name: "cgroupsPath dotdot", mutate: func(s *specs.Spec) { s.Linux.CgroupsPath = "a/../../b" },
 			want: `linux.cgroupsPath: "a/../../b" must not contain ".."`},
 		{name: "cgroupsPath relative", mutate: func(s *specs.Spec) { s.Linux.CgroupsPath = "rt/test" }},
+		{name: "cgroupsPath systemd prefix", opts: Options{Systemd: true}, mutate: func(s *specs.Spec) { s.Linux.CgroupsPath = "system.slice:a/b:c1" },
+			want: `linux.cgroupsPath: "system.slice:a/b:c1": systemd unit names cannot contain "/"`},
 		{name: "cgroupsPath systemd form", opts: Options{Systemd: true}, mutate: func(s *specs.Spec) { s.Linux.CgroupsPath = "/rt/test" },
-			want: `linux.cgroupsPath: "/rt/test" is not of the form "slice:prefix:name" used with systemd`},
+			want: `linux.cgroupsPath: "/rt/test" is not "slice:prefix:name" as systemd cgroups need`},
 		{name: "cgroupsPath systemd slice", opts: Options{Systemd: true}, mutate: func(s *specs.Spec) { s.Linux.CgroupsPath = "system:rt:c1" },
-			want: `linux.cgroupsPath: slice "system" does not end in ".slice"`},
+			want: `linux.cgroupsPath: "system" is not a slice name`},
 		{name: "cgroupsPath systemd name", opts: Options{Systemd: true}, mutate: func(s *specs.Spec) { s.Linux.CgroupsPath = "system.slice:rt:" },
 			want: `linux.cgroupsPath: "system.slice:rt:" has an empty name`},
 		{name: "cgroupsPath systemd valid", opts: Options{Systemd: true}, mutate: func(s *specs.Spec) { s.Linux.CgroupsPath = ":rt:c1" }},
@@ -317,9 +344,9 @@ func TestValidate(t *testing.T) {
 		{name: "netDevices name", mutate: func(s *specs.Spec) {
 			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "a/b"}}
 		}, want: `linux.netDevices["eth1"].name: "a/b" is not a valid interface name`},
-		{name: "netDevices template", mutate: func(s *specs.Spec) {
+		{name: "netDevices refused", mutate: func(s *specs.Spec) {
 			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "eth%d"}}
-		}},
+		}, want: `linux.netDevices: not supported: rt does not move network devices into the container yet`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -343,14 +370,13 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestValidateProcessField(t *testing.T) {
+func TestValidateProcess(t *testing.T) {
 	p := Example(false).Process
 	p.Cwd = "work"
-	err := ValidateProcess(p, "process.json")
-	if err == nil || err.Error() != `process.json.cwd: "work" is not absolute` {
+	if err := ValidateProcess(p); err == nil || err.Error() != `process.cwd: "work" is not absolute` {
 		t.Fatalf("got %v", err)
 	}
-	if err := ValidateProcess(nil, "process.json"); err == nil || err.Error() != "process.json: missing" {
+	if err := ValidateProcess(nil); err == nil || err.Error() != "process: missing" {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -28,7 +28,7 @@ func setDevices(dir string, r *specs.LinuxResources) error {
 	for i, d := range r.Devices {
 		rule, err := cgfs.DeviceRule(d)
 		if err != nil {
-			return fmt.Errorf("linux.resources.devices[%d]: %w", i, err)
+			return fmt.Errorf("linux.resources.devices[%d].%w", i, err)
 		}
 		file := "devices.deny"
 		if d.Allow {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/rtproject/rt/cgroups/internal/cgfs"
 )
 
 // Values of struct bpf_cgroup_dev_ctx, the program's only input:
@@ -37,21 +38,18 @@ func DeviceFilter(rules []specs.LinuxDeviceCgroup) (asm.Instructions, error) {
 	block := 0
 	for i := len(rules) - 1; i >= 0; i-- {
 		r := rules[i]
+		if err := cgfs.ValidateDeviceRule(r); err != nil {
+			return nil, fmt.Errorf("linux.resources.devices[%d].%w", i, err)
+		}
 		next := fmt.Sprintf("rule%d", block+1)
 		var b asm.Instructions
 		switch r.Type {
-		case "", "a":
 		case "b":
 			b = append(b, asm.JNE.Imm(asm.R2, devBlock, next))
 		case "c":
 			b = append(b, asm.JNE.Imm(asm.R2, devChar, next))
-		default:
-			return nil, fmt.Errorf("linux.resources.devices[%d].type: %q is not one of a, b, c", i, r.Type)
 		}
-		access, err := accessMask(r.Access)
-		if err != nil {
-			return nil, fmt.Errorf("linux.resources.devices[%d].access: %w", i, err)
-		}
+		access := accessMask(r.Access)
 		if r.Allow && access != accMknod|accRead|accWrite {
 			// Undecided if anything asked for is outside the rule.
 			b = append(b,
@@ -95,7 +93,9 @@ func DeviceFilter(rules []specs.LinuxDeviceCgroup) (asm.Instructions, error) {
 	return insns, nil
 }
 
-func accessMask(s string) (uint32, error) {
+// accessMask turns access letters (valid by cgfs.ValidateDeviceRule) into
+// the program's bits.
+func accessMask(s string) uint32 {
 	if s == "" {
 		s = "rwm"
 	}
@@ -108,9 +108,7 @@ func accessMask(s string) (uint32, error) {
 			m |= accWrite
 		case 'm':
 			m |= accMknod
-		default:
-			return 0, fmt.Errorf("%q has letters other than r, w, m", s)
 		}
 	}
-	return m, nil
+	return m
 }

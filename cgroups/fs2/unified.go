@@ -22,13 +22,10 @@ func (m *Manager) setUnified(r *specs.LinuxResources) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		field := fmt.Sprintf("unified[%q]", k)
-		if strings.ContainsAny(k, "/\x00") || k == "." || k == ".." || k == "" {
-			return fmt.Errorf("linux.resources.%s: not a cgroup file name", field)
+		if err := cgfs.ValidateUnifiedKey(k); err != nil {
+			return fmt.Errorf("linux.resources.%s: %w", field, err)
 		}
-		ctrl, _, ok := strings.Cut(k, ".")
-		if !ok {
-			return fmt.Errorf("linux.resources.%s: not a cgroup file name", field)
-		}
+		ctrl, _, _ := strings.Cut(k, ".")
 		if ctrl != "cgroup" && !cgfs.Exists(m.c.Dir, k) {
 			if err := m.require(ctrl, field); err != nil {
 				return err

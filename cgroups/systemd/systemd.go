@@ -36,14 +36,20 @@ func ParsePath(path, id string) (Scope, error) {
 		return Scope{}, fmt.Errorf("linux.cgroupsPath: %q is not \"slice:prefix:name\" as systemd cgroups need", path)
 	}
 	slice, prefix, name := parts[0], parts[1], parts[2]
+	if strings.Contains(path, "/") {
+		return Scope{}, fmt.Errorf("linux.cgroupsPath: %q: systemd unit names cannot contain \"/\"", path)
+	}
+	if strings.IndexByte(path, 0) >= 0 {
+		return Scope{}, fmt.Errorf("linux.cgroupsPath: contains a NUL byte")
+	}
 	if slice == "" {
 		slice = "system.slice"
 	}
 	if _, err := ExpandSlice(slice); err != nil {
 		return Scope{}, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
-	if name == "" || strings.Contains(name, "/") {
-		return Scope{}, fmt.Errorf("linux.cgroupsPath: bad unit name %q", name)
+	if name == "" {
+		return Scope{}, fmt.Errorf("linux.cgroupsPath: %q has an empty name", path)
 	}
 	if strings.HasSuffix(name, ".slice") {
 		return Scope{}, fmt.Errorf("linux.cgroupsPath: %q: a slice as the container's unit is not supported", name)

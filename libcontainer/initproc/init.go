@@ -13,10 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -94,10 +92,8 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	}
 	// 2. A time namespace must get its offsets before any process enters it;
 	// this process enters it at its final execve.
-	if namespaces.IsNew(spec, specs.TimeNamespace) {
-		if err := unshareTime(spec.Linux.TimeOffsets); err != nil {
-			return err
-		}
+	if err := namespaces.UnshareTime(spec); err != nil {
+		return err
 	}
 	// 3. Filesystem: mounts, /dev, devices; then run-hooks (the parent sets
 	// the cgroup resources and runs prestart/createRuntime hooks) and
@@ -125,10 +121,10 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 		}
 	}
 	// 5. Identity of the namespaces we own.
-	if err := setHostAndDomain(spec); err != nil {
+	if err := namespaces.SetHostname(spec); err != nil {
 		return err
 	}
-	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
+	if err := namespaces.WriteSysctls(spec); err != nil {
 		return err
 	}
 	// 6. Masked and read-only paths, then the read-only root.
@@ -181,47 +177,6 @@ func createHooks(ch *initproto.Channel, cfg *initproto.Config) error {
 	if h := cfg.Spec.Hooks; h != nil && len(h.CreateContainer) > 0 {
 		st := hooks.State(cfg.ID, cfg.Bundle, cfg.Spec, specs.StateCreating, cfg.HostPid)
 		return hooks.Run("createContainer", h.CreateContainer, st)
-	}
-	return nil
-}
-
-func unshareTime(offsets map[string]specs.LinuxTimeOffset) error {
-	if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
-		return fmt.Errorf("unshare time namespace: %w", err)
-	}
-	var b strings.Builder
-	for clock, off := range offsets {
-		fmt.Fprintf(&b, "%s %d %d\n", clock, off.Secs, off.Nanosecs)
-	}
-	if b.Len() == 0 {
-		return nil
-	}
-	if err := os.WriteFile("/proc/self/timens_offsets", []byte(b.String()), 0); err != nil {
-		return fmt.Errorf("linux.timeOffsets: %w", err)
-	}
-	return nil
-}
-
-func setHostAndDomain(spec *specs.Spec) error {
-	if spec.Hostname != "" {
-		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
-			return fmt.Errorf("hostname: %w", err)
-		}
-	}
-	if spec.Domainname != "" {
-		if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
-			return fmt.Errorf("domainname: %w", err)
-		}
-	}
-	return nil
-}
-
-func writeSysctls(sysctl map[string]string) error {
-	for k, v := range sysctl {
-		p := filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
-		if err := os.WriteFile(p, []byte(v), 0); err != nil {
-			return fmt.Errorf("linux.sysctl[%q]: %w", k, err)
-		}
 	}
 	return nil
 }

@@ -28,6 +28,9 @@ import (
 // close-on-exec. It returns the path to exec.
 func prepareProcess(ch *initproto.Channel, cfg *initproto.Config) (string, error) {
 	p := cfg.Process
+	if err := ValidateProcess(p); err != nil {
+		return "", err
+	}
 	path, err := lookPath(p.Args[0], p.Env)
 	if err != nil {
 		return "", err

@@ -32,6 +32,8 @@ var devLinks = [][2]string{
 	{"/proc/self/fd/2", "stderr"},
 }
 
+const fifoType = unix.S_IFIFO
+
 // deviceFileType maps the spec's device type to the inode type.
 func deviceFileType(t string) (uint32, bool) {
 	switch t {
@@ -40,27 +42,9 @@ func deviceFileType(t string) (uint32, bool) {
 	case "b":
 		return unix.S_IFBLK, true
 	case "p":
-		return unix.S_IFIFO, true
+		return fifoType, true
 	}
 	return 0, false
-}
-
-// validateDevices checks linux.devices. The spec lets a device live at any
-// path in the container, not only under /dev; the path is still resolved
-// inside the rootfs.
-func validateDevices(devs []specs.LinuxDevice) error {
-	for i, d := range devs {
-		if !filepath.IsAbs(d.Path) || filepath.Clean(d.Path) == "/" {
-			return fmt.Errorf("linux.devices[%d].path: must be an absolute file path, got %q", i, d.Path)
-		}
-		if _, ok := deviceFileType(d.Type); !ok {
-			return fmt.Errorf("linux.devices[%d].type: unknown device type %q", i, d.Type)
-		}
-		if d.Major < 0 || d.Minor < 0 || d.Major > 0xfff || d.Minor > 0xfffff {
-			return fmt.Errorf("linux.devices[%d]: device number %d:%d out of range", i, d.Major, d.Minor)
-		}
-	}
-	return nil
 }
 
 // mountDevTmpfs gives the container a /dev of its own when the spec mounts

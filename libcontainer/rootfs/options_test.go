@@ -124,6 +124,8 @@ func TestValidateMounts(t *testing.T) {
 		{Destination: "/etc-shared", Source: "/etc", Options: []string{"nosuid", "strictatime", "mode=755", "size=1k", "bind", "shared"}},
 		{Destination: "/merged", Type: "overlay", Source: "overlay", Options: []string{"lowerdir=/a:/b", "upperdir=/u", "workdir=/w", "volatile"}},
 		{Destination: "/run", Type: "tmpfs", Options: []string{"tmpcopyup", "context=\"x\""}},
+		// The runtime-spec makes a relative destination relative to "/".
+		{Destination: "mnt/rel", Type: "tmpfs"},
 		{Destination: "/id", Type: "bind", Source: "/src", Options: []string{"idmap"},
 			UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}},
 			GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}},
@@ -136,8 +138,9 @@ func TestValidateMounts(t *testing.T) {
 		m    specs.Mount
 		want string
 	}{
-		{specs.Mount{Destination: "run", Type: "tmpfs"}, `mounts[1].destination: must be absolute`},
-		{specs.Mount{Type: "tmpfs"}, `mounts[1].destination: required`},
+		{specs.Mount{Type: "tmpfs"}, `mounts[1].destination: missing`},
+		{specs.Mount{Destination: "/a\x00b", Type: "tmpfs"}, `mounts[1].destination: contains a NUL byte`},
+		{specs.Mount{Destination: "/b", Source: "/a\x00", Options: []string{"bind"}}, `mounts[1].source: contains a NUL byte`},
 		{specs.Mount{Destination: "/run", Type: "tmpfs", Options: []string{"foo"}}, `mounts[1].options: unknown option "foo"`},
 		{specs.Mount{Destination: "/p", Type: "proc", Options: []string{"size=1"}}, `mounts[1].options: unknown option "size=1"`},
 		{specs.Mount{Destination: "/b", Source: "/x", Options: []string{"rbind", "size=1", "frob=1"}}, `mounts[1].options: unknown option "frob=1"`},
@@ -168,7 +171,13 @@ func TestValidateDevices(t *testing.T) {
 		{specs.LinuxDevice{Path: "/data/fifo", Type: "p"}, ""},
 		{specs.LinuxDevice{Path: "dev/x", Type: "c"}, "linux.devices[0].path"},
 		{specs.LinuxDevice{Path: "/dev/x", Type: "z"}, "linux.devices[0].type"},
-		{specs.LinuxDevice{Path: "/dev/x", Type: "b", Major: -1}, "linux.devices[0]: device number"},
+		{specs.LinuxDevice{Path: "/dev/x", Type: "b", Major: -1}, "linux.devices[0].major: -1 is outside 0..4095"},
+		{specs.LinuxDevice{Path: "/dev/x", Type: "c", Major: 1, Minor: 0x100000}, "linux.devices[0].minor: 1048576 is outside 0..1048575"},
+		{specs.LinuxDevice{Path: "/dev/x", Type: "u", Major: 0xfff, Minor: 0xfffff}, ""},
+		// A fifo has no device number to check.
+		{specs.LinuxDevice{Path: "/dev/fifo", Type: "p", Major: -1}, ""},
+		{specs.LinuxDevice{Path: "/", Type: "c"}, "linux.devices[0].path: must name a file"},
+		{specs.LinuxDevice{Path: "/dev/x"}, "linux.devices[0].type: missing"},
 	}
 	for _, tt := range tests {
 		err := validateDevices([]specs.LinuxDevice{tt.d})

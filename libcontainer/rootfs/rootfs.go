@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/selinux/go-selinux"
@@ -86,10 +87,7 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 	if !filepath.IsAbs(c.Rootfs) {
 		return fmt.Errorf("rootfs %q is not an absolute path", c.Rootfs)
 	}
-	if err := ValidateMounts(c.Spec.Mounts); err != nil {
-		return err
-	}
-	if err := validateDevices(c.linux().Devices); err != nil {
+	if err := Validate(c.Spec); err != nil {
 		return err
 	}
 	propagation, err := c.rootPropagation()
@@ -108,9 +106,11 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 	s := &setup{cfg: c, userns: map[string]*os.File{}}
 	defer s.close()
 
+	mounts := slices.Clone(c.Spec.Mounts)
 	devMount := -1
-	for i := range c.Spec.Mounts {
-		if filepath.Clean(c.Spec.Mounts[i].Destination) == "/dev" {
+	for i := range mounts {
+		mounts[i].Destination = destination(&mounts[i])
+		if filepath.Clean(mounts[i].Destination) == "/dev" {
 			devMount = i
 		}
 	}
@@ -119,14 +119,14 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 			return err
 		}
 	}
-	for i := range c.Spec.Mounts {
-		m := &c.Spec.Mounts[i]
+	for i := range mounts {
+		m := &mounts[i]
 		if err := s.mount(m); err != nil {
 			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, mountKind(m), m.Destination, err)
 		}
 	}
 	// A /dev bound from the host is the host's: create nothing in it.
-	if devMount < 0 || !isBind(&c.Spec.Mounts[devMount]) {
+	if devMount < 0 || !isBind(&mounts[devMount]) {
 		if err := s.createDevices(); err != nil {
 			return err
 		}

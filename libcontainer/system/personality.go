@@ -1,6 +1,7 @@
 package system
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -39,6 +40,9 @@ func ValidatePersonality(p *specs.LinuxPersonality) error {
 }
 
 func personalityValue(p *specs.LinuxPersonality) (uintptr, error) {
+	if p.Domain == "" {
+		return 0, errors.New("linux.personality.domain: missing")
+	}
 	v, ok := personalityDomainByName[p.Domain]
 	if !ok {
 		return 0, fmt.Errorf("linux.personality.domain: unknown personality domain %q (LINUX or LINUX32)", p.Domain)

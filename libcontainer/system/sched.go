@@ -13,7 +13,6 @@ var schedPolicyByName = map[specs.LinuxSchedulerPolicy]uint32{
 	specs.SchedFIFO:     1,
 	specs.SchedRR:       2,
 	specs.SchedBatch:    3,
-	specs.SchedISO:      4, // reserved by Linux; the kernel rejects it
 	specs.SchedIdle:     5,
 	specs.SchedDeadline: 6,
 }
@@ -46,6 +45,12 @@ func ValidateScheduler(s *specs.Scheduler) error {
 }
 
 func schedAttr(s *specs.Scheduler) (*unix.SchedAttr, error) {
+	switch s.Policy {
+	case "":
+		return nil, errors.New("process.scheduler.policy: missing")
+	case specs.SchedISO:
+		return nil, fmt.Errorf("process.scheduler.policy: %s is reserved but not implemented by Linux", s.Policy)
+	}
 	policy, ok := schedPolicyByName[s.Policy]
 	if !ok {
 		return nil, fmt.Errorf("process.scheduler.policy: unknown scheduling policy %q", s.Policy)

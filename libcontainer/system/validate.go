@@ -3,8 +3,9 @@ package system
 import "github.com/opencontainers/runtime-spec/specs-go"
 
 // ValidateProcess runs this package's validators on the fields of
-// process it applies, so a bad config fails before anything is created.
-// linux.personality is checked by ValidatePersonality.
+// process it applies, so a bad config fails before anything is created;
+// the setters run them again in the init. The fields of linux this package
+// owns are checked by ValidateLinux.
 func ValidateProcess(p *specs.Process) error {
 	if p == nil {
 		return nil
@@ -27,4 +28,16 @@ func ValidateProcess(p *specs.Process) error {
 		return err
 	}
 	return ValidateExecCPUAffinity(p.ExecCPUAffinity)
+}
+
+// ValidateLinux checks the fields of linux this package applies:
+// personality, and memoryPolicy (refused until it is applied).
+func ValidateLinux(l *specs.Linux) error {
+	if l == nil {
+		return nil
+	}
+	if err := ValidatePersonality(l.Personality); err != nil {
+		return err
+	}
+	return ValidateMemoryPolicy(l.MemoryPolicy)
 }

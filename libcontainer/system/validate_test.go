@@ -91,7 +91,8 @@ func TestValidateScheduler(t *testing.T) {
 		{"deadline", &specs.Scheduler{Policy: specs.SchedDeadline, Runtime: 10000, Deadline: 100000, Period: 1000000}, ""},
 		{"deadline without period", &specs.Scheduler{Policy: specs.SchedDeadline, Runtime: 10000, Deadline: 100000}, ""},
 		{"unknown policy", &specs.Scheduler{Policy: "SCHED_FAST"}, `process.scheduler.policy: unknown scheduling policy "SCHED_FAST"`},
-		{"empty policy", &specs.Scheduler{}, `process.scheduler.policy: unknown scheduling policy ""`},
+		{"empty policy", &specs.Scheduler{}, `process.scheduler.policy: missing`},
+		{"iso", &specs.Scheduler{Policy: specs.SchedISO}, `process.scheduler.policy: SCHED_ISO is reserved but not implemented by Linux`},
 		{"unknown flag", &specs.Scheduler{Policy: specs.SchedOther, Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagReclaim, "SCHED_FLAG_FOO"}}, `process.scheduler.flags[1]: unknown scheduling flag "SCHED_FLAG_FOO"`},
 		{"nice too low", &specs.Scheduler{Policy: specs.SchedOther, Nice: -21}, "process.scheduler.nice: -21 is outside -20..19"},
 		{"nice too high", &specs.Scheduler{Policy: specs.SchedBatch, Nice: 20}, "process.scheduler.nice: 20 is outside -20..19"},
@@ -218,6 +219,7 @@ func TestValidatePersonality(t *testing.T) {
 		{"linux32 with flag", &specs.LinuxPersonality{Domain: specs.PerLinux32, Flags: []specs.LinuxPersonalityFlag{"ADDR_NO_RANDOMIZE"}}, ""},
 		{"unknown domain", &specs.LinuxPersonality{Domain: "LINUX64"}, `linux.personality.domain: unknown personality domain "LINUX64" (LINUX or LINUX32)`},
 		{"unknown flag", &specs.LinuxPersonality{Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"UNAME26", "FAST"}}, `linux.personality.flags[1]: unknown personality flag "FAST"`},
+		{"no domain", &specs.LinuxPersonality{}, "linux.personality.domain: missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,5 +258,23 @@ func TestValidateProcess(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestValidateLinux(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		l    *specs.Linux
+		want string
+	}{
+		{"nil", nil, ""},
+		{"personality", &specs.Linux{Personality: &specs.LinuxPersonality{Domain: specs.PerLinux32}}, ""},
+		{"bad personality", &specs.Linux{Personality: &specs.LinuxPersonality{Domain: "x"}}, `linux.personality.domain: unknown personality domain "x" (LINUX or LINUX32)`},
+		{"memoryPolicy refused", &specs.Linux{MemoryPolicy: &specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "0-1"}},
+			"linux.memoryPolicy: not supported: rt does not apply NUMA memory policies yet"},
+	} {
+		if got := errString(ValidateLinux(tt.l)); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

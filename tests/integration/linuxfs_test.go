@@ -110,6 +110,13 @@ func TestPersonality(t *testing.T) {
 	if out := b.output(); out != "i686\n" {
 		t.Errorf("uname -m with LINUX32: %q", out)
 	}
+	// The flags are the kernel's (personality.h); /proc/self/personality
+	// shows them with the domain.
+	b = newBundle(t, "cat", "/proc/self/personality")
+	b.Spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32, Flags: []specs.LinuxPersonalityFlag{"ADDR_NO_RANDOMIZE"}}
+	if out := b.output(); out != "00040008\n" {
+		t.Errorf("personality with LINUX32 and ADDR_NO_RANDOMIZE: %q", out)
+	}
 	b = newBundle(t, "uname", "-m")
 	b.Spec.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX64"}
 	b.write()

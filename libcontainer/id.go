@@ -1,13 +1,13 @@
-package specconv
+package libcontainer
 
 import "fmt"
 
-// ValidateContainerID checks a container ID the way runc does: letters, digits, "_", "+", "-" and ".", but not
+// ValidateID checks a container ID the way runc does: letters, digits, "_", "+", "-" and ".", but not
 // "." or "..". The ID names rt's state directory, so anything that could climb out of it is refused.
 //
 // runc 1.1 also accepts "," through a character-class range in its pattern; later runc versions reject it, and so
 // does rt.
-func ValidateContainerID(id string) error {
+func ValidateID(id string) error {
 	if id == "" {
 		return fmt.Errorf("container id: must not be empty")
 	}

@@ -1,11 +1,11 @@
-package specconv
+package libcontainer
 
 import "testing"
 
-func TestValidateContainerID(t *testing.T) {
+func TestValidateID(t *testing.T) {
 	valid := []string{"a", "abc-123", "A_b+c.d", "..a", "a..b", ".a", "0", "x-", "3f2a9c1e5b7d"}
 	for _, id := range valid {
-		if err := ValidateContainerID(id); err != nil {
+		if err := ValidateID(id); err != nil {
 			t.Errorf("%q: %v", id, err)
 		}
 	}
@@ -22,7 +22,7 @@ func TestValidateContainerID(t *testing.T) {
 		"a\n": `container id "a\n": may contain only letters, digits, "_", "+", "-" and "."`,
 	}
 	for id, want := range invalid {
-		if err := ValidateContainerID(id); err == nil || err.Error() != want {
+		if err := ValidateID(id); err == nil || err.Error() != want {
 			t.Errorf("%q: got %v, want %s", id, err, want)
 		}
 	}

@@ -1,0 +1,33 @@
+package initproc
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rtproject/rt/internal/field"
+)
+
+// ValidateProcess checks the fields of process the init itself applies:
+// args and env (its execve) and cwd (its chdir). The attributes other
+// packages apply (user, rlimits, capabilities, …) are theirs to check.
+func ValidateProcess(p *specs.Process) error {
+	if p == nil {
+		return fmt.Errorf("process: missing")
+	}
+	if len(p.Args) == 0 {
+		return fmt.Errorf("process.args: must not be empty")
+	}
+	if p.Args[0] == "" {
+		return fmt.Errorf("process.args[0]: must not be empty")
+	}
+	for i, a := range p.Args {
+		if err := field.NoNUL(field.Index("process.args", i), a); err != nil {
+			return err
+		}
+	}
+	if err := field.Absolute("process.cwd", p.Cwd); err != nil {
+		return err
+	}
+	return field.Env("process.env", p.Env)
+}
