@@ -48,19 +48,34 @@ func (m *Manager) setFreezer(want string) error {
 	}
 }
 
-// FreezerState is "frozen" or "thawed"; a cgroup still FREEZING counts
-// as thawed because its tasks may still run.
+// FreezerState is "frozen" or "thawed". FREEZING is passed through while
+// the kernel gets there: a task that joins a frozen cgroup (exec
+// --ignore-paused) makes it FREEZING until that task is frozen too. A
+// cgroup still FREEZING after that counts as frozen when it was asked to
+// freeze itself (freezer.self_freezing), thawed otherwise: its tasks may
+// still run, but only resume undoes the request.
 func (m *Manager) FreezerState() (string, error) {
 	dir, ok := m.paths["freezer"]
 	if !ok {
 		return "thawed", nil
 	}
-	s, err := cgfs.Read(dir, "freezer.state")
-	if err != nil {
-		return "", err
+	for i := 0; ; i++ {
+		s, err := cgfs.Read(dir, "freezer.state")
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case s == "FROZEN":
+			return "frozen", nil
+		case s != "FREEZING":
+			return "thawed", nil
+		case i < 100:
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		if self, err := cgfs.Read(dir, "freezer.self_freezing"); err == nil && self == "1" {
+			return "frozen", nil
+		}
+		return "thawed", nil
 	}
-	if s == "FROZEN" {
-		return "frozen", nil
-	}
-	return "thawed", nil
 }

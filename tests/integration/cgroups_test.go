@@ -474,7 +474,13 @@ func TestPauseResume(t *testing.T) {
 		t.Errorf("state after resume: %s", st)
 	}
 	checkCgroupFiles(t, b, []cgCheck{{cgFile{"freezer", "freezer.state"}, "THAWED", false}})
-	if st := procState(t, pid); st != "S" {
+	// Just thawed, the init may still be running (R) on its way back to its sleep.
+	st := procState(t, pid)
+	for i := 0; i < 100 && st == "R"; i++ {
+		time.Sleep(10 * time.Millisecond)
+		st = procState(t, pid)
+	}
+	if st != "S" {
 		t.Errorf("resumed init %d is in state %s, want S", pid, st)
 	}
 	// delete --force kills a paused container.
