@@ -118,3 +118,29 @@ func TestParseUint(t *testing.T) {
 		}
 	}
 }
+
+// A parent level removed by another container's Destroy before the mkdir
+// below it: Mkdir starts again from the root and creates the whole path,
+// initialising each level it (re)made.
+func TestMkdirParentRemovedConcurrently(t *testing.T) {
+	root := t.TempDir()
+	a := filepath.Join(root, "a")
+	var made []string
+	removed := false
+	created := func(dir string) error {
+		made = append(made, dir)
+		if dir == a && !removed {
+			// As if a concurrent delete removed the empty parent now.
+			removed = true
+			return os.Remove(a)
+		}
+		return nil
+	}
+	if err := Mkdir(root, filepath.Join(a, "b", "c"), created); err != nil {
+		t.Fatalf("Mkdir: %v", err)
+	}
+	want := []string{a, a, filepath.Join(a, "b"), filepath.Join(a, "b", "c")}
+	if !reflect.DeepEqual(made, want) {
+		t.Fatalf("created called for %v, want %v", made, want)
+	}
+}

@@ -14,16 +14,30 @@ import (
 // directory), calling created for each level it made, top-down, so that
 // callers can initialise a new level before the next is made below it
 // (v1 cpuset needs that).
+//
+// A parent can vanish between its EEXIST and the mkdir below it: another
+// container's Destroy removes the empty parent levels it shares with this
+// one ("a/<id1>", "a/<id2>" created and deleted in parallel). Then the walk
+// starts again from root.
 func Mkdir(root, dir string, created func(dir string) error) error {
 	rel, err := filepath.Rel(root, dir)
 	if err != nil || rel == ".." || filepath.IsAbs(rel) || (len(rel) > 2 && rel[:3] == "../") {
 		return fmt.Errorf("cgroup %s is not below %s", dir, root)
 	}
-	cur := root
 	if rel == "." {
 		return nil
 	}
-	for _, part := range splitPath(rel) {
+	for attempt := 0; ; attempt++ {
+		err := mkdirAll(root, splitPath(rel), created)
+		if !errors.Is(err, os.ErrNotExist) || attempt >= 10 {
+			return err
+		}
+	}
+}
+
+func mkdirAll(root string, parts []string, created func(dir string) error) error {
+	cur := root
+	for _, part := range parts {
 		cur = filepath.Join(cur, part)
 		err := os.Mkdir(cur, 0o755)
 		if errors.Is(err, os.ErrExist) {
