@@ -39,10 +39,18 @@ func setCpuset(dir string, r *specs.LinuxResources) error {
 
 // copyParentCpuset fills a new v1 cpuset from its parent: a v1 cpuset
 // starts with no cpus and no mems, and no task can be moved into it then.
+// A parent still empty was made by another container's create that has not
+// filled it yet (both share the new parent level): fill it first, from its
+// own parent, rather than copy its emptiness.
 func copyParentCpuset(dir string) error {
 	parent := filepath.Dir(dir)
 	for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
 		v, err := cgfs.Read(parent, file)
+		if err == nil && v == "" {
+			if err = copyParentCpuset(parent); err == nil {
+				v, err = cgfs.Read(parent, file)
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("initialise cpuset %s: %w", dir, err)
 		}
