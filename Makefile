@@ -77,8 +77,9 @@ uninstall: man
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard _build/man/*.8)))
 	rm -rf $(DESTDIR)$(DOCDIR)
 
+# make bench QUICK=1: a short run (fewer samples, scaling to 100 containers).
 bench: deps rt
-	@tests/bench/run.sh
+	@QUICK=$(QUICK) tests/bench/run.sh
 
 conformance: deps rt
 	@RUNTIME=$(RUNTIME) tests/conformance/run.sh

@@ -1,196 +1,183 @@
 #!/usr/bin/env bash
-# run.sh (make bench) times rt, runc and crun side by side on one busybox bundle and prints
-# the medians (ms) with the ratios rt/runc and rt/crun:
+# run.sh is `make bench`: rt side by side with runc (Debian's 1.1.5 and upstream 1.5.2) and crun,
+# in two comparisons (every runtime making cgroups for a bundle with limits; a bundle without
+# linux.resources, crun also with --cgroup-manager=disabled), plus throughput, the smallest
+# memory limit and scaling to 1,000 containers. Method: tests/bench/README.md.
 #
-#   run      foreground `run` of /bin/true (create + start + wait + delete in one command)
-#   create   `create` of a /bin/true container
-#   start    `start` of it
-#   delete   `delete` once it has stopped
-#   exec     `exec ID /bin/true` into a running `sleep` container
+# It builds what it needs (rt is built by make; upstream runc is built once from the Go module
+# proxy and cached under /var/cache/rt-tests/runc-<version>/), makes a cgroup of its own in every
+# v1 hierarchy, and starts one wrapper: a shell moved into that cgroup, which unshares a mount and
+# cgroup namespace, remounts the v1 hierarchies there (rooted at the benchmark's cgroup, with no
+# /sys/fs/cgroup/unified, which crun refuses) and execs tests/bench/rtbench. rtbench runs every
+# sample inside, timing each command from fork to wait4 with a monotonic clock, so the wrapper
+# costs nothing per sample.
 #
-# Environment: BENCH_N iterations (default 30), in BENCH_ROUNDS rounds (default 5) that take
-# the runtimes in turn, so that the load of a shared machine spreads over all of them; RT,
-# RUNC, CRUN binaries (default ./rt, runc and crun from PATH). A runtime that fails is
-# reported as "NAME: failed (...)" and the others go on.
-#
-# rt and runc get a relative cgroupsPath, so their cgroups nest under this script's cgroup.
-# crun refuses this hybrid host; it runs with --cgroup-manager=disabled in a private mount
-# namespace where a tmpfs covers /sys/fs/cgroup/unified.
+# Environment:
+#   QUICK=1         a short run (10 samples, scaling to 100 containers): a minute or two
+#   BENCH_N         samples per latency figure (default 40; QUICK 10)
+#   BENCH_SECTIONS  comma list of cgroups,nocgroups,throughput,memory,scaling (default all)
+#   RT, RUNC, CRUN  binaries (default ./rt, runc and crun from PATH); RUNC_UPSTREAM a prebuilt
+#                   runc 1.5.2 (default: the cached build)
+# The table goes to stdout and to _build/bench/last.txt, every sample to _build/bench/samples.json.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=../scripts/lib.sh
 . "$REPO/tests/scripts/lib.sh"
+export PATH=$PATH:/usr/local/go/bin
 
-BENCH_N=${BENCH_N:-30}
 BUILD_DIR=$REPO/_build/bench
-OPS=(run create start delete exec)
+RUNC_UPSTREAM_VERSION=1.5.2
+RUNC_CACHE=/var/cache/rt-tests/runc-$RUNC_UPSTREAM_VERSION
 
 die() { say "bench: $*"; exit 2; }
 
-now_us() { echo "${EPOCHREALTIME/./}"; }
+# ---------------------------------------------------------------- inside the namespaces
 
-# ---------------------------------------------------------------- one runtime (re-executed)
-
-rtcmd() { "$BIN" --root "$STATE" "${EXTRA_FLAGS[@]}" "$@"; }
-
-# timed OP CMD... runs CMD and appends "OP microseconds" to the samples; on failure it
-# records why and returns 1.
-timed() {
-	local op=$1 t0 t1 rc=0
+# inside runs as the wrapper, already in the benchmark's cgroup and in fresh mount and cgroup
+# namespaces: cgroupfs rooted at that cgroup, a tmpfs for state roots and bundles, then rtbench.
+inside() {
+	local work=$1
 	shift
-	t0=$(now_us)
-	"$@" </dev/null >/dev/null 2>"$WORK/$NAME.err" || rc=$?
-	t1=$(now_us)
-	if [ $rc -ne 0 ]; then
-		echo "FAILED $op: exit $rc: $(grep -v '^\s*$' "$WORK/$NAME.err" | tail -1 | cut -c1-160)" >>"$SAMPLES"
-		return 1
+	mount_private_cgroupfs
+	mount -t tmpfs -o mode=0700 rt-bench "$work"
+	exec "$@" "$work"
+}
+
+# ---------------------------------------------------------------- setup
+
+# upstream_runc prints the path of runc $RUNC_UPSTREAM_VERSION, building it from the Go module
+# proxy the first time (as its Makefile's `runc` target does, without libpathrs, which needs a
+# Rust library Debian 12 does not ship).
+upstream_runc() {
+	if [ -n "${RUNC_UPSTREAM:-}" ]; then
+		echo "$RUNC_UPSTREAM"
+		return
 	fi
-	echo "$op $((t1 - t0))" >>"$SAMPLES"
-}
-
-wait_stopped() {
-	local i
-	for i in $(seq 200); do
-		[ "$(rtcmd state "$1" 2>/dev/null | jq -r .status)" = stopped ] && return 0
-		sleep 0.01
-	done
-	echo "FAILED $2: $1 did not stop" >>"$SAMPLES"
-	return 1
-}
-
-# measure runs ITERATIONS of every operation; ROUND keeps container ids apart.
-measure() {
-	local i id
-	for i in $(seq "$ITERATIONS"); do
-		timed run rtcmd run --bundle "$BUILD_DIR/true" "bench-run-$ROUND-$i" || return 0
-	done
-	for i in $(seq "$ITERATIONS"); do
-		id=bench-cs-$ROUND-$i
-		timed create rtcmd create --bundle "$BUILD_DIR/true" "$id" || return 0
-		timed start rtcmd start "$id" || return 0
-		wait_stopped "$id" start || return 0
-		timed delete rtcmd delete "$id" || return 0
-	done
-	id=bench-exec-$ROUND
-	timed create-sleep rtcmd create --bundle "$BUILD_DIR/sleep" "$id" || return 0
-	timed start-sleep rtcmd start "$id" || return 0
-	for i in $(seq "$ITERATIONS"); do
-		timed exec rtcmd exec "$id" /bin/true || break
-	done
-	rtcmd delete --force "$id" >/dev/null 2>&1 || echo "FAILED cleanup: delete --force $id" >>"$SAMPLES"
-}
-
-# measure_runtime runs in its own mount namespace (see the header); leftovers are removed
-# here too, where crun's view of the host applies.
-measure_runtime() {
-	if [ "$NAME" = crun ]; then
-		mount -t tmpfs -o mode=0755 rt-bench /sys/fs/cgroup/unified
-		EXTRA_FLAGS=(--cgroup-manager=disabled)
-	else
-		EXTRA_FLAGS=()
-	fi
-	mkdir -p "$STATE"
-	trap 'delete_all' EXIT
-	measure
-}
-
-delete_all() {
-	local id
-	for id in $(rtcmd list -q 2>/dev/null); do
-		rtcmd delete --force "$id" >/dev/null 2>&1 || say "bench: cannot delete $NAME container $id"
-	done
-}
-
-# ---------------------------------------------------------------- report
-
-median_ms() {
-	local op=$1 file=$2
-	awk -v op="$op" '$1 == op { print $2 }' "$file" | sort -n |
-		awk '{ v[NR] = $1 } END {
-			if (NR == 0) { print "-"; exit }
-			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%.2f\n", m / 1000 }'
-}
-
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f\n", a / b }'
-}
-
-report() {
-	local op name m
-	declare -A med
-	printf '\nbench: %d iterations, busybox bundle, medians in ms (%s)\n' "$BENCH_N" "$(uname -r)"
-	for name in "${NAMES[@]}"; do
-		if grep -q '^FAILED' "$WORK/$name.samples" 2>/dev/null; then
-			printf '%s: failed (%s)\n' "$name" "$(grep -m1 '^FAILED' "$WORK/$name.samples" | cut -d' ' -f2-)"
+	if [ ! -x "$RUNC_CACHE/runc" ]; then
+		say "bench: building runc $RUNC_UPSTREAM_VERSION into $RUNC_CACHE (once)"
+		local scratch dir
+		scratch=$(mktemp -d /tmp/rt-bench-runc.XXXXXX)
+		dir=$(cd "$scratch" && GOFLAGS=-mod=mod GOTOOLCHAIN=local \
+			go mod download -json "github.com/opencontainers/runc@v$RUNC_UPSTREAM_VERSION" | jq -r .Dir)
+		cp -r "$dir" "$scratch/src"
+		chmod -R u+w "$scratch/src"
+		if ! (cd "$scratch/src" && CGO_ENABLED=1 GOFLAGS=-mod=mod GOTOOLCHAIN=local go build -trimpath \
+			-buildvcs=false -buildmode=pie -tags "seccomp urfave_cli_no_docs" \
+			-ldflags "-X main.gitCommit=v$RUNC_UPSTREAM_VERSION" -o runc .) >&2; then
+			rm -rf "$scratch"
+			return 1
 		fi
-	done
-	printf '%-8s %9s %9s %9s %8s %8s\n' operation rt runc crun rt/runc rt/crun
-	for op in "${OPS[@]}"; do
-		for name in rt runc crun; do
-			m=-
-			[ -f "$WORK/$name.samples" ] && m=$(median_ms "$op" "$WORK/$name.samples")
-			med[$name]=$m
-		done
-		printf '%-8s %9s %9s %9s %8s %8s\n' "$op" "${med[rt]}" "${med[runc]}" "${med[crun]}" \
-			"$(ratio "${med[rt]}" "${med[runc]}")" "$(ratio "${med[rt]}" "${med[crun]}")"
+		mkdir -p "$RUNC_CACHE"
+		install -m 0755 "$scratch/src/runc" "$RUNC_CACHE/runc.tmp"
+		mv "$RUNC_CACHE/runc.tmp" "$RUNC_CACHE/runc"
+		rm -rf "$scratch"
+	fi
+	echo "$RUNC_CACHE/runc"
+}
+
+# bench_cgroup_dirs prints the benchmark's own cgroup in every v1 hierarchy it remounts.
+bench_cgroup_dirs() {
+	local c
+	for c in "${V1_CONTROLLERS[@]}"; do
+		own_cgroup_dirs "$CG_NAME" | grep "^/sys/fs/cgroup/$c/" || die "no $c hierarchy"
 	done
 }
 
-# ---------------------------------------------------------------- main
+make_bench_cgroups() {
+	local d
+	for d in $(bench_cgroup_dirs); do
+		mkdir -p "$d"
+		case $d in
+		/sys/fs/cgroup/cpuset/*)
+			cat "$(dirname "$d")/cpuset.cpus" >"$d/cpuset.cpus"
+			cat "$(dirname "$d")/cpuset.mems" >"$d/cpuset.mems"
+			;;
+		esac
+	done
+}
 
-build_bundles() {
-	BUNDLE_CGROUPS_PATH=$CG_PARENT/true "$REPO/tests/scripts/mkbundle.sh" "$BUILD_DIR/true" /bin/true
-	BUNDLE_CGROUPS_PATH=$CG_PARENT/sleep "$REPO/tests/scripts/mkbundle.sh" "$BUILD_DIR/sleep" sleep 100000
+# kill_leftovers kills, by pid, what is left in the benchmark's cgroups (containers of a
+# rtbench that died): every process there was started by this benchmark.
+kill_leftovers() {
+	local d pid
+	for d in $(bench_cgroup_dirs 2>/dev/null); do
+		[ -d "$d" ] || continue
+		for pid in $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+			say "bench: killing leftover process $pid ($(cat /proc/"$pid"/comm 2>/dev/null))"
+			kill -KILL "$pid" 2>/dev/null || true
+		done
+	done
 }
 
 cleanup() {
 	local rc=$?
 	set +e
-	remove_cgroup_trees "$CG_PARENT"
-	rm -rf "$WORK"
+	kill_leftovers
+	sleep 0.2
+	remove_cgroup_trees "$CG_NAME"
+	[ -n "${WORK:-}" ] && rm -rf "$WORK"
 	exit $rc
 }
 
 main() {
-	command -v jq >/dev/null || die "missing jq (run make deps)"
-	local name bin
-	declare -A bins=([rt]=${RT:-$REPO/rt} [runc]=${RUNC:-$(command -v runc || true)} [crun]=${CRUN:-$(command -v crun || true)})
-	NAMES=(rt runc crun)
-	CG_PARENT=rt-bench-$$
+	require_tools jq unshare go
+	local rt=${RT:-$REPO/rt} distro_runc=${RUNC:-$(command -v runc || true)} crun=${CRUN:-$(command -v crun || true)}
+	[ -x "$rt" ] || die "no rt binary at $rt (make rt)"
+	local args=(-runtime "rt=$rt") runc15 v
+	if runc15=$(upstream_runc) && [ -x "$runc15" ]; then
+		args+=(-runtime "runc-$RUNC_UPSTREAM_VERSION=$runc15")
+	else
+		say "bench: no runc $RUNC_UPSTREAM_VERSION (build failed); going on without it"
+	fi
+	if [ -x "$distro_runc" ]; then
+		v=$("$distro_runc" --version | head -1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9]\+' | head -1)
+		args+=(-runtime "runc-$v=$distro_runc")
+	fi
+	if [ -x "$crun" ]; then
+		args+=(-runtime "crun=$crun,--cgroup-manager=cgroupfs" -runtime "crun-nocg=$crun,--cgroup-manager=disabled")
+	fi
+	[ "${QUICK:-0}" = 1 ] && args+=(-quick)
+	[ -n "${BENCH_N:-}" ] && args+=(-n "$BENCH_N")
+	[ -n "${BENCH_SECTIONS:-}" ] && args+=(-sections "$BENCH_SECTIONS")
+
+	mkdir -p "$BUILD_DIR"
+	(cd "$REPO" && go build -mod=vendor -o "$BUILD_DIR/rtbench" ./tests/bench/rtbench)
+	BUNDLE_CGROUPS_PATH="" "$REPO/tests/scripts/mkbundle.sh" "$BUILD_DIR/template" /bin/true
+	# A dynamically linked program whose loader the busybox rootfs lacks: its execve fails with
+	# ENOENT, so a runtime's exec process exits and reports its own peak RSS (rtbench).
+	install -m 0755 "$(type -P true)" "$BUILD_DIR/template/rootfs/bin/noexec"
+	args+=(-template "$BUILD_DIR/template" -out "$BUILD_DIR/samples.json")
+	in_bench_namespace "$BUILD_DIR/rtbench" "${args[@]}" -work | tee "$BUILD_DIR/last.txt"
+}
+
+# in_bench_namespace CMD... runs CMD WORKDIR in the benchmark's cgroup and namespaces (see the
+# header), WORKDIR being a tmpfs there, and removes what it leaves behind.
+in_bench_namespace() {
+	CG_NAME=rt-bench-$$
 	WORK=$(mktemp -d /tmp/rt-bench.XXXXXX)
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
-	build_bundles
-
-	for name in "${NAMES[@]}"; do
-		bin=${bins[$name]}
-		: >"$WORK/$name.samples"
-		if [ -z "$bin" ] || [ ! -x "$bin" ]; then
-			echo "FAILED setup: no binary ${bin:-in PATH}" >"$WORK/$name.samples"
-			continue
-		fi
-		say "bench: $name ($("$bin" --version 2>/dev/null | head -1))"
-	done
-	local rounds=${BENCH_ROUNDS:-5} round
-	[ "$rounds" -le "$BENCH_N" ] || rounds=$BENCH_N
-	for round in $(seq "$rounds"); do
-		for name in "${NAMES[@]}"; do
-			# A runtime that failed once is out.
-			grep -q '^FAILED' "$WORK/$name.samples" && continue
-			NAME=$name BIN=${bins[$name]} STATE=$WORK/$name.state SAMPLES=$WORK/$name.samples \
-				WORK=$WORK ROUND=$round ITERATIONS=$(((BENCH_N + rounds - 1) / rounds)) \
-				unshare --mount --propagation private -- "$0" --measure ||
-				echo "FAILED harness: measuring $name broke" >>"$WORK/$name.samples"
-		done
-	done
-	report
+	make_bench_cgroups
+	# The wrapper moves itself (single-threaded, before any runtime starts) into the benchmark's
+	# cgroups, which the cgroup namespace then takes as its root.
+	# shellcheck disable=SC2016
+	CG_DIRS="$(bench_cgroup_dirs | tr '\n' ' ')" bash -c 'for d in $CG_DIRS; do echo $$ >"$d/cgroup.procs"; done; exec "$@"' \
+		wrapper unshare --mount --cgroup --propagation private -- "$HERE/run.sh" --inside "$WORK" "$@"
 }
 
-if [ "${1:-}" = --measure ]; then
-	measure_runtime
-else
+case ${1:-} in
+--inside)
+	shift
+	inside "$@"
+	;;
+--exec)
+	# run.sh --exec CMD... runs CMD WORKDIR in the benchmark's namespaces (tests/bench/timeline.sh).
+	shift
+	in_bench_namespace "$@"
+	;;
+*)
 	main "$@"
-fi
+	;;
+esac
