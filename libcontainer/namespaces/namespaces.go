@@ -42,6 +42,10 @@ var procNames = map[specs.LinuxNamespaceType]string{
 // CloneFlag is the CLONE_NEW* flag of t, 0 for an unknown type.
 func CloneFlag(t specs.LinuxNamespaceType) int { return cloneFlags[t] }
 
+// ProcName is t's entry under /proc/<pid>/ns ("net" for network), the name
+// CRIU uses for it too.
+func ProcName(t specs.LinuxNamespaceType) string { return procNames[t] }
+
 // ProcPath is where process pid's namespace of type t is found.
 func ProcPath(pid int, t specs.LinuxNamespaceType) string {
 	return "/proc/" + strconv.Itoa(pid) + "/ns/" + procNames[t]
@@ -67,6 +71,13 @@ func Has(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
 func IsNew(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
 	ns, ok := find(spec, t)
 	return ok && ns.Path == ""
+}
+
+// Path is the path of the namespace of type t the container joins, "" when
+// it gets a new one or none.
+func Path(spec *specs.Spec, t specs.LinuxNamespaceType) string {
+	ns, _ := find(spec, t)
+	return ns.Path
 }
 
 func find(spec *specs.Spec, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool) {

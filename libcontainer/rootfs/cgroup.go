@@ -68,17 +68,27 @@ func (h hierarchy) dirName(host mountinfo.Mount, found bool) string {
 	return strings.TrimPrefix(h.Controllers, "name=")
 }
 
-// mountCgroup gives the container the cgroup filesystems the host has.
-// With a cgroup namespace the kernel roots fresh mounts at the container's
-// cgroups; without one, the container's own cgroup directories are bound.
-func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
+// cgroupDir is one hierarchy as a container sees it under its cgroup mount.
+type cgroupDir struct {
+	h hierarchy
+	// name is its directory under the mount; "" when it is the mount itself
+	// (a cgroup2-only host).
+	name string
+}
+
+// cgroupLayout decides what a cgroup mount shows: on a cgroup2-only host the
+// one hierarchy at the mount itself; on a v1 or hybrid host a tmpfs holding a
+// directory per hierarchy the host mounts (cgroup2 included on a hybrid host).
+// Hierarchies the runtime's mount namespace does not mount are left out unless
+// the container has a cgroup namespace (it mounts afresh) or a cgroup path there.
+func cgroupLayout(cgroupNS bool, cgroupPaths map[string]string) ([]cgroupDir, []mountinfo.Mount, error) {
 	own, err := proccgroup.ReadFile("/proc/self/cgroup")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	mounts, err := mountinfo.Read()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	var v1 []hierarchy
 	var v2 *hierarchy
@@ -91,14 +101,67 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 	}
 	if len(v1) == 0 {
 		if v2 == nil {
-			return errors.New("no cgroup hierarchies in /proc/self/cgroup")
+			return nil, nil, errors.New("no cgroup hierarchies in /proc/self/cgroup")
 		}
+		return []cgroupDir{{h: *v2}}, mounts, nil
+	}
+	if v2 != nil {
+		if _, ok := hostMount(*v2, mounts); ok {
+			v1 = append(v1, *v2) // hybrid: cgroup2 beside the v1 controllers
+		}
+	}
+	var dirs []cgroupDir
+	for _, h := range v1 {
+		hm, found := hostMount(h, mounts)
+		if !found && !cgroupNS && !hasCgroupPath(h, cgroupPaths) {
+			// Listed in /proc/self/cgroup but not mounted where rt runs
+			// (a private cgroupfs, as engines set up): nothing to show.
+			continue
+		}
+		dirs = append(dirs, cgroupDir{h: h, name: h.dirName(hm, found)})
+	}
+	return dirs, mounts, nil
+}
+
+// CgroupBind is a host cgroup directory that a container without a cgroup
+// namespace sees at Destination.
+type CgroupBind struct{ Destination, Source string }
+
+// CgroupBinds returns the host directories a cgroup mount at dest binds into
+// a container without a cgroup namespace, as Setup makes them; cgroupPaths is
+// Config.CgroupPaths. Checkpoint and restore describe them to CRIU, which
+// cannot dump a bind of a directory outside the container.
+func CgroupBinds(dest string, cgroupPaths map[string]string) ([]CgroupBind, error) {
+	dirs, mounts, err := cgroupLayout(false, cgroupPaths)
+	if err != nil {
+		return nil, err
+	}
+	var binds []CgroupBind
+	for _, d := range dirs {
+		src, err := cgroupSource(d.h, mounts, cgroupPaths)
+		if err != nil {
+			return nil, err
+		}
+		binds = append(binds, CgroupBind{Destination: path.Join(dest, d.name), Source: src})
+	}
+	return binds, nil
+}
+
+// mountCgroup gives the container the cgroup filesystems the host has.
+// With a cgroup namespace the kernel roots fresh mounts at the container's
+// cgroups; without one, the container's own cgroup directories are bound.
+func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
+	dirs, mounts, err := cgroupLayout(s.cfg.CgroupNS, s.cfg.CgroupPaths)
+	if err != nil {
+		return err
+	}
+	if len(dirs) == 1 && dirs[0].name == "" {
 		dest, err := prepareDestination(s.cfg.Rootfs, m.Destination, true)
 		if err != nil {
 			return err
 		}
 		defer dest.Close()
-		if err := s.mountHierarchy(*v2, mounts, dest, o); err != nil {
+		if err := s.mountHierarchy(dirs[0].h, mounts, dest, o); err != nil {
 			return err
 		}
 		top, err := reopenMounted(s.cfg.Rootfs, dest)
@@ -123,19 +186,8 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 		return err
 	}
 	defer top.Close()
-	if v2 != nil {
-		if _, ok := hostMount(*v2, mounts); ok {
-			v1 = append(v1, *v2) // hybrid: cgroup2 beside the v1 controllers
-		}
-	}
-	for _, h := range v1 {
-		hm, found := hostMount(h, mounts)
-		if !found && !s.cfg.CgroupNS && !s.hasCgroupPath(h) {
-			// Listed in /proc/self/cgroup but not mounted where rt runs
-			// (a private cgroupfs, as engines set up): nothing to show.
-			continue
-		}
-		name := h.dirName(hm, found)
+	for _, d := range dirs {
+		name := d.name
 		if err := unix.Mkdirat(int(top.Fd()), name, 0o755); err != nil {
 			return fmt.Errorf("mkdir %s/%s: %w", m.Destination, name, err)
 		}
@@ -143,7 +195,7 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 		if err != nil {
 			return err
 		}
-		err = s.mountHierarchy(h, mounts, sub, o)
+		err = s.mountHierarchy(d.h, mounts, sub, o)
 		sub.Close()
 		if err != nil {
 			return fmt.Errorf("%s/%s: %w", m.Destination, name, err)
@@ -178,7 +230,7 @@ func (s *setup) mountHierarchy(h hierarchy, mounts []mountinfo.Mount, at *os.Fil
 		}
 		return nil
 	}
-	src, err := s.cgroupSource(h, mounts)
+	src, err := cgroupSource(h, mounts, s.cfg.CgroupPaths)
 	if err != nil {
 		return err
 	}
@@ -202,9 +254,9 @@ func (s *setup) mountHierarchy(h hierarchy, mounts []mountinfo.Mount, at *os.Fil
 	return nil
 }
 
-func (s *setup) hasCgroupPath(h hierarchy) bool {
+func hasCgroupPath(h hierarchy, cgroupPaths map[string]string) bool {
 	for _, k := range h.keys() {
-		if s.cfg.CgroupPaths[k] != "" {
+		if cgroupPaths[k] != "" {
 			return true
 		}
 	}
@@ -213,9 +265,9 @@ func (s *setup) hasCgroupPath(h hierarchy) bool {
 
 // cgroupSource is the host directory of the container's cgroup in h:
 // CgroupPaths when it names one, else init's own cgroup under the host mount.
-func (s *setup) cgroupSource(h hierarchy, mounts []mountinfo.Mount) (string, error) {
+func cgroupSource(h hierarchy, mounts []mountinfo.Mount, cgroupPaths map[string]string) (string, error) {
 	for _, k := range h.keys() {
-		if p, ok := s.cfg.CgroupPaths[k]; ok && p != "" {
+		if p, ok := cgroupPaths[k]; ok && p != "" {
 			return p, nil
 		}
 	}

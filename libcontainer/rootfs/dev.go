@@ -62,19 +62,34 @@ func (s *setup) mountDevTmpfs() error {
 	return nil
 }
 
-func (s *setup) createDevices() error {
+// Devices lists the device nodes a container with a /dev of its own gets:
+// the defaults, each replaced by a linux.devices entry of the same path, then
+// the other entries, in order.
+func Devices(spec *specs.Spec) []specs.LinuxDevice {
+	var own []specs.LinuxDevice
+	if spec.Linux != nil {
+		own = spec.Linux.Devices
+	}
 	devs := map[string]specs.LinuxDevice{}
 	var order []string
-	for _, d := range append(append([]specs.LinuxDevice{}, defaultDevices...), s.cfg.linux().Devices...) {
+	for _, d := range append(append([]specs.LinuxDevice{}, defaultDevices...), own...) {
 		p := filepath.Clean(d.Path)
 		if _, seen := devs[p]; !seen {
 			order = append(order, p)
 		}
 		devs[p] = d
 	}
-	for _, p := range order {
-		if err := s.createDevice(devs[p]); err != nil {
-			return fmt.Errorf("device %s: %w", p, err)
+	out := make([]specs.LinuxDevice, len(order))
+	for i, p := range order {
+		out[i] = devs[p]
+	}
+	return out
+}
+
+func (s *setup) createDevices() error {
+	for _, d := range Devices(s.cfg.Spec) {
+		if err := s.createDevice(d); err != nil {
+			return fmt.Errorf("device %s: %w", filepath.Clean(d.Path), err)
 		}
 	}
 	return nil
