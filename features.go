@@ -24,6 +24,16 @@ format is defined by the runtime-spec (features.md).`,
 		if gitCommit != "" {
 			f.Annotations["com.github.rtproject.rt.commit"] = gitCommit
 		}
+		// runc's key, which engines read, says whether checkpoint and
+		// restore can work: that needs a CRIU (--criu) this host can run,
+		// which is asked, not assumed. rt's own key says which, or why not.
+		if v, err := libcontainer.CheckpointSupport(ctx.GlobalString("criu")); err == nil {
+			f.Annotations["org.opencontainers.runc.checkpoint.enabled"] = "true"
+			f.Annotations["com.github.rtproject.rt.criu"] = v
+		} else {
+			f.Annotations["org.opencontainers.runc.checkpoint.enabled"] = "false"
+			f.Annotations["com.github.rtproject.rt.criu"] = "unusable: " + err.Error()
+		}
 		return printJSON(f)
 	},
 }

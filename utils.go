@@ -106,13 +106,6 @@ func printJSON(v any) error {
 	return nil
 }
 
-// notImplemented answers for commands whose issue has not landed yet.
-func notImplemented(name string) func(*cli.Context) error {
-	return func(*cli.Context) error {
-		return fmt.Errorf("%s: not implemented yet", name)
-	}
-}
-
 // ownConsole returns the terminal a foreground run or exec wires to rt's own
 // stdio: needed when the process has a terminal and no --console-socket
 // receives it. nil when there is none to make.

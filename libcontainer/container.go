@@ -287,8 +287,9 @@ func (c *Container) destroy() error {
 	var errs []error
 	if m := c.cgroups(); m != nil {
 		// Without a pid namespace of its own, the container's other
-		// processes outlive its init: they go with the cgroup.
-		if c.sharesPidNamespace() {
+		// processes outlive its init: they go with the cgroup. So do
+		// those of a restore that never recorded its init.
+		if c.sharesPidNamespace() || c.state.InitPid == 0 {
 			killCgroup(m)
 		}
 		if err := m.Destroy(); err != nil {
@@ -304,6 +305,11 @@ func (c *Container) destroy() error {
 		if err := rootfs.DetachHostMounts(c.state.Rootfs, c.state.RootfsMounts); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	// A restore killed half-way leaves the rootfs bound here: removing
+	// the state directory must not descend into it.
+	if err := unix.Unmount(filepath.Join(c.dir, criuRootDir), unix.MNT_DETACH); err != nil && err != unix.ENOENT && err != unix.EINVAL {
+		errs = append(errs, fmt.Errorf("unmount %s: %w", criuRootDir, err))
 	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		errs = append(errs, err)

@@ -58,6 +58,9 @@ func Features() *features.Features {
 			// container's network namespace.
 			NetDevices: &features.NetDevices{Enabled: &no},
 		},
+		// Config annotations that change what rt does: a CRIU
+		// configuration file of the container's choosing.
+		PotentiallyUnsafeConfigAnnotations: []string{criuConfigAnnotation},
 		Annotations: map[string]string{
 			// The key runc uses too: engines read it to know what the
 			// filter can express.

@@ -22,6 +22,9 @@ PACKAGES=(
 	uidmap # newuidmap/newgidmap for user-namespace tests
 	util-linux # unshare, nsenter
 	bsdutils # script: a tty for the terminal scenarios
+	debootstrap # tests/scripts/get-criu.sh: a CRIU that works on current kernels, from Debian testing
+	iproute2 # ip netns: the network namespace of the checkpoint test with an established TCP connection
+	iptables # CRIU locks the network with iptables-restore during a checkpoint with --tcp-established
 	man-db # man -l: the generated man pages are checked
 )
 
