@@ -15,7 +15,7 @@ GOFLAGS_BUILD := -mod=vendor -trimpath -tags $(BUILD_TAGS) -ldflags "$(LDFLAGS)"
 STATICCHECK_VERSION := v0.8.2
 RUNTIME ?= $(CURDIR)/rt
 
-.PHONY: all rt deps test unit integration demo lint notices docs-tool man completion install uninstall bench conformance test-containerd test-podman clean
+.PHONY: all rt deps test unit integration demo lint notices docs-tool man completion install uninstall bench conformance test-containerd test-podman test-docker test-cri clean
 
 all: rt
 
@@ -89,6 +89,12 @@ test-containerd: deps rt
 
 test-podman: deps rt
 	@RUNTIME=$(RUNTIME) tests/clients/podman.sh
+
+test-docker: deps rt
+	@RUNTIME=$(RUNTIME) tests/clients/docker.sh
+
+test-cri: deps rt
+	@RUNTIME=$(RUNTIME) tests/clients/cri.sh
 
 clean:
 	rm -rf rt _build

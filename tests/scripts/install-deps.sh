@@ -8,7 +8,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential # gcc and make; cgo for the seccomp package
 	ca-certificates # install-go.sh: HTTPS to the Go module proxy
-	curl
+	curl # docker.sh, cri.sh: the published port, the local registry
 	unzip
 	git
 	pkg-config
@@ -22,10 +22,13 @@ PACKAGES=(
 	uidmap # newuidmap/newgidmap for user-namespace tests
 	util-linux # unshare, nsenter
 	bsdutils # script: a tty for the terminal scenarios
-	debootstrap # tests/scripts/get-criu.sh: a CRIU that works on current kernels, from Debian testing
-	iproute2 # ip netns: the network namespace of the checkpoint test with an established TCP connection
-	iptables # CRIU locks the network with iptables-restore during a checkpoint with --tcp-established
+	debootstrap # tests/scripts/get-criu.sh: a CRIU that works on current kernels, from Debian testing; docker.sh's nginx image (nginx-rootfs.sh)
+	iproute2 # ip netns: the network namespace of the checkpoint test with an established TCP connection; docker.sh, cri.sh
+	iptables # CRIU locks the network with iptables-restore during a checkpoint with --tcp-established; dockerd's bridge rules
 	man-db # man -l: the generated man pages are checked
+	docker.io # tests/clients/docker.sh (dockerd 20.10, docker-proxy, docker-init)
+	tmux # docker.sh: run -ti, detach and attach on a real terminal
+	containernetworking-plugins # cri.sh: the CNI bridge of containerd's CRI plugin
 )
 
 is_installed() {
@@ -47,7 +50,18 @@ install_packages() {
 	echo "install-deps: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	apt-get install -y -qq "${missing[@]}"
+	# Packages with daemons (docker.io, containerd) start them on install, on the host's
+	# network: a policy-rc.d that refuses keeps them stopped. One already there is kept.
+	local policy=/usr/sbin/policy-rc.d own_policy=
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\n# install-deps.sh: no service starts while packages install\nexit 101\n' >"$policy"
+		chmod 0755 "$policy"
+		own_policy=1
+	fi
+	local rc=0
+	apt-get install -y -qq "${missing[@]}" || rc=$?
+	[ -z "$own_policy" ] || rm -f "$policy"
+	return $rc
 }
 
 main() {

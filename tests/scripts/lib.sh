@@ -8,7 +8,9 @@
 #   check NAME CMD...            run CMD; count a pass when it exits 0
 #   expect_eq NAME GOT WANT      count a pass when GOT = WANT
 #   expect_match NAME GOT REGEX  count a pass when GOT matches the extended REGEX
-#   print_tally                  print "N passed, M failed"; returns 1 when M > 0
+#   skip NAME REASON             count a check not run here, with the reason
+#   print_tally                  print "N passed, M failed" (", K skipped" when K > 0);
+#                                returns 1 when M > 0
 #   stop_pid PID                 SIGTERM, then SIGKILL after 10s, a process this script started
 #   own_cgroup_dirs NAME         the host directories NAME would have, nested under this
 #                                process's cgroup in every hierarchy
@@ -20,11 +22,14 @@
 #   track_new_dir DIR...         remember each DIR that does not exist yet (clients create some
 #                                outside any configurable root)
 #   remove_new_dirs              remove the empty directories below and including those
+#   processes_in_ns TYPE NS      the pids of the processes in namespace NS of TYPE (net, mnt, …;
+#                                NS as readlink /proc/PID/ns/TYPE prints it)
 #   write_argv_logger FILE RUNTIME LOG   a runtime wrapper that appends "rc=N (caller) ARGS" to LOG
 #   record_invocations LOG OUT TITLE...  write the recorded-invocations file from LOG
 
 PASSED=0
 FAILED=0
+SKIPPED=0
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -58,6 +63,11 @@ fail() {
 	printf 'FAIL %s: %s\n' "$1" "$2"
 }
 
+skip() {
+	SKIPPED=$((SKIPPED + 1))
+	printf 'skip %s: %s\n' "$1" "$2"
+}
+
 check() {
 	local name=$1 out rc=0
 	shift
@@ -75,7 +85,11 @@ expect_match() {
 }
 
 print_tally() {
-	echo "$PASSED passed, $FAILED failed"
+	if [ "$SKIPPED" -gt 0 ]; then
+		echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	else
+		echo "$PASSED passed, $FAILED failed"
+	fi
 	[ "$FAILED" -eq 0 ]
 }
 
@@ -171,6 +185,14 @@ mount_private_cgroupfs() {
 		mkdir /sys/fs/cgroup/unified
 		mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
 	fi
+}
+
+processes_in_ns() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/$1" 2>/dev/null)" = "$2" ] && echo "${p#/proc/}"
+	done
+	return 0
 }
 
 write_argv_logger() {

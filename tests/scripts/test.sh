@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # test.sh is `make test`: unit tests, integration tests through the real binary,
 # the OCI runtime-tools validation suite (no assertion runc 1.1.5 passes here may
-# fail), and containerd and podman driving rt. It ends with one summary line.
+# fail), and containerd, podman, Docker and Kubernetes' CRI validation (critest on
+# containerd's CRI plugin) driving rt.
+# It ends with one summary line.
 #
 # The client scripts also run with runc, which must pass them too (the scripts
 # themselves are then known good).
 #
 # TEST_SUITES selects suites (default: "unit integration conformance containerd podman
-# containerd-runc podman-runc").
+# docker cri containerd-runc podman-runc docker-runc cri-runc").
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-suites=${TEST_SUITES:-unit integration conformance containerd podman containerd-runc podman-runc}
+suites=${TEST_SUITES:-unit integration conformance containerd podman docker cri containerd-runc podman-runc docker-runc cri-runc}
 logdir=$(mktemp -d /tmp/rt-test-logs.XXXXXX)
 chmod 755 "$logdir"
 passed=0
 failed=0
 failures=()
+declare -A times
 
 # count_go adds the results of a `go test -json` stream to the totals.
 count_go() {
@@ -58,9 +61,11 @@ run_script() {
 	local name=$1
 	shift
 	echo "=== $name"
+	local t0=$SECONDS
 	"$@" 2>&1 | tee "$logdir/$name.log"
 	local rc=${PIPESTATUS[0]}
 	local line p f
+	times[$name]="$((SECONDS - t0)) s"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logdir/$name.log" | tail -1)
 	if [ "$name" = conformance ]; then
 		# Assertions that fail for runc too are the machine's or the suite's: the
@@ -94,11 +99,30 @@ for s in $suites; do
 	podman) run_script podman env RUNTIME="$root/rt" tests/clients/podman.sh ;;
 	containerd-runc) run_script containerd-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/containerd-runc-invocations.txt" tests/clients/containerd.sh ;;
 	podman-runc) run_script podman-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/podman-runc-invocations.txt" tests/clients/podman.sh ;;
+	docker) run_script docker env RUNTIME="$root/rt" tests/clients/docker.sh ;;
+	docker-runc) run_script docker-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/docker-runc-invocations.txt" tests/clients/docker.sh ;;
+	cri) run_script cri env RUNTIME="$root/rt" tests/clients/cri.sh ;;
+	cri-runc) run_script cri-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/cri-runc-invocations.txt" tests/clients/cri.sh ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac
 done
 
+# client_summary prints each engine suite next to its runc run, with their times and
+# the checks each skipped (by name, with the reason).
+client_summary() {
+	local c r line
+	for c in containerd podman docker cri; do
+		for r in "$c" "$c-runc"; do
+			[ -f "$logdir/$r.log" ] || continue
+			line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logdir/$r.log" | tail -1)
+			printf '%-16s %-36s %s\n' "$r" "${line:-no summary line}" "${times[$r]:-}"
+			grep -E '^skip ' "$logdir/$r.log" | sed 's/^/    /'
+		done
+	done
+}
+
 echo
+client_summary
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
 echo "logs: $logdir"
 echo "$passed passed, $failed failed"
