@@ -24,8 +24,9 @@ for "rt restore" to bring them back, here or on another host with the same
 rootfs. Unless --leave-running or --pre-dump is given, the container's
 processes end once saved and the container is deleted.
 
-The container's stdio must be pipes or its terminal (as engines give it): a
-file of the host is outside the container's mounts, and CRIU refuses it.
+The container's stdio must be pipes, its terminal or /dev/null (as engines
+give them): another file of the host is outside the container's mounts, and
+CRIU refuses it.
 The CRIU used is the global --criu; it is checked before anything is done.`,
 	Flags: []cli.Flag{
 		cli.StringFlag{Name: "image-path", Usage: "directory to write CRIU's image files to (default: ./checkpoint)"},

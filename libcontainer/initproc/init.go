@@ -110,6 +110,9 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	if err := rootfs.Setup(rc, func() error { return createHooks(ch, cfg) }); err != nil {
 		return err
 	}
+	if err := reopenDevNull(); err != nil {
+		return err
+	}
 	// Before root.readonly and readonlyPaths make that impossible.
 	if err := createCwd(proc); err != nil {
 		return err
@@ -177,6 +180,42 @@ func createHooks(ch *initproto.Channel, cfg *initproto.Config) error {
 	if h := cfg.Spec.Hooks; h != nil && len(h.CreateContainer) > 0 {
 		st := hooks.State(cfg.ID, cfg.Bundle, cfg.Spec, specs.StateCreating, cfg.HostPid)
 		return hooks.Run("createContainer", h.CreateContainer, st)
+	}
+	return nil
+}
+
+// reopenDevNull gives the container its own /dev/null in place of the
+// host's on stdio (what an engine passes for no input): the host's node is on
+// a mount outside the container, which CRIU cannot checkpoint. The
+// container's node is used only if it is the null device, and is never
+// followed through a link.
+func reopenDevNull() error {
+	null := unix.Mkdev(1, 3)
+	fd, err := unix.Open("/dev/null", unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil // no /dev/null of its own: stdio stays as given
+	}
+	defer unix.Close(fd)
+	var own unix.Stat_t
+	if err := unix.Fstat(fd, &own); err != nil || own.Mode&unix.S_IFMT != unix.S_IFCHR || own.Rdev != null {
+		return nil
+	}
+	var dev *os.File
+	for i := 0; i < 3; i++ {
+		var st unix.Stat_t
+		if unix.Fstat(i, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != null ||
+			(st.Dev == own.Dev && st.Ino == own.Ino) {
+			continue
+		}
+		if dev == nil {
+			if dev, err = os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_RDWR|unix.O_CLOEXEC, 0); err != nil {
+				return fmt.Errorf("reopen /dev/null for stdio: %w", err)
+			}
+			defer dev.Close()
+		}
+		if err := unix.Dup3(int(dev.Fd()), i, 0); err != nil {
+			return fmt.Errorf("dup /dev/null to fd %d: %w", i, err)
+		}
 	}
 	return nil
 }

@@ -177,6 +177,15 @@ func TestCheckpointRestore(t *testing.T) {
 	needCRIU(t)
 	b := counter(t)
 	io := newCtrIO(t)
+	// No input: the host's /dev/null, as engines give it. The init puts the
+	// container's own in its place; the host's would keep CRIU from saving.
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	io.inR.Close()
+	io.inR = devnull
 	b.write()
 	b.mustCR(io, "run", "-d", "--bundle", b.Dir, b.ID)
 	expectCount(t, io, 1)
@@ -217,6 +226,16 @@ func TestCheckpointRestore(t *testing.T) {
 	b.waitStatus("stopped")
 	b.mustRT("delete", b.ID)
 	assertNoLeaks(t, b, rpid)
+}
+
+// TestStdioDevNull: a /dev/null of the host as stdio becomes the container's
+// own /dev/null; other stdio stay as they are.
+func TestStdioDevNull(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "for i in 0 1 2; do if [ /proc/self/fd/$i -ef /dev/null ]; then echo $i:own; else echo $i:other; fi; done")
+	b.write()
+	if r := runRT(b.Root, nil, "run", "--bundle", b.Dir, b.ID); r.Code != 0 || r.Stdout != "0:own\n1:other\n2:other\n" {
+		t.Errorf("stdin from the host's /dev/null, stdout and stderr files: %s", r)
+	}
 }
 
 // TestCheckpointLeaveRunning: --leave-running saves the container and keeps it going.
