@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # containerd.sh drives $RUNTIME through containerd 1.6 and its runc v2 shim, as ctr users do:
 # foreground run, detached lifecycle with exec/ps/pause/resume/metrics/kill/delete, a tty task,
-# an exec with a tty, kill --all, a forced delete, stdin and env.
+# an exec with a tty, kill --all, a forced delete, stdin and env, and a running task checkpointed
+# and restored (CRIU from tests/scripts/get-criu.sh; skipped, with the reason, without one).
 #
 # Usage: RUNTIME=/abs/path/to/runtime tests/clients/containerd.sh
 #
@@ -68,8 +69,9 @@ write_config() {
 
 start_containerd() {
 	write_config
-	# unshare execs containerd in place: the pid is containerd's.
-	TMPDIR=$WORK/tmp unshare --mount --propagation private -- \
+	# unshare execs containerd in place: the pid is containerd's. The shims it starts, and
+	# the runtime under them, find CRIU in its PATH.
+	PATH=${CRIU_DIR:+$CRIU_DIR:}$PATH TMPDIR=$WORK/tmp unshare --mount --propagation private -- \
 		containerd --config "$WORK/config.toml" >"$WORK/containerd.log" 2>&1 &
 	CONTAINERD_PID=$!
 	wait_until 30 ctr --address "$WORK/containerd.sock" version ||
@@ -175,6 +177,55 @@ scenario_stdin_env() {
 	expect_eq "stdin and env reach the process" "$out" "from-stdin bar"
 }
 
+# count ID prints what the counting task of scenario g last wrote.
+count() {
+	local v i
+	# shellcheck disable=SC2046
+	# The counter rewrites the file: a read may catch it empty.
+	for i in 1 2 3 4 5; do
+		v=$(ctrc task exec $(exec_opts) --exec-id "c$RANDOM" "$1" cat /tmp/count 2>/dev/null) || true
+		[ -n "$v" ] && break
+		sleep 0.05
+	done
+	echo "${v:-0}"
+}
+
+scenario_checkpoint() {
+	scenario g-checkpoint-restore
+	if [ -z "$CRIU_DIR" ]; then
+		say "skip g-checkpoint-restore: $CRIU_MISSING"
+		return
+	fi
+	local ref=rt.test/checkpoint:cr1 saved first second i
+	# shellcheck disable=SC2046
+	check "run -d a counting task" ctrc run -d $(run_opts cr1) "$IMAGE" cr1 \
+		sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done'
+	for i in $(seq 100); do [ "$(count cr1)" -ge 30 ] && break; sleep 0.1; done
+	# The task is saved with its rw layer and goes on running meanwhile.
+	check "containers checkpoint --task --rw" ctrc containers checkpoint --task --rw cr1 "$ref"
+	saved=$(count cr1)
+	check "kill the original" ctrc task kill --signal SIGKILL cr1
+	wait_status cr1 STOPPED || true
+	check "task delete" ctrc task delete cr1
+	check "container delete" ctrc containers delete cr1
+	check "containers restore --live --rw" ctrc containers restore --live --rw cr1 "$ref"
+	expect_eq "restored task is RUNNING" "$(task_status cr1)" RUNNING
+	first=$(count cr1)
+	sleep 0.5
+	second=$(count cr1)
+	# From the saved count on: a fresh start would count from 1 again.
+	if [ "$first" -ge "$((saved - 5))" ] && [ "$second" -gt "$first" ]; then
+		pass "the restored task counts on ($saved at the checkpoint, then $first, $second)"
+	else
+		fail "the restored task counts on" "$saved at the checkpoint, then $first, $second"
+	fi
+	check "kill the restored task" ctrc task kill --signal SIGKILL cr1
+	wait_status cr1 STOPPED || true
+	check "task delete (restored)" ctrc task delete cr1
+	check "container delete (restored)" ctrc containers delete cr1
+	ctrc images rm "$ref" >/dev/null 2>&1 || true
+}
+
 # no_leftovers checks that the runtime removed what it made.
 scenario_leftovers() {
 	scenario z-leftovers
@@ -226,6 +277,13 @@ main() {
 	: >"$INVOCATION_LOG"
 	write_argv_logger "$WRAPPER" "$RUNTIME" "$INVOCATION_LOG"
 
+	# Checkpoint/restore needs a CRIU that works on this kernel (Debian 12's does not).
+	CRIU_DIR= CRIU_MISSING=
+	if criu=$("$REPO/tests/scripts/get-criu.sh" 2>"$WORK/get-criu.log"); then
+		CRIU_DIR=$(dirname "$criu")
+	else
+		CRIU_MISSING=$(tail -1 "$WORK/get-criu.log")
+	fi
 	start_containerd
 	import_image
 
@@ -234,6 +292,7 @@ main() {
 	scenario_tty
 	scenario_kill_all
 	scenario_stdin_env
+	scenario_checkpoint
 	scenario_leftovers
 
 	mkdir -p "$(dirname "$RECORD")"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # podman.sh drives $RUNTIME through podman 4.3 and conmon: run with output and exit code,
 # run -d + exec + pause/unpause + stop + rm, run -it and exec -it under a terminal, kill and
-# forced rm, stdin and env.
+# forced rm, stdin and env, and container checkpoint + restore of a running container (CRIU from
+# tests/scripts/get-criu.sh; skipped, with the reason, without one).
 #
 # Usage: RUNTIME=/abs/path/to/runtime tests/clients/podman.sh
 #
@@ -36,7 +37,7 @@ pod() {
 	[ "${POD_TTY:-}" = 1 ] && fg=--foreground
 	timeout $fg -k 5 60 nsenter -t "$HOLDER_PID" -m -C -- env CONTAINERS_CONF="$WORK/containers.conf" \
 		CONTAINERS_STORAGE_CONF="$WORK/storage.conf" TMPDIR="$WORK/tmp" \
-		podman --root "$WORK/root" --runroot "$WORK/runroot" --tmpdir "$WORK/libpod" \
+		PATH="${CRIU_DIR:+$CRIU_DIR:}$PATH" podman --root "$WORK/root" --runroot "$WORK/runroot" --tmpdir "$WORK/libpod" \
 		--runtime "$WRAPPER" --cgroup-manager cgroupfs --events-backend none \
 		--storage-driver "$STORAGE_DRIVER" "$@"
 }
@@ -175,6 +176,46 @@ scenario_stdin_env() {
 	expect_eq "stdin and env reach the process" "$out" "from-stdin bar"
 }
 
+# count NAME prints what the counting container of scenario f last wrote.
+count() {
+	local v i
+	# The counter rewrites the file: a read may catch it empty.
+	for i in 1 2 3 4 5; do
+		v=$(pod exec "$1" cat /tmp/count 2>/dev/null) || true
+		[ -n "$v" ] && break
+		sleep 0.05
+	done
+	echo "${v:-0}"
+}
+
+scenario_checkpoint() {
+	scenario f-checkpoint-restore
+	if [ -z "$CRIU_DIR" ]; then
+		say "skip f-checkpoint-restore: $CRIU_MISSING"
+		return
+	fi
+	local saved first second i
+	# shellcheck disable=SC2046
+	check "run -d a counting container" pod run -d --name cr1 $(run_opts) "$IMAGE" \
+		sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done'
+	for i in $(seq 100); do [ "$(count cr1)" -ge 30 ] && break; sleep 0.1; done
+	saved=$(count cr1)
+	check "container checkpoint" pod container checkpoint cr1
+	expect_eq "the checkpointed container has exited" "$(status_of cr1)" exited
+	check "container restore" pod container restore cr1
+	expect_eq "the restored container is running" "$(status_of cr1)" running
+	first=$(count cr1)
+	sleep 0.5
+	second=$(count cr1)
+	# From the saved count on: a fresh start would count from 1 again.
+	if [ "$first" -ge "$saved" ] && [ "$second" -gt "$first" ]; then
+		pass "the restored container counts on ($saved before the checkpoint, then $first, $second)"
+	else
+		fail "the restored container counts on" "$saved before the checkpoint, then $first, $second"
+	fi
+	check "rm -f the restored container" pod rm -f --time 0 cr1
+}
+
 scenario_leftovers() {
 	scenario z-leftovers
 	local left
@@ -222,9 +263,17 @@ main() {
 	: >"$INVOCATION_LOG"
 	write_argv_logger "$WRAPPER" "$RUNTIME" "$INVOCATION_LOG"
 	write_config
+	# Checkpoint/restore needs a CRIU that works on this kernel (Debian 12's does not);
+	# podman checks it too, so it goes first in podman's PATH.
+	CRIU_DIR= CRIU_MISSING=
+	if criu=$("$REPO/tests/scripts/get-criu.sh" 2>"$WORK/get-criu.log"); then
+		CRIU_DIR=$(dirname "$criu")
+	else
+		CRIU_MISSING=$(tail -1 "$WORK/get-criu.log")
+	fi
 	start_namespace
 	# The terminal scenarios re-enter this script under `script`; they need these.
-	export WORK WRAPPER HOLDER_PID STORAGE_DRIVER
+	export WORK WRAPPER HOLDER_PID STORAGE_DRIVER CRIU_DIR
 
 	import_image
 	scenario_run
@@ -232,6 +281,7 @@ main() {
 	scenario_tty
 	scenario_kill
 	scenario_stdin_env
+	scenario_checkpoint
 	scenario_leftovers
 
 	mkdir -p "$(dirname "$RECORD")"
