@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli"
 
+	"github.com/rtproject/rt/internal/trace"
 	"github.com/rtproject/rt/libcontainer"
 	"github.com/rtproject/rt/specconv"
 )
@@ -69,10 +70,12 @@ func createOptions(ctx *cli.Context) (*libcontainer.CreateOpts, *libcontainer.Ru
 	if err := libcontainer.ValidateID(id); err != nil {
 		return nil, nil, err
 	}
+	t := trace.Start()
 	bundle, spec, err := loadBundle(ctx.String("bundle"), ctx.GlobalBool("systemd-cgroup"))
 	if err != nil {
 		return nil, nil, err
 	}
+	t.Done("create: %s/config.json loaded and valid", bundle)
 	if ctx.String("pidfd-socket") != "" {
 		return nil, nil, fmt.Errorf("--pidfd-socket: not supported")
 	}

@@ -57,7 +57,9 @@ For example, to see the container's processes from inside:
 		}
 		code, err := execProcess(ctx)
 		if err != nil {
-			return err
+			// As runc: 255 tells a failure to start the process from the
+			// process's own exit status.
+			return withExitCode(fmt.Errorf("exec failed: %w", err), 255)
 		}
 		os.Exit(code)
 		return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -33,6 +34,13 @@ example, the containers of a non-default root, ids only:
 		if err != nil {
 			return err
 		}
+		// A --root that was typed and does not exist is a mistake; the
+		// default one is missing only until the first container.
+		if ctx.GlobalIsSet("root") {
+			if _, err := os.Stat(r.Root); err != nil {
+				return fmt.Errorf("--root: %w", err)
+			}
+		}
 		states, err := r.List()
 		if err != nil {
 			return err
@@ -52,11 +60,8 @@ example, the containers of a non-default root, ids only:
 			}
 			return w.Flush()
 		case "json":
-			if states == nil {
-				fmt.Println("null")
-				return nil
-			}
-			return printJSON(states)
+			// One line, as runc prints it: scripts read it line by line.
+			return json.NewEncoder(os.Stdout).Encode(states)
 		default:
 			return fmt.Errorf("invalid format option %q: want %s", ctx.String("format"), formatOptions)
 		}

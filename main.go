@@ -8,6 +8,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,7 +55,14 @@ func main() {
 	// Errors are printed by fatal with runc's format and exit codes.
 	cli.ErrWriter = io.Discard
 	if err := newApp().Run(os.Args); err != nil {
-		fatal(err)
+		code := 1
+		// An unknown command ("No help topic for 'foo'") and exec's failures
+		// carry their own exit status.
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) {
+			code = ec.ExitCode()
+		}
+		fatalWithCode(err, code)
 	}
 }
 
@@ -94,6 +102,9 @@ func newApp() *cli.App {
 		updateCommand,
 	}
 	app.Before = setupLogging
+	// Errors, exit codes included, reach main: urfave/cli would otherwise
+	// exit on its own, printing them nowhere.
+	app.ExitErrHandler = func(*cli.Context, error) {}
 	return app
 }
 
@@ -123,10 +134,14 @@ func setupLogging(ctx *cli.Context) error {
 		}
 		logrus.SetOutput(f)
 		logToStderr = false
+		// The caller must learn what rt left out (a capability, say) even
+		// when the log goes to a file nobody reads: containerd's shim passes
+		// rt's stderr on as the container's, conmon as podman's error.
+		logrus.AddHook(stderrWarnings{})
 	}
 	switch f := ctx.GlobalString("log-format"); f {
 	case "", "text":
-		logrus.SetFormatter(&logrus.TextFormatter{DisableColors: true})
+		logrus.SetFormatter(textFormat)
 	case "json":
 		logrus.SetFormatter(&logrus.JSONFormatter{})
 	default:
@@ -138,6 +153,23 @@ func setupLogging(ctx *cli.Context) error {
 		return fmt.Errorf("--rootless: invalid value %q (want true, false or auto)", r)
 	}
 	return nil
+}
+
+var textFormat = &logrus.TextFormatter{DisableColors: true}
+
+// stderrWarnings copies warnings to stderr, in text, when --log sends the
+// log to a file. Errors reach stderr through fatal.
+type stderrWarnings struct{}
+
+func (stderrWarnings) Levels() []logrus.Level { return []logrus.Level{logrus.WarnLevel} }
+
+func (stderrWarnings) Fire(e *logrus.Entry) error {
+	line, err := textFormat.Format(e)
+	if err != nil {
+		return err
+	}
+	_, err = os.Stderr.Write(line)
+	return err
 }
 
 // logToStderr is false once --log sends the log elsewhere.

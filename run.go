@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
 
+	"github.com/rtproject/rt/internal/trace"
 	"github.com/rtproject/rt/libcontainer"
 )
 
@@ -92,6 +93,7 @@ func runContainer(ctx *cli.Context) (int, error) {
 	// Release the lock while the container runs so that state, kill and exec work.
 	c.Close()
 	code := waitForeground(sh, proc, tty)
+	trace.Log("run: container %s's process exited with status %d", ctx.Args().First(), code)
 	if !ctx.Bool("keep") {
 		if c, err := r.Load(ctx.Args().First()); err == nil {
 			if err := c.Delete(true); err != nil {

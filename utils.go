@@ -106,6 +106,19 @@ func printJSON(v any) error {
 	return nil
 }
 
+// exitCodeError is an error that ends rt with its own exit status (a
+// cli.ExitCoder, which main honours).
+type exitCodeError struct {
+	err  error
+	code int
+}
+
+func withExitCode(err error, code int) error { return &exitCodeError{err: err, code: code} }
+
+func (e *exitCodeError) Error() string { return e.err.Error() }
+func (e *exitCodeError) Unwrap() error { return e.err }
+func (e *exitCodeError) ExitCode() int { return e.code }
+
 // ownConsole returns the terminal a foreground run or exec wires to rt's own
 // stdio: needed when the process has a terminal and no --console-socket
 // receives it. nil when there is none to make.

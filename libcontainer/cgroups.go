@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -102,4 +103,23 @@ func deviceMatches(rule, def specs.LinuxDeviceCgroup) bool {
 	}
 	num := func(r, d *int64) bool { return r == nil || *r == -1 || (d != nil && *r == *d) }
 	return num(rule.Major, def.Major) && num(rule.Minor, def.Minor)
+}
+
+// describeCgroupPaths lists, for the start-up trace, the container's cgroup
+// directories with the controllers in each ("cpu,cpuacct=/sys/fs/cgroup/cpu,cpuacct/x").
+func describeCgroupPaths(paths map[string]string) string {
+	byDir := map[string][]string{}
+	for ctrl, dir := range paths {
+		if ctrl == "" {
+			ctrl = "unified"
+		}
+		byDir[dir] = append(byDir[dir], ctrl)
+	}
+	var out []string
+	for dir, ctrls := range byDir {
+		sort.Strings(ctrls)
+		out = append(out, strings.Join(ctrls, ",")+"="+dir)
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/cgroups"
+	"github.com/rtproject/rt/internal/trace"
 	"github.com/rtproject/rt/libcontainer/hooks"
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
 	"github.com/rtproject/rt/libcontainer/namespaces"
@@ -118,6 +119,7 @@ func (b *builder) build() error {
 		SystemdCgroup: b.c.rt.SystemdCgroup,
 	}
 	b.c.state = st
+	trace.Log("create: container %s, state in %s, rootfs %s", o.ID, b.c.dir, rootfsPath)
 	if !namespaces.Has(spec, specs.MountNamespace) {
 		st.HostMountNS = true
 		if st.RootfsMounts, err = rootfs.MountsAt(rootfsPath); err != nil {
@@ -181,13 +183,16 @@ func (b *builder) build() error {
 		}
 	}
 
+	t := trace.Start()
 	if b.init, err = cp.start(); err != nil {
 		return err
 	}
 	defer b.init.close()
 	pid := b.init.proc.Pid
 	st.InitPid = pid
+	t.Done("create: rt init started, pid %d; %s", pid, cp.describeNamespaces())
 
+	t = trace.Start()
 	if m, err := b.c.newCgroupManager(); err != nil {
 		return err
 	} else if m != nil {
@@ -197,9 +202,14 @@ func (b *builder) build() error {
 		}
 		st.CgroupPaths = m.Paths()
 		cfg.CgroupPaths = st.CgroupPaths
+		t.Done("create: init joined its cgroup: %s", describeCgroupPaths(st.CgroupPaths))
+	} else {
+		trace.Log("create: no cgroup (linux.cgroupsPath unset and no resources)")
 	}
 
 	cfg.HostPid = pid
+	cfg.Debug = trace.Enabled()
+	t = trace.Start()
 	creating := hooks.State(o.ID, o.Bundle, spec, specs.StateCreating, pid)
 	err = b.init.converse(&conversation{
 		cfg:   cfg,
@@ -210,15 +220,21 @@ func (b *builder) build() error {
 			// does: a bundle that denies a default device (say c 1:5)
 			// must still get its node, only not access to it.
 			if b.cgroups != nil {
+				t := trace.Start()
 				if err := b.c.setCgroupResources(b.cgroups); err != nil {
 					return err
 				}
+				t.Done("create: linux.resources written to the cgroup")
 			}
 			if h := spec.Hooks; h != nil {
+				t := trace.Start()
 				if err := hooks.Run("prestart", h.Prestart, creating); err != nil {
 					return err
 				}
-				return hooks.Run("createRuntime", h.CreateRuntime, creating)
+				if err := hooks.Run("createRuntime", h.CreateRuntime, creating); err != nil {
+					return err
+				}
+				t.Done("create: %d prestart and %d createRuntime hooks ran", len(h.Prestart), len(h.CreateRuntime))
 			}
 			return nil
 		},
@@ -227,6 +243,7 @@ func (b *builder) build() error {
 		return err
 	}
 
+	t.Done("create: init ready")
 	startTime, _, err := procStartTime(pid)
 	if err != nil {
 		return fmt.Errorf("init exited during create: %w", err)
@@ -240,6 +257,7 @@ func (b *builder) build() error {
 			return err
 		}
 	}
+	trace.Log("create: container %s created, init pid %d waits on %s", o.ID, pid, fifoPath)
 	return nil
 }
 

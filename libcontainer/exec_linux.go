@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/rtproject/rt/internal/trace"
 	"github.com/rtproject/rt/libcontainer/hooks"
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
 	"github.com/rtproject/rt/libcontainer/namespaces"
@@ -80,9 +82,11 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 		init, err = cp.start()
 		return err
 	}
+	t := trace.Start()
 	if err := system.WithInitialCPUAffinity(o.Process.ExecCPUAffinity, start); err != nil {
 		return nil, err
 	}
+	t.Done("exec: rt init started in container %s, pid %d; %s", c.state.ID, init.proc.Pid, cp.describeNamespaces())
 	defer init.close()
 	ok := false
 	defer func() {
@@ -90,12 +94,20 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 			init.kill()
 		}
 	}()
+	t = trace.Start()
 	if err := c.joinCgroups(init.proc.Pid, o.SubCgroups); err != nil {
 		return nil, err
+	}
+	if len(o.SubCgroups) == 0 {
+		t.Done("exec: pid %d joined the container's cgroup", init.proc.Pid)
+	} else {
+		t.Done("exec: pid %d joined the container's sub-cgroups %v", init.proc.Pid, o.SubCgroups)
 	}
 	// In a paused container the new process is frozen from here on: resume,
 	// which needs the lock, must be able to run while we wait for the exec.
 	c.Close()
+	cfg.Debug = trace.Enabled()
+	t = trace.Start()
 	err := init.converse(&conversation{
 		cfg:   cfg,
 		spec:  spec,
@@ -104,6 +116,7 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.Done("exec: process %v started, pid %d", o.Process.Args, init.proc.Pid)
 	if o.PidFile != "" {
 		if err := WritePidFile(o.PidFile, init.proc.Pid); err != nil {
 			return nil, err
@@ -114,7 +127,8 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 }
 
 // joinCgroups moves pid into the container's cgroups, or into sub-cgroups of
-// them (--cgroup "sub" for every controller, "controller:sub" for one).
+// them (--cgroup "sub" for every controller, "controller[,controller]:sub"
+// for some). The texts are runc's, which scripts grep for.
 func (c *Container) joinCgroups(pid int, subs []string) error {
 	m := c.cgroups()
 	if m == nil {
@@ -122,33 +136,14 @@ func (c *Container) joinCgroups(pid int, subs []string) error {
 	}
 	if len(subs) == 0 {
 		if err := m.Apply(pid); err != nil {
-			return fmt.Errorf("join container cgroup: %w", err)
+			return fmt.Errorf("error adding pid %d to cgroups: %w", pid, err)
 		}
 		return nil
 	}
 	paths := m.Paths()
-	target := map[string]string{}
-	for _, s := range subs {
-		ctrl, sub, found := strings.Cut(s, ":")
-		if !found {
-			sub, ctrl = ctrl, ""
-		}
-		if filepath.IsAbs(sub) || strings.Contains(sub, "..") {
-			return fmt.Errorf("--cgroup %q: must be a relative path inside the container's cgroup", s)
-		}
-		if ctrl == "" {
-			for k, p := range paths {
-				target[k] = filepath.Join(p, sub)
-			}
-			continue
-		}
-		for _, c1 := range strings.Split(ctrl, ",") {
-			p, ok := paths[c1]
-			if !ok {
-				return fmt.Errorf("--cgroup %q: the container has no %s cgroup", s, c1)
-			}
-			target[c1] = filepath.Join(p, sub)
-		}
+	target, err := subCgroupDirs(paths, subs)
+	if err != nil {
+		return fmt.Errorf("--cgroup: %w", err)
 	}
 	for k, p := range paths {
 		dir, ok := target[k]
@@ -156,8 +151,56 @@ func (c *Container) joinCgroups(pid int, subs []string) error {
 			dir = p
 		}
 		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
-			return fmt.Errorf("--cgroup: join %s: %w", dir, err)
+			return fmt.Errorf("--cgroup: error adding pid %d to cgroups: %s: %w", pid, dir, err)
 		}
 	}
 	return nil
+}
+
+// subCgroupDirs resolves --cgroup values against the container's cgroup
+// paths (controller → directory): each must name the container's own cgroup
+// ("/") or one below it.
+func subCgroupDirs(paths map[string]string, subs []string) (map[string]string, error) {
+	target := map[string]string{}
+	below := func(base, sub string) (string, error) {
+		dir := path.Join(base, sub)
+		if dir != base && !strings.HasPrefix(dir, base+"/") {
+			return "", fmt.Errorf("bad sub cgroup path: %s", sub)
+		}
+		return dir, nil
+	}
+	for _, s := range subs {
+		ctrls, sub, found := strings.Cut(s, ":")
+		if !found {
+			if len(subs) != 1 {
+				return nil, fmt.Errorf("%q: a path for every controller must be the only --cgroup (or use <controller>:<path>)", s)
+			}
+			for k, p := range paths {
+				dir, err := below(p, s)
+				if err != nil {
+					return nil, err
+				}
+				target[k] = dir
+			}
+			continue
+		}
+		for _, ctrl := range strings.Split(ctrls, ",") {
+			if ctrl == "" {
+				return nil, fmt.Errorf("%q: empty controller name", s)
+			}
+			if _, dup := target[ctrl]; dup {
+				return nil, fmt.Errorf("controller %s given more than once", ctrl)
+			}
+			p, ok := paths[ctrl]
+			if !ok {
+				return nil, fmt.Errorf("unknown controller %s: the container has no %s cgroup", ctrl, ctrl)
+			}
+			dir, err := below(p, sub)
+			if err != nil {
+				return nil, err
+			}
+			target[ctrl] = dir
+		}
+	}
+	return target, nil
 }

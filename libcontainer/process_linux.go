@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -169,6 +170,25 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 		return nil, fmt.Errorf("start init: %w", err)
 	}
 	return cmd.Process, nil
+}
+
+// describeNamespaces says, for the start-up trace, which namespaces the
+// child was given.
+func (cp *childProcess) describeNamespaces() string {
+	var created []string
+	for _, t := range namespaces.Types {
+		if f := namespaces.CloneFlag(t); f != 0 && cp.cloneflags&uintptr(f) != 0 {
+			created = append(created, string(t))
+		}
+	}
+	out := "new namespaces: " + strings.Join(created, ", ")
+	if len(created) == 0 {
+		out = "no new namespaces"
+	}
+	for _, j := range cp.joins {
+		out += fmt.Sprintf("; joined %s %s", j.typ, j.path)
+	}
+	return out
 }
 
 // idMaps converts spec id mappings for SysProcAttr.

@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rtproject/rt/internal/trace"
 	"github.com/rtproject/rt/libcontainer/hooks"
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
 )
@@ -20,6 +21,7 @@ func (c *Container) Start() error {
 	if st := c.Status(); st != Created {
 		return fmt.Errorf("cannot start a container that is %s", st)
 	}
+	t := trace.Start()
 	fifoPath := filepath.Join(c.dir, execFifoName)
 	// Opening for read releases the init blocked opening it for write.
 	f, err := os.OpenFile(fifoPath, os.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -35,13 +37,21 @@ func (c *Container) Start() error {
 		return fmt.Errorf("read exec fifo: %w", err)
 	}
 	os.Remove(fifoPath)
-	if msg := string(data); strings.HasPrefix(msg, initproto.FifoErrorPrefix) {
-		return fmt.Errorf("start container: %s", strings.TrimPrefix(msg, initproto.FifoErrorPrefix))
+	msg := string(data)
+	if m, ok := strings.CutPrefix(msg, initproto.FifoErrorPrefix); ok {
+		return fmt.Errorf("start container: %s", m)
+	}
+	if m, ok := strings.CutPrefix(msg, initproto.FifoExecFailedPrefix); ok {
+		t.Done("start: the container's process could not be run: %s (it exits 255)", m)
+	} else {
+		t.Done("start: container process started (pid %d)", c.state.InitPid)
 	}
 	if h := c.state.Config.Hooks; h != nil && len(h.Poststart) > 0 {
+		t := trace.Start()
 		st := c.OCIState()
 		st.Status = specs.StateRunning
 		hooks.RunWarn("poststart", h.Poststart, st)
+		t.Done("start: %d poststart hooks ran", len(h.Poststart))
 	}
 	return nil
 }

@@ -31,7 +31,6 @@ func Example(rootless bool) *specs.Spec {
 				Bounding:  caps(),
 				Effective: caps(),
 				Permitted: caps(),
-				Ambient:   caps(),
 			},
 			Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
 		},

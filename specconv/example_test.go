@@ -11,7 +11,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// TestExampleMatchesRunc compares Example with what the installed runc writes, all but ociVersion.
+// TestExampleMatchesRunc compares Example with what the installed runc writes, all but ociVersion
+// (and the unraisable ambient set of runc before 1.2).
 func TestExampleMatchesRunc(t *testing.T) {
 	runc, err := exec.LookPath("runc")
 	if err != nil {
@@ -44,6 +45,12 @@ func TestExampleMatchesRunc(t *testing.T) {
 				t.Errorf("ociVersion = %q, want %q", ours.Version, specs.Version)
 			}
 			theirs.Version = ours.Version
+			// runc before 1.2 (Debian 12 has 1.1.5) also wrote an ambient set
+			// outside the inheritable one, which the kernel cannot raise: every
+			// start warned about it. Example follows runc 1.5 and has none.
+			if c := theirs.Process.Capabilities; c != nil && len(c.Inheritable) == 0 {
+				c.Ambient = nil
+			}
 			want, got := indentJSON(t, &theirs), indentJSON(t, ours)
 			if !bytes.Equal(got, want) {
 				t.Errorf("Example(%v) differs from runc %v:\n--- ours\n%s\n--- runc\n%s", rootless, args, got, want)

@@ -10,7 +10,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtproject/rt/cgroups"
-	"github.com/rtproject/rt/libcontainer/capabilities"
 	"github.com/rtproject/rt/libcontainer/hooks"
 	"github.com/rtproject/rt/libcontainer/initproc"
 	"github.com/rtproject/rt/libcontainer/intelrdt"
@@ -86,9 +85,9 @@ func ValidateProcess(p *specs.Process) error {
 	if err := initproc.ValidateProcess(p); err != nil {
 		return err
 	}
-	if err := capabilities.Validate(p.Capabilities); err != nil {
-		return err
-	}
+	// process.capabilities has no validator: a name that is unknown, or a
+	// capability the host cannot grant, is the init's to leave out with a
+	// warning (runtime-spec: SHOULD NOT fail), as runc does.
 	return system.ValidateProcess(p)
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/moby/sys/capability"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -67,11 +68,6 @@ func Name(c int) string {
 // *Set) means process.capabilities was absent: nothing is changed.
 type Set struct {
 	Bounding, Effective, Inheritable, Permitted, Ambient uint64
-
-	// Warnings lists the requested capabilities that were left out because
-	// this kernel or this runtime cannot grant them. The spec asks for them
-	// to be logged, not to fail the container.
-	Warnings []string
 }
 
 type field struct {
@@ -87,22 +83,6 @@ func fields(c *specs.LinuxCapabilities) []field {
 		{"permitted", c.Permitted},
 		{"ambient", c.Ambient},
 	}
-}
-
-// Validate checks that every name in c is a capability some Linux kernel
-// has. It touches nothing and does not look at the running kernel.
-func Validate(c *specs.LinuxCapabilities) error {
-	if c == nil {
-		return nil
-	}
-	for _, f := range fields(c) {
-		for i, name := range f.names {
-			if _, ok := byName[name]; !ok {
-				return fmt.Errorf("process.capabilities.%s[%d]: unknown capability %q", f.name, i, name)
-			}
-		}
-	}
-	return nil
 }
 
 // LastCap returns the highest capability number the running kernel knows.
@@ -126,16 +106,16 @@ func LastCap() (int, error) {
 // older kernel.
 var lastCap = LastCap
 
-// New validates c and computes the sets to apply. Call it in init before
-// any capability changes: the sets are trimmed to what the calling thread
-// can grant now (its permitted and bounding sets), and each capability left
-// out is explained in Warnings. A nil c gives a nil *Set.
+// New computes the sets to apply. Call it in init before any capability
+// changes. A capability that is unknown, that this kernel lacks, or that the
+// calling thread cannot grant (outside its bounding or permitted set, say
+// CAP_SYS_RESOURCE on a host that withholds it) is left out with one warning
+// naming them all, as runc does: the runtime-spec asks for a warning, not a
+// failure. Which set lost which capability, and why, is logged at debug
+// level. A nil c gives a nil *Set.
 func New(c *specs.LinuxCapabilities) (*Set, error) {
 	if c == nil {
 		return nil, nil
-	}
-	if err := Validate(c); err != nil {
-		return nil, err
 	}
 	last, err := lastCap()
 	if err != nil {
@@ -145,16 +125,20 @@ func New(c *specs.LinuxCapabilities) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{}
-	warn := func(format string, a ...any) { s.Warnings = append(s.Warnings, fmt.Sprintf(format, a...)) }
-
+	ignored := map[string]bool{}
 	sets := make(map[string]mask)
 	for _, f := range fields(c) {
 		var m mask
 		for i, name := range f.names {
-			n := byName[name]
-			if n > last {
-				warn("process.capabilities.%s[%d]: %s is not supported by this kernel (cap_last_cap is %d); ignored", f.name, i, name, last)
+			n, ok := byName[name]
+			switch {
+			case !ok:
+				logrus.Debugf("process.capabilities.%s[%d]: %q is not a capability", f.name, i, name)
+				ignored[name] = true
+				continue
+			case n > last:
+				logrus.Debugf("process.capabilities.%s[%d]: %s is not supported by this kernel (cap_last_cap is %d)", f.name, i, name, last)
+				ignored[name] = true
 				continue
 			}
 			m |= 1 << uint(n)
@@ -163,30 +147,38 @@ func New(c *specs.LinuxCapabilities) (*Set, error) {
 	}
 
 	// What the kernel will accept: the bounding set can only shrink,
-	// permitted only shrink, effective and ambient stay within permitted,
-	// inheritable within the (new) bounding set, ambient within inheritable.
-	bounding := keep(sets["bounding"], cur.bounding, "bounding", "the runtime's bounding set", warn)
-	permitted := keep(sets["permitted"], cur.permitted, "permitted", "the runtime's permitted set", warn)
-	effective := keep(sets["effective"], permitted, "effective", "the permitted set", warn)
+	// permitted only shrink, effective stays within permitted, inheritable
+	// within the (new) bounding set.
+	unavailable := func(want, allowed mask, set, why string) mask {
+		for c := 0; c < 64; c++ {
+			if want.has(c) && !allowed.has(c) {
+				logrus.Debugf("process.capabilities.%s: %s cannot be granted: not in %s", set, Name(c), why)
+				ignored[Name(c)] = true
+			}
+		}
+		return want & allowed
+	}
+	bounding := unavailable(sets["bounding"], cur.bounding, "bounding", "the runtime's bounding set")
+	permitted := unavailable(sets["permitted"], cur.permitted, "permitted", "the runtime's permitted set")
+	effective := unavailable(sets["effective"], permitted, "effective", "the permitted set")
 	// Without CAP_SETPCAP in effect (as after the change of user) capset
 	// also wants inheritable within the old inheritable and permitted sets.
 	allowedInh := (bounding | cur.inheritable) & (cur.inheritable | cur.permitted)
-	inheritable := keep(sets["inheritable"], allowedInh, "inheritable", "the bounding and the runtime's permitted sets", warn)
-	ambient := keep(sets["ambient"], permitted&inheritable, "ambient", "both the permitted and inheritable sets", warn)
-
-	s.Bounding, s.Permitted, s.Effective = uint64(bounding), uint64(permitted), uint64(effective)
-	s.Inheritable, s.Ambient = uint64(inheritable), uint64(ambient)
-	return s, nil
-}
-
-// keep returns want ∩ allowed, with a warning for each capability dropped.
-func keep(want, allowed mask, set, why string, warn func(string, ...any)) mask {
-	for c := 0; c < 64; c++ {
-		if want.has(c) && !allowed.has(c) {
-			warn("process.capabilities.%s: %s cannot be granted: not in %s; ignored", set, Name(c), why)
+	inheritable := unavailable(sets["inheritable"], allowedInh, "inheritable", "the bounding and the runtime's permitted sets")
+	if len(ignored) > 0 {
+		names := make([]string, 0, len(ignored))
+		for n := range ignored {
+			names = append(names, n)
 		}
+		slices.Sort(names)
+		logrus.Warnf("ignoring unknown or unavailable capabilities: %v", names)
 	}
-	return want & allowed
+	// Ambient is left as asked: Apply raises what the kernel allows and
+	// warns about the rest.
+	return &Set{
+		Bounding: uint64(bounding), Permitted: uint64(permitted), Effective: uint64(effective),
+		Inheritable: uint64(inheritable), Ambient: uint64(sets["ambient"]),
+	}, nil
 }
 
 type threadCaps struct {
@@ -246,7 +238,8 @@ func (s *Set) DropBoundingSet() error {
 }
 
 // Apply sets the effective, permitted and inheritable sets of the calling
-// thread (capset) and then its ambient set. Run it after the change of
+// thread (capset) and then its ambient set; s.Ambient is left holding what
+// the kernel raised. Run it after the change of
 // user, which clears the effective set even with PR_SET_KEEPCAPS.
 func (s *Set) Apply() error {
 	if s == nil {
@@ -271,8 +264,11 @@ func (s *Set) Apply() error {
 		if !mask(s.Ambient).has(c) {
 			continue
 		}
+		// The kernel raises only what is both permitted and inheritable;
+		// runc only warns about the rest, and so do we.
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c), 0, 0); err != nil {
-			return fmt.Errorf("raise %s in the ambient set: %w", Name(c), err)
+			logrus.Warnf("can't raise ambient capability %s: %v", Name(c), err)
+			s.Ambient &^= 1 << uint(c)
 		}
 	}
 	return nil

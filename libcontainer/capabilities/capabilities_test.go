@@ -3,12 +3,15 @@ package capabilities
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/internal/childtest"
@@ -26,42 +29,31 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func TestValidate(t *testing.T) {
-	tests := []struct {
-		name string
-		caps *specs.LinuxCapabilities
-		want string // error; "" for none
-	}{
-		{"nil", nil, ""},
-		{"empty", &specs.LinuxCapabilities{}, ""},
-		{"known names", &specs.LinuxCapabilities{
-			Bounding: []string{"CAP_CHOWN", "CAP_CHECKPOINT_RESTORE"},
-			Ambient:  []string{"CAP_NET_BIND_SERVICE"},
-		}, ""},
-		{"unknown in bounding", &specs.LinuxCapabilities{
-			Bounding: []string{"CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW", "CAP_FOO"},
-		}, `process.capabilities.bounding[3]: unknown capability "CAP_FOO"`},
-		{"lower case", &specs.LinuxCapabilities{
-			Effective: []string{"cap_chown"},
-		}, `process.capabilities.effective[0]: unknown capability "cap_chown"`},
-		{"no prefix", &specs.LinuxCapabilities{
-			Ambient: []string{"CHOWN"},
-		}, `process.capabilities.ambient[0]: unknown capability "CHOWN"`},
-		{"unknown in inheritable", &specs.LinuxCapabilities{
-			Inheritable: []string{"CAP_SYS_ADMIN", ""},
-		}, `process.capabilities.inheritable[1]: unknown capability ""`},
-		{"unknown in permitted", &specs.LinuxCapabilities{
-			Permitted: []string{"CAP_ALL"},
-		}, `process.capabilities.permitted[0]: unknown capability "CAP_ALL"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := Validate(tt.caps)
-			if got := errString(err); got != tt.want {
-				t.Errorf("Validate() = %q, want %q", got, tt.want)
-			}
-		})
-	}
+// logLines collects what New and Apply log, one "level: message" a line.
+type logLines struct{ lines []string }
+
+func (l *logLines) Levels() []logrus.Level { return logrus.AllLevels }
+func (l *logLines) Fire(e *logrus.Entry) error {
+	l.lines = append(l.lines, e.Level.String()+": "+e.Message)
+	return nil
+}
+
+// captureLog sends the standard logger's entries (debug included) to the
+// returned collector until the test ends.
+func captureLog(t *testing.T) *logLines {
+	l := &logLines{}
+	std := logrus.StandardLogger()
+	hooks, out, lvl := std.Hooks, std.Out, std.GetLevel()
+	std.ReplaceHooks(logrus.LevelHooks{})
+	std.AddHook(l)
+	std.SetOutput(io.Discard)
+	std.SetLevel(logrus.DebugLevel)
+	t.Cleanup(func() {
+		std.ReplaceHooks(hooks)
+		std.SetOutput(out)
+		std.SetLevel(lvl)
+	})
+	return l
 }
 
 func TestNames(t *testing.T) {
@@ -75,32 +67,32 @@ func TestNames(t *testing.T) {
 	}
 }
 
-// TestKnown checks that every name `rt features` reports passes Validate.
 func TestKnown(t *testing.T) {
 	known := Known()
 	if len(known) != len(byName) || known[0] != "CAP_AUDIT_CONTROL" {
 		t.Fatalf("Known() = %q", known)
 	}
 	for _, name := range known {
-		if err := Validate(&specs.LinuxCapabilities{Bounding: []string{name}}); err != nil {
-			t.Errorf("%s: %v", name, err)
+		if _, ok := Number(name); !ok {
+			t.Errorf("Known lists %s, which Number does not know", name)
 		}
-	}
-	if err := Validate(&specs.LinuxCapabilities{Bounding: []string{"CAP_NOPE"}}); err == nil {
-		t.Error("Validate accepts a name Known does not list")
 	}
 }
 
-func TestNewUnsupportedByKernel(t *testing.T) {
+// TestNewIgnored: names that are no capability, and capabilities this
+// kernel lacks, are left out with runc's one warning naming them all.
+func TestNewIgnored(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
 	// Pretend the kernel ends at CAP_PERFMON (38, Linux 5.8).
 	defer func(f func() (int, error)) { lastCap = f }(lastCap)
 	lastCap = func() (int, error) { return 38, nil }
+	log := captureLog(t)
 
 	s, err := New(&specs.LinuxCapabilities{
-		Bounding: []string{"CAP_CHOWN", "CAP_BPF", "CAP_PERFMON"},
+		Bounding:  []string{"CAP_CHOWN", "CAP_BPF", "CAP_PERFMON", "UNKNOWN_CAP", "CAP_UNKNOWN"},
+		Effective: []string{"cap_chown"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -108,12 +100,26 @@ func TestNewUnsupportedByKernel(t *testing.T) {
 	if want := uint64(1<<0 | 1<<38); s.Bounding != want {
 		t.Errorf("Bounding = %#x, want %#x", s.Bounding, want)
 	}
-	want := `process.capabilities.bounding[1]: CAP_BPF is not supported by this kernel (cap_last_cap is 38); ignored`
-	if len(s.Warnings) != 1 || s.Warnings[0] != want {
-		t.Errorf("Warnings = %q, want [%q]", s.Warnings, want)
+	if s.Effective != 0 {
+		t.Errorf("Effective = %#x, want 0", s.Effective)
 	}
-	if _, err := New(&specs.LinuxCapabilities{Bounding: []string{"CAP_FOO"}}); err == nil {
-		t.Error("New accepted CAP_FOO")
+	var warnings []string
+	for _, l := range log.lines {
+		if strings.HasPrefix(l, "warning: ") {
+			warnings = append(warnings, l)
+		}
+	}
+	want := "warning: ignoring unknown or unavailable capabilities: [CAP_BPF CAP_UNKNOWN UNKNOWN_CAP cap_chown]"
+	if len(warnings) != 1 || warnings[0] != want {
+		t.Errorf("warnings %q, want [%q]", warnings, want)
+	}
+	for _, detail := range []string{
+		"debug: process.capabilities.bounding[1]: CAP_BPF is not supported by this kernel (cap_last_cap is 38)",
+		`debug: process.capabilities.effective[0]: "cap_chown" is not a capability`,
+	} {
+		if !slices.Contains(log.lines, detail) {
+			t.Errorf("no %q in %q", detail, log.lines)
+		}
 	}
 }
 
@@ -167,9 +173,6 @@ func applyRoot() error {
 	s, err := New(testCaps)
 	if err != nil {
 		return err
-	}
-	if len(s.Warnings) != 0 {
-		return fmt.Errorf("unexpected warnings: %q", s.Warnings)
 	}
 	if err := s.DropBoundingSet(); err != nil {
 		return err
@@ -242,10 +245,12 @@ func applyUser() error {
 func TestNotGrantable(t *testing.T) {
 	out := childtest.Run(t, "not-grantable")
 	for _, want := range []string{
-		"process.capabilities.bounding: CAP_SYS_RESOURCE cannot be granted: not in the runtime's bounding set; ignored",
-		"process.capabilities.permitted: CAP_SYS_RESOURCE cannot be granted: not in the runtime's permitted set; ignored",
-		"process.capabilities.effective: CAP_NET_RAW cannot be granted: not in the permitted set; ignored",
-		"process.capabilities.ambient: CAP_KILL cannot be granted: not in both the permitted and inheritable sets; ignored",
+		"debug: process.capabilities.bounding: CAP_SYS_RESOURCE cannot be granted: not in the runtime's bounding set",
+		"debug: process.capabilities.permitted: CAP_SYS_RESOURCE cannot be granted: not in the runtime's permitted set",
+		"debug: process.capabilities.effective: CAP_NET_RAW cannot be granted: not in the permitted set",
+		"warning: ignoring unknown or unavailable capabilities: [CAP_NET_RAW CAP_SYS_RESOURCE]",
+		// As runc: the kernel refuses an ambient capability outside the inheritable set.
+		"warning: can't raise ambient capability CAP_KILL: operation not permitted",
 		"applied",
 	} {
 		if !strings.Contains(out, want+"\n") {
@@ -258,6 +263,9 @@ func TestNotGrantable(t *testing.T) {
 // machine, then asks for it (and for sets the kernel would refuse): New
 // must leave those out with warnings so that Apply succeeds.
 func notGrantable() error {
+	logrus.SetLevel(logrus.DebugLevel)
+	logrus.SetOutput(os.Stdout)
+	logrus.SetFormatter(messageOnly{})
 	const sysResource = 24
 	if err := unix.Prctl(unix.PR_CAPBSET_DROP, sysResource, 0, 0, 0); err != nil {
 		return err
@@ -277,9 +285,6 @@ func notGrantable() error {
 	})
 	if err != nil {
 		return err
-	}
-	for _, w := range s.Warnings {
-		fmt.Println(w)
 	}
 	if err := s.DropBoundingSet(); err != nil {
 		return err
@@ -312,6 +317,13 @@ func dropNeedsSetpcap() error {
 		return err
 	}
 	return s.DropBoundingSet()
+}
+
+// messageOnly formats an entry as "level: message".
+type messageOnly struct{}
+
+func (messageOnly) Format(e *logrus.Entry) ([]byte, error) {
+	return []byte(e.Level.String() + ": " + e.Message + "\n"), nil
 }
 
 func setThreadCaps(eff, prm, inh mask) error {
@@ -357,11 +369,4 @@ func checkCaps(t *testing.T, got, want map[string]uint64) {
 			t.Errorf("%s = %#x, want %#x", k, g, w)
 		}
 	}
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

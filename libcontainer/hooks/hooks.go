@@ -74,7 +74,7 @@ func runHook(h specs.Hook, state specs.State) error {
 func Run(kind string, hooks []specs.Hook, state specs.State) error {
 	for i, h := range hooks {
 		if err := runHook(h, state); err != nil {
-			return fmt.Errorf("%s hook #%d: %w", kind, i, err)
+			return fmt.Errorf("error running %s hook #%d: %w", kind, i, err)
 		}
 	}
 	return nil
@@ -85,7 +85,7 @@ func Run(kind string, hooks []specs.Hook, state specs.State) error {
 func RunWarn(kind string, hooks []specs.Hook, state specs.State) {
 	for i, h := range hooks {
 		if err := runHook(h, state); err != nil {
-			logrus.Warnf("%s hook #%d: %v", kind, i, err)
+			logrus.Warnf("error running %s hook #%d: %v", kind, i, err)
 		}
 	}
 }

@@ -35,9 +35,9 @@ func TestRun(t *testing.T) {
 		{"failure names the hook", []specs.Hook{
 			{Path: "/bin/true"},
 			{Path: "/bin/sh", Args: []string{"sh", "-c", "echo bad; exit 3"}},
-		}, `prestart hook #1: hook /bin/sh: exit status 3, output: "bad"`},
+		}, `error running prestart hook #1: hook /bin/sh: exit status 3, output: "bad"`},
 		{"timeout", []specs.Hook{{Path: "/bin/sleep", Args: []string{"sleep", "10"}, Timeout: &timeout}},
-			"prestart hook #0: hook /bin/sleep: timed out after 1s"},
+			"error running prestart hook #0: hook /bin/sleep: timed out after 1s"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := Run("prestart", tt.hooks, State("c1", "/bundle", nil, specs.StateCreating, 7))

@@ -20,6 +20,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/rtproject/rt/internal/trace"
 	"github.com/rtproject/rt/libcontainer/hooks"
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
 	"github.com/rtproject/rt/libcontainer/namespaces"
@@ -46,6 +47,9 @@ func Init() {
 	logrus.SetOutput(initproto.LogWriter{Ch: ch})
 	logrus.SetFormatter(&logrus.JSONFormatter{})
 	cfg, err := readInitConfig(ch)
+	if err == nil && cfg.Debug {
+		logrus.SetLevel(logrus.DebugLevel)
+	}
 	if err == nil {
 		switch cfg.Mode {
 		case initproto.ModeStandard:
@@ -90,10 +94,15 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("setsid: %w", err)
 	}
+	trace.Log("init: pid %d (host pid %d), new session, in %s", os.Getpid(), cfg.HostPid, cfg.Bundle)
 	// 2. A time namespace must get its offsets before any process enters it;
 	// this process enters it at its final execve.
-	if err := namespaces.UnshareTime(spec); err != nil {
-		return err
+	if namespaces.IsNew(spec, specs.TimeNamespace) {
+		t := trace.Start()
+		if err := namespaces.UnshareTime(spec); err != nil {
+			return err
+		}
+		t.Done("init: time namespace unshared, offsets %v", spec.Linux.TimeOffsets)
 	}
 	// 3. Filesystem: mounts, /dev, devices; then run-hooks (the parent sets
 	// the cgroup resources and runs prestart/createRuntime hooks) and
@@ -119,27 +128,34 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	}
 	// 4. The terminal is created inside the container's devpts.
 	if proc.Terminal {
+		t := trace.Start()
 		if err := setupConsole(cfg.ConsoleFd, true); err != nil {
 			return err
 		}
+		t.Done("init: terminal created, its master sent to the console socket")
 	}
 	// 5. Identity of the namespaces we own.
+	t := trace.Start()
 	if err := namespaces.SetHostname(spec); err != nil {
 		return err
 	}
 	if err := namespaces.WriteSysctls(spec); err != nil {
 		return err
 	}
+	t.Done("init: hostname %q, domainname %q, %d sysctls", spec.Hostname, spec.Domainname, len(spec.Linux.Sysctl))
 	// 6. Masked and read-only paths, then the read-only root.
+	t = trace.Start()
 	if err := rootfs.Finalize(rc); err != nil {
 		return err
 	}
+	t.Done("init: %d masked and %d read-only paths, root read-only %t", len(spec.Linux.MaskedPaths), len(spec.Linux.ReadonlyPaths), spec.Root != nil && spec.Root.Readonly)
 	// 7. The process's attributes, ending with the credentials and the seccomp filter.
 	path, err := prepareProcess(ch, cfg)
 	if err != nil {
 		return err
 	}
 	// 8. Ready: wait for `rt start` on exec.fifo, then startContainer hooks and exec.
+	trace.Log("init: ready; waiting for rt start to open exec.fifo, then %d startContainer hooks and exec %s", startHooks(spec), path)
 	if err := ch.Send(initproto.Message{Type: initproto.MsgReady}); err != nil {
 		return err
 	}
@@ -152,19 +168,29 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 		os.Exit(1)
 	}
 	unix.Close(cfg.FifoFd)
-	fail := func(err error) {
-		fifo.Write([]byte(initproto.FifoErrorPrefix + err.Error()))
-		os.Exit(1)
-	}
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
 		st := hooks.State(cfg.ID, cfg.Bundle, spec, specs.StateCreated, cfg.HostPid)
 		if err := hooks.Run("startContainer", spec.Hooks.StartContainer, st); err != nil {
-			fail(err)
+			fifo.Write([]byte(initproto.FifoErrorPrefix + err.Error()))
+			os.Exit(1)
 		}
 	}
 	err = unix.Exec(path, proc.Args, proc.Env)
-	fail(fmt.Errorf("exec %s: %w", proc.Args[0], err))
+	// As runc: the container has started, and its process fails. It says
+	// why in one bare line on its own stderr and exits 255; rt start learns
+	// it through the fifo for its trace.
+	msg := (&os.PathError{Op: "exec", Path: path, Err: err}).Error()
+	fmt.Fprintln(os.Stderr, msg)
+	fifo.Write([]byte(initproto.FifoExecFailedPrefix + msg))
+	os.Exit(255)
 	return nil
+}
+
+func startHooks(spec *specs.Spec) int {
+	if spec.Hooks == nil {
+		return 0
+	}
+	return len(spec.Hooks.StartContainer)
 }
 
 // createHooks runs between the mounts and pivot_root: the parent runs
@@ -178,8 +204,12 @@ func createHooks(ch *initproto.Channel, cfg *initproto.Config) error {
 		return err
 	}
 	if h := cfg.Spec.Hooks; h != nil && len(h.CreateContainer) > 0 {
+		t := trace.Start()
 		st := hooks.State(cfg.ID, cfg.Bundle, cfg.Spec, specs.StateCreating, cfg.HostPid)
-		return hooks.Run("createContainer", h.CreateContainer, st)
+		if err := hooks.Run("createContainer", h.CreateContainer, st); err != nil {
+			return err
+		}
+		t.Done("init: %d createContainer hooks ran", len(h.CreateContainer))
 	}
 	return nil
 }

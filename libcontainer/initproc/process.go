@@ -13,6 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/rtproject/rt/internal/trace"
 	"github.com/rtproject/rt/libcontainer/apparmor"
 	"github.com/rtproject/rt/libcontainer/capabilities"
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
@@ -33,8 +34,9 @@ func prepareProcess(ch *initproto.Channel, cfg *initproto.Config) (string, error
 	}
 	path, err := lookPath(p.Args[0], p.Env)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("process.args[0]: %w", err)
 	}
+	trace.Log("%s: process.args[0] %q is %s", cfg.Mode.TraceName(), p.Args[0], path)
 	if err := applyProcess(ch, cfg); err != nil {
 		return "", err
 	}
@@ -52,7 +54,7 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 	var sc *seccomp.Program
 	if cfg.Spec.Linux != nil {
 		var err error
-		if sc, err = compileSeccomp(cfg.Spec.Linux.Seccomp); err != nil {
+		if sc, err = compileSeccomp(cfg.Spec.Linux.Seccomp, cfg.Mode.TraceName()); err != nil {
 			return err
 		}
 	}
@@ -60,17 +62,6 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 	caps, err := capabilities.New(p.Capabilities)
 	if err != nil {
 		return err
-	}
-	if caps != nil {
-		for _, w := range caps.Warnings {
-			// Ambient capabilities outside the inheritable set are the norm
-			// with runc's default spec: not worth a warning on every start.
-			if strings.HasPrefix(w, "process.capabilities.ambient") {
-				logrus.Debug(w)
-			} else {
-				logrus.Warn(w)
-			}
-		}
 	}
 	if cfg.Mode == initproto.ModeStandard && !cfg.NoNewKeyring {
 		if err := setupKeyring(cfg); err != nil {
@@ -89,6 +80,7 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 		}
 	}
 	// Limits and priorities need privileges the user switch takes away.
+	t := trace.Start()
 	if err := system.SetRlimits(0, p.Rlimits); err != nil {
 		return err
 	}
@@ -98,6 +90,11 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 		}
 	}
 	if err := system.SetScheduler(p.Scheduler); err != nil {
+		// SCHED_DEADLINE needs the root domain's CPUs: a narrower cpuset
+		// is the usual cause, which runc's words name.
+		if cpus := containerCPUs(cfg.Spec); cpus != "" && errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("process scheduler can't be used together with AllowedCPUs (linux.resources.cpu.cpus %q): %w", cpus, err)
+		}
 		return err
 	}
 	if err := system.SetIOPriority(p.IOPriority); err != nil {
@@ -113,15 +110,17 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 			return err
 		}
 	}
+	t.Done("%s: %d rlimits, oom_score_adj, scheduler, I/O priority, personality, CPU affinity set", cfg.Mode.TraceName(), len(p.Rlimits))
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
 	// while we still have every capability.
 	if !p.NoNewPrivileges {
-		if err := loadSeccomp(ch, sc); err != nil {
+		if err := loadSeccomp(ch, sc, cfg.Mode.TraceName()); err != nil {
 			return err
 		}
 	}
 	fixStdioOwner(p.User)
 	setHome(p)
+	t = trace.Start()
 	if caps != nil {
 		if err := caps.DropBoundingSet(); err != nil {
 			return err
@@ -134,6 +133,10 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 		if err := caps.Apply(); err != nil {
 			return err
 		}
+		t.Done("%s: user %d:%d (groups %v), capabilities bounding %#x effective %#x permitted %#x inheritable %#x ambient %#x",
+			cfg.Mode.TraceName(), p.User.UID, p.User.GID, p.User.AdditionalGids, caps.Bounding, caps.Effective, caps.Permitted, caps.Inheritable, caps.Ambient)
+	} else {
+		t.Done("%s: user %d:%d (groups %v), capabilities unchanged", cfg.Mode.TraceName(), p.User.UID, p.User.GID, p.User.AdditionalGids)
 	}
 	if p.Cwd != "" {
 		if err := unix.Chdir(p.Cwd); err != nil {
@@ -144,7 +147,8 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 		if err := system.SetNoNewPrivs(); err != nil {
 			return err
 		}
-		if err := loadSeccomp(ch, sc); err != nil {
+		trace.Log("%s: no_new_privs set", cfg.Mode.TraceName())
+		if err := loadSeccomp(ch, sc, cfg.Mode.TraceName()); err != nil {
 			return err
 		}
 	}

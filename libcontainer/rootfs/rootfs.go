@@ -19,6 +19,8 @@ import (
 	"github.com/opencontainers/selinux/go-selinux"
 	"github.com/opencontainers/selinux/go-selinux/label"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/internal/trace"
 )
 
 // Config is what Setup and Finalize need besides the spec.
@@ -94,9 +96,11 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 	if err != nil {
 		return err
 	}
+	t := trace.Start()
 	if err := prepareRoot(c.Rootfs, propagation, c.HostMountNS); err != nil {
 		return err
 	}
+	t.Done("init: rootfs %s bound on itself (linux.rootfsPropagation %q)", c.Rootfs, c.linux().RootfsPropagation)
 	defer func() {
 		if retErr != nil {
 			_ = unix.Unmount(c.Rootfs, unix.MNT_DETACH)
@@ -115,33 +119,44 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 		}
 	}
 	if devMount < 0 {
+		t := trace.Start()
 		if err := s.mountDevTmpfs(); err != nil {
 			return err
 		}
+		t.Done("init: tmpfs on /dev")
 	}
 	for i := range mounts {
 		m := &mounts[i]
+		t := trace.Start()
 		if err := s.mount(m); err != nil {
 			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, mountKind(m), m.Destination, err)
 		}
+		t.Done("init: mounts[%d]: %s on %s %v", i, mountKind(m), m.Destination, m.Options)
 	}
 	// A /dev bound from the host is the host's: create nothing in it.
 	if devMount < 0 || !isBind(&mounts[devMount]) {
+		t := trace.Start()
 		if err := s.createDevices(); err != nil {
 			return err
 		}
 		if err := s.createDevLinks(); err != nil {
 			return err
 		}
+		t.Done("init: /dev: default devices and %d of linux.devices created", len(c.linux().Devices))
 	}
 	if beforePivot != nil {
 		if err := beforePivot(); err != nil {
 			return fmt.Errorf("before pivot_root: %w", err)
 		}
 	}
+	t = trace.Start()
 	switch {
 	case c.HostMountNS:
-		return chrootRoot(c.Rootfs)
+		if err := chrootRoot(c.Rootfs); err != nil {
+			return err
+		}
+		t.Done("init: chroot to %s (no mount namespace of its own)", c.Rootfs)
+		return nil
 	case c.NoPivot:
 		err = moveRoot(c.Rootfs)
 	default:
@@ -149,6 +164,11 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 	}
 	if err != nil {
 		return err
+	}
+	if c.NoPivot {
+		t.Done("init: rootfs moved onto / and chroot (--no-pivot)")
+	} else {
+		t.Done("init: pivot_root to %s", c.Rootfs)
 	}
 	if propagation != 0 {
 		if err := unix.Mount("", "/", "", propagation, ""); err != nil {

@@ -36,7 +36,7 @@ func SendListener(listenerPath string, metadata string, state specs.State, notif
 	}
 	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: listenerPath, Net: "unix"})
 	if err != nil {
-		return fmt.Errorf("connect to seccomp agent: %w", err)
+		return fmt.Errorf("failed to connect with seccomp agent: %w", err)
 	}
 	defer conn.Close()
 	// The fd rides with the first bytes; a large state (annotations) may not

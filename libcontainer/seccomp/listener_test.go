@@ -63,7 +63,7 @@ func TestSendReceiveListener(t *testing.T) {
 }
 
 func TestSendListenerErrors(t *testing.T) {
-	if err := SendListener("/nonexistent/agent.sock", "", specs.State{}, 0); err == nil || !strings.Contains(err.Error(), "connect to seccomp agent") {
+	if err := SendListener("/nonexistent/agent.sock", "", specs.State{}, 0); err == nil || !strings.Contains(err.Error(), "failed to connect with seccomp agent") {
 		t.Errorf("missing socket: got %v", err)
 	}
 	if err := SendListener("/x", "", specs.State{}, -1); err == nil || !strings.Contains(err.Error(), "no notify fd") {

@@ -54,6 +54,12 @@ func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 	return &Program{filter: c.program, flags: fl}, nil
 }
 
+// Flags are the flags seccomp(2) gets with the filter.
+func (p *Program) Flags() uintptr { return p.flags }
+
+// Len is the number of BPF instructions of the filter.
+func (p *Program) Len() int { return len(p.filter) }
+
 // Load loads the compiled filter as the package-level Load does; a nil
 // Program loads nothing and returns -1.
 func (p *Program) Load() (notifyFd int, err error) {

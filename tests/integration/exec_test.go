@@ -143,14 +143,25 @@ func TestExecErrors(t *testing.T) {
 		{"invalid process.json", []string{"exec", "--process", bad, b.ID}, "process.args"},
 		{"bad user", []string{"exec", "--user", "root", b.ID, "true"}, "--user"},
 		{"missing binary", []string{"exec", b.ID, "/no/such/binary"}, "no/such/binary"},
+		{"pid file in a missing directory", []string{"exec", "--pid-file", filepath.Join(b.Dir, "no-dir/pid"), b.ID, "true"}, "pid file"},
+		{"sub-cgroup above the container's", []string{"exec", "--cgroup", "..", b.ID, "true"}, "bad sub cgroup path"},
+		{"missing sub-cgroup", []string{"exec", "--cgroup", "nonexistent", b.ID, "true"}, "adding pid"},
+		{"unknown controller", []string{"exec", "--cgroup", "whaaat:/", b.ID, "true"}, "unknown controller whaaat"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := b.rt(tc.args...)
-			if r.Code == 0 || !strings.Contains(r.Stderr, tc.want) {
-				t.Errorf("rt %s: %s, want an error mentioning %q", strings.Join(tc.args, " "), r, tc.want)
+			// As runc: 255 tells a failure to run the process from the process's own status.
+			if r.Code != 255 || !strings.Contains(r.Stderr, tc.want) {
+				t.Errorf("rt %s: %s, want exit 255 and an error mentioning %q", strings.Join(tc.args, " "), r, tc.want)
 			}
 		})
+	}
+	// The container's own cgroup, named explicitly, as runc accepts it.
+	for _, top := range []string{"/", "memory:/"} {
+		if r := b.rt("exec", "--cgroup", top, b.ID, "true"); r.Code != 0 {
+			t.Errorf("exec --cgroup %s: %s", top, r)
+		}
 	}
 	// Nothing the failed execs started is left in the container.
 	// The shell expands the glob itself: it and the init are all there should be.
@@ -233,7 +244,7 @@ func TestExecSeccompAndSignals(t *testing.T) {
 func TestExecPausedContainer(t *testing.T) {
 	b := startSleeper(t, nil)
 	b.mustRT("pause", b.ID)
-	if r := b.rt("exec", b.ID, "true"); r.Code == 0 || !strings.Contains(r.Stderr, "paused") {
+	if r := b.rt("exec", b.ID, "true"); r.Code != 255 || !strings.Contains(r.Stderr, "cannot exec in a paused container") {
 		t.Errorf("exec into a paused container: %s", r)
 	}
 	// With --ignore-paused the process is created (frozen with the rest) and runs after resume.

@@ -191,8 +191,10 @@ func TestHooksCreateFailure(t *testing.T) {
 			b.Spec.Hooks.CreateContainer = append(b.Spec.Hooks.CreateContainer, h.hook("after", false, ""))
 			b.write()
 			r := b.rt("create", "--bundle", b.Dir, b.ID)
-			if r.Code == 0 || !strings.Contains(r.Stderr, tc.msg) {
-				t.Fatalf("create with a failing %s hook: %s, want %q", tc.name, r, tc.msg)
+			// runc's wording, which its tests and scripts grep for.
+			kind, _, _ := strings.Cut(tc.name, "-")
+			if r.Code == 0 || !strings.Contains(r.Stderr, tc.msg) || !strings.Contains(r.Stderr, "error running "+kind+" hook #0: ") {
+				t.Fatalf("create with a failing %s hook: %s, want %q after \"error running %s hook #0: \"", tc.name, r, tc.msg, kind)
 			}
 			if got := h.names(); len(got) != 1 || got[0] != tc.name {
 				t.Errorf("hooks run: %v, want only %s", got, tc.name)

@@ -230,6 +230,10 @@ func TestList(t *testing.T) {
 	}
 
 	r = a.mustRT("list", "--format", "json")
+	// One line, as runc prints it.
+	if n := strings.Count(r.Stdout, "\n"); n != 1 {
+		t.Errorf("list --format json: %d lines, want 1: %q", n, r.Stdout)
+	}
 	var states []map[string]any
 	if err := json.Unmarshal([]byte(r.Stdout), &states); err != nil || len(states) != 2 {
 		t.Fatalf("list --format json: %v: %s", err, r.Stdout)
@@ -251,6 +255,10 @@ func TestList(t *testing.T) {
 	b.remove()
 	if r := a.mustRT("list", "-q"); strings.TrimSpace(r.Stdout) != "" {
 		t.Errorf("list -q after delete: %q", r.Stdout)
+	}
+	// A --root typed on the command line must exist.
+	if r := runRT(filepath.Join(workDir, "no-such-root"), nil, "list"); r.Code == 0 || !strings.Contains(r.Stderr, "--root") {
+		t.Errorf("list under a missing --root: %s", r)
 	}
 }
 

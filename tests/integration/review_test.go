@@ -223,7 +223,6 @@ func TestReviewExecFailures(t *testing.T) {
 		{"unknown-binary", []string{"exec", b.ID, "nosuchcmd"}},
 		{"missing-sub-cgroup", []string{"exec", "--cgroup", "nosub", b.ID, "true"}},
 		{"bad-apparmor", []string{"exec", "--apparmor", "no-such-profile", b.ID, "true"}},
-		{"bad-cap", []string{"exec", "--cap", "CAP_NO_SUCH", b.ID, "true"}},
 		{"preserve-fds-not-open", []string{"exec", "--preserve-fds", "20", b.ID, "true"}},
 		{"pid-file-dir-missing", []string{"exec", "--pid-file", "/no/such/dir/pid", b.ID, "sleep", "100"}},
 		{"pid-file-dir-missing-detach", []string{"exec", "-d", "--pid-file", "/no/such/dir/pid", b.ID, "sleep", "100"}},

@@ -16,6 +16,12 @@ const (
 // after ready instead of exec'ing.
 const FifoErrorPrefix = "error: "
 
+// FifoExecFailedPrefix starts what the init writes to exec.fifo when the
+// execve of the container's process failed. As with runc, the container
+// has started then, and its process exits 255 with the error on its own
+// stderr; rt start only traces it.
+const FifoExecFailedPrefix = "exec failed: "
+
 // Mode says what `rt init` is to become.
 type Mode string
 
@@ -23,6 +29,15 @@ const (
 	ModeStandard Mode = "standard" // a new container's init (create)
 	ModeExec     Mode = "exec"     // a process joining a running container (exec)
 )
+
+// TraceName names the init's side in its start-up trace: "init" for a
+// container's init, "exec" for a process joining one.
+func (m Mode) TraceName() string {
+	if m == ModeExec {
+		return "exec"
+	}
+	return "init"
+}
 
 // Config is everything the init needs, sent by rt as the first message. It
 // holds paths and fd numbers only as the init sees them, so that the init
@@ -45,6 +60,8 @@ type Config struct {
 	// HostPid is the init's pid as the runtime sees it; inside a new pid
 	// namespace getpid() says 1, but hooks must get the host's view.
 	HostPid int `json:"host_pid,omitempty"`
+	// Debug asks the init to send its start-up trace (rt --debug).
+	Debug bool `json:"debug,omitempty"`
 
 	// File descriptor numbers in the init.
 	FifoFd      int `json:"fifo_fd"`    // O_PATH fd of exec.fifo (standard mode)

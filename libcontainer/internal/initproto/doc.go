@@ -27,8 +27,11 @@
 //
 // `rt start` then opens exec.fifo for reading: the init runs the
 // startContainer hooks and execs. The fifo's write end is close-on-exec, so
-// EOF there means the process started; a failure is written to the fifo as
-// FifoErrorPrefix followed by the error.
+// EOF there means the process started; a failure of the hooks is written to
+// the fifo as FifoErrorPrefix followed by the error, and fails start. A
+// failed execve is written as FifoExecFailedPrefix and the error: as with
+// runc, the container has then started and its process exits 255, having
+// printed the error on its own stderr.
 //
 // An exec (Config.Mode "exec"): config, then seccomp-fd and seccomp-ack as
 // above when the filter notifies, then the init execs the process. Its end of
@@ -36,7 +39,8 @@
 // run-hooks and no ready.
 //
 // Throughout, the init may send log (a logrus JSON entry for rt's own log:
-// the init's stderr belongs to the container), and instead of its next
+// the init's stderr belongs to the container; with Config.Debug, the steps
+// of its start-up trace), and instead of its next
 // message it may send error (setup failed; the init then exits 1). rt never
 // sends an error: it kills the init.
 package initproto

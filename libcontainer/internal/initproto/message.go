@@ -176,19 +176,25 @@ func (w LogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// RelayLog re-logs, in rt, an entry the init sent with LogWriter.
+// RelayLog re-logs, in rt, an entry the init sent with LogWriter, with its
+// level, message and fields (a trace step's duration, say).
 func RelayLog(entry string) {
-	var e struct {
-		Level string `json:"level"`
-		Msg   string `json:"msg"`
-	}
+	var e map[string]any
 	if err := json.Unmarshal([]byte(entry), &e); err != nil {
 		logrus.Warnf("init: %s", entry)
 		return
 	}
-	lvl, err := logrus.ParseLevel(e.Level)
+	lvl, err := logrus.ParseLevel(fmt.Sprint(e[logrus.FieldKeyLevel]))
 	if err != nil {
 		lvl = logrus.InfoLevel
 	}
-	logrus.StandardLogger().Log(lvl, e.Msg)
+	if !logrus.IsLevelEnabled(lvl) {
+		return
+	}
+	msg := fmt.Sprint(e[logrus.FieldKeyMsg])
+	// rt stamps the entry anew: the two clocks are the same.
+	for _, k := range []string{logrus.FieldKeyLevel, logrus.FieldKeyMsg, logrus.FieldKeyTime} {
+		delete(e, k)
+	}
+	logrus.WithFields(e).Log(lvl, msg)
 }
