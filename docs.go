@@ -271,7 +271,12 @@ rt exits 0 when the command did what it was asked, and non\-zero when it did
 not, after printing the error on stderr (and, with \fB\-\-log\fR, to the log).
 \fBrt run\fR and \fBrt exec\fR, unless detached, exit with the status of the
 process they waited for: its exit code, or 128+\fIN\fR when signal \fIN\fR
-killed it.
+killed it. \fBrt exec\fR exits 255 when it fails before its process runs (no
+such container, a paused one, no such program, a pid file it cannot write), as
+runc does, so that a script can tell that from the process's own status. A
+container whose program cannot be executed (a missing interpreter, say) has
+started: its process prints the error on its own stderr and exits 255. An
+unknown command exits 3.
 `)
 	if root != "" {
 		fmt.Fprintf(&w, ".SH FILES\n.TP\n.I %s\nThe default \\fB\\-\\-root\\fR: a directory for each container, holding its state.\n", roffEscape(root))

@@ -28,6 +28,8 @@ process as a JSON file with --process, in the form of config.json's "process".
 
 Unless --detach is given, rt stays in the foreground, forwards signals (and
 the terminal, with --tty) to the process, and exits with its exit status.
+When the process cannot be started (no such container or program, a paused
+container, a pid file that cannot be written) rt exec exits 255, as runc does.
 For example, to see the container's processes from inside:
 
     rt exec web1 ps`,

@@ -74,7 +74,7 @@ func newApp() *cli.App {
 	app.Usage = usage
 	app.Version = versionString()
 	app.Flags = []cli.Flag{
-		cli.BoolFlag{Name: "debug", Usage: "log at debug level"},
+		cli.BoolFlag{Name: "debug", Usage: "log at debug level, with a trace of each step of create, start and exec (and of the container's init) and how long it took"},
 		cli.StringFlag{Name: "log", Usage: "write rt's log to this file instead of stderr (appending)"},
 		cli.StringFlag{Name: "log-format", Value: "text", Usage: "format of log lines: text or json"},
 		cli.StringFlag{Name: "root", Value: "/run/rt", Usage: "directory holding the state of rt's containers; on a tmpfs, so that none outlives a reboot"},
