@@ -175,12 +175,8 @@ func (stderrWarnings) Fire(e *logrus.Entry) error {
 // logToStderr is false once --log sends the log elsewhere.
 var logToStderr = true
 
-// fatal logs err where --log says (containerd's shim reads the last error
-// line of that file) and prints it on stderr, then exits 1.
-func fatal(err error) {
-	fatalWithCode(err, 1)
-}
-
+// fatalWithCode logs err where --log says (containerd's shim reads the last
+// error line of that file) and prints it on stderr, then exits with code.
 func fatalWithCode(err error, code int) {
 	logrus.Error(err)
 	if !logToStderr {
