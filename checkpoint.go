@@ -61,6 +61,11 @@ The CRIU used is the global --criu; it is checked before anything is done.`,
 
 // criuOptions collects the flags checkpoint and restore share with runc; libcontainer validates them.
 func criuOptions(ctx *cli.Context) *libcontainer.CriuOpts {
+	// Only checkpoint has --status-fd: restore must not read an absent flag as fd 0.
+	statusFd := -1
+	if ctx.IsSet("status-fd") {
+		statusFd = ctx.Int("status-fd")
+	}
 	return &libcontainer.CriuOpts{
 		CriuPath:          ctx.GlobalString("criu"),
 		ImagePath:         ctx.String("image-path"),
@@ -75,7 +80,7 @@ func criuOptions(ctx *cli.Context) *libcontainer.CriuOpts {
 		AutoDedup:         ctx.Bool("auto-dedup"),
 		LazyPages:         ctx.Bool("lazy-pages"),
 		LinkRemap:         ctx.Bool("link-remap"),
-		StatusFd:          ctx.Int("status-fd"),
+		StatusFd:          statusFd,
 		PageServer:        ctx.String("page-server"),
 		ManageCgroupsMode: ctx.String("manage-cgroups-mode"),
 		EmptyNs:           ctx.StringSlice("empty-ns"),
