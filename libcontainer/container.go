@@ -287,10 +287,14 @@ func (c *Container) destroy() error {
 	var errs []error
 	if m := c.cgroups(); m != nil {
 		// Without a pid namespace of its own, the container's other
-		// processes outlive its init: they go with the cgroup. So do
-		// those of a restore that never recorded its init.
-		if c.sharesPidNamespace() || c.state.InitPid == 0 {
+		// processes outlive its init: they go with the cgroup.
+		if c.sharesPidNamespace() {
 			killCgroup(m)
+		}
+		// A restore that never recorded its init may have been killed
+		// while moving CRIU into the hierarchies one by one.
+		if c.state.InitPid == 0 {
+			killInCgroupDirs(c.state.CgroupPaths)
 		}
 		if err := m.Destroy(); err != nil {
 			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,7 +105,7 @@ type restorer struct {
 func (rs *restorer) cleanup() {
 	if rs.cgroups != nil {
 		// Whatever CRIU restored is in the cgroup, and nothing else.
-		killCgroup(rs.cgroups)
+		killInCgroupDirs(rs.cgroups.Paths())
 	}
 	if rs.proc != nil {
 		rs.proc.Kill()
@@ -340,6 +341,31 @@ func (rs *restorer) restore() error {
 		}
 	}
 	return nil
+}
+
+// killInCgroupDirs SIGKILLs every process in any of the directories (each
+// hierarchy's, as a half-done move into the cgroups may leave a process in
+// some only) until they are empty, for a few seconds at most.
+func killInCgroupDirs(paths map[string]string) {
+	for i := 0; i < 500; i++ {
+		left := false
+		for _, dir := range paths {
+			data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+			if err != nil {
+				continue
+			}
+			for _, f := range strings.Fields(string(data)) {
+				if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
+					unix.Kill(pid, unix.SIGKILL)
+					left = true
+				}
+			}
+		}
+		if !left {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // namespaces tells CRIU about the namespaces the spec joins by path: network

@@ -291,6 +291,95 @@ func TestRestoreNewID(t *testing.T) {
 	b.remove()
 }
 
+// TestRestoreFailure: a restore CRIU cannot finish leaves nothing behind (no
+// state, cgroup, mount or process), and the images still serve a next try.
+func TestRestoreFailure(t *testing.T) {
+	needCRIU(t)
+	b := counter(t)
+	io := newCtrIO(t)
+	b.write()
+	b.mustCR(io, "run", "-d", "--bundle", b.Dir, b.ID)
+	expectCount(t, io, 1)
+	images := filepath.Join(b.Dir, "images")
+	b.mustCR(nil, "checkpoint", "--image-path", images, b.ID)
+	last, _ := strconv.Atoi(io.drain(t))
+
+	// The shell's binary is gone from the rootfs: CRIU cannot map it again.
+	bin := b.rootfsFile("bin/busybox")
+	if err := os.Rename(bin, bin+".away"); err != nil {
+		t.Fatal(err)
+	}
+	r := b.rtCR(io, "restore", "-d", "--image-path", images, "--bundle", b.Dir, b.ID)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "criu restore failed") {
+		t.Fatalf("restore without the binary: %s", r)
+	}
+	assertNoLeaks(t, b, 0)
+	if _, err := os.Stat(filepath.Join(b.Root, b.ID)); err == nil {
+		t.Fatal("state directory left")
+	}
+
+	os.Rename(bin+".away", bin)
+	b.mustCR(io, "restore", "-d", "--image-path", images, "--bundle", b.Dir, b.ID)
+	expectCount(t, io, last+1)
+	b.remove()
+}
+
+// TestRestoreKilled: rt killed while CRIU restores leaves what delete --force
+// removes entirely, and the rootfs bound for CRIU survives that delete.
+func TestRestoreKilled(t *testing.T) {
+	criu := needCRIU(t)
+	b := counter(t)
+	io := newCtrIO(t)
+	b.write()
+	b.mustCR(io, "run", "-d", "--bundle", b.Dir, b.ID)
+	expectCount(t, io, 1)
+	images := filepath.Join(b.Dir, "images")
+	b.mustCR(nil, "checkpoint", "--image-path", images, b.ID)
+
+	// A CRIU that dawdles once the restore has bound the rootfs for it,
+	// without a child (which a kill of the cgroup might miss): bash's read
+	// times out on a fifo nobody writes.
+	rootBind := filepath.Join(b.Root, b.ID, "criu-root")
+	slow, fifo := filepath.Join(b.Dir, "slow-criu"), filepath.Join(b.Dir, "never")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf("#!/bin/bash\n[ -d %q ] && read -t 5 <>%q\nexec %q \"$@\"\n", rootBind, fifo, criu)
+	if err := os.WriteFile(slow, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	g := b.startRT(nil, "--criu", slow, "restore", "-d", "--image-path", images, "--bundle", b.Dir, b.ID)
+	deadline := time.Now().Add(30 * time.Second)
+	for !mounted(rootBind) {
+		if time.Now().After(deadline) {
+			g.cmd.Process.Kill()
+			t.Fatalf("the restore never bound the rootfs: %s", g.wait())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	g.cmd.Process.Kill()
+	g.wait()
+	b.mustRT("delete", "--force", b.ID)
+	if mounted(rootBind) {
+		t.Error("the rootfs is still bound for CRIU")
+	}
+	if _, err := os.Stat(b.rootfsFile("bin/busybox")); err != nil {
+		t.Fatalf("the rootfs lost its files: %v", err)
+	}
+	assertNoLeaks(t, b, 0)
+}
+
+// mounted reports whether something is mounted at path in our mount namespace.
+func mounted(path string) bool {
+	data, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == path {
+			return true
+		}
+	}
+	return false
+}
+
 // TestCheckpointTerminal: a container with a terminal (its master sent over
 // --console-socket) is restored with a new terminal, sent over the new
 // console socket, and the shell in it answers there.
