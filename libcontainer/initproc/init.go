@@ -217,24 +217,22 @@ func createHooks(ch *initproto.Channel, cfg *initproto.Config) error {
 // reopenDevNull gives the container its own /dev/null in place of the
 // host's on stdio (what an engine passes for no input): the host's node is on
 // a mount outside the container, which CRIU cannot checkpoint. The
-// container's node is used only if it is the null device, and is never
-// followed through a link.
+// container's node (made here, or bound from the host's in a user namespace:
+// the same inode on a mount of the container's) is used only if it is the
+// null device, and is never followed through a link.
 func reopenDevNull() error {
-	null := unix.Mkdev(1, 3)
 	fd, err := unix.Open("/dev/null", unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil // no /dev/null of its own: stdio stays as given
 	}
 	defer unix.Close(fd)
-	var own unix.Stat_t
-	if err := unix.Fstat(fd, &own); err != nil || own.Mode&unix.S_IFMT != unix.S_IFCHR || own.Rdev != null {
+	own, ok := nullDevice(fd)
+	if !ok {
 		return nil
 	}
 	var dev *os.File
 	for i := 0; i < 3; i++ {
-		var st unix.Stat_t
-		if unix.Fstat(i, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != null ||
-			(st.Dev == own.Dev && st.Ino == own.Ino) {
+		if st, ok := nullDevice(i); !ok || st == own {
 			continue
 		}
 		if dev == nil {
@@ -248,6 +246,23 @@ func reopenDevNull() error {
 		}
 	}
 	return nil
+}
+
+// nullFile says where a null device is: its mount and inode.
+type nullFile struct {
+	mount, ino uint64
+}
+
+// nullDevice reports whether fd is the null device (1:3), and where it is.
+func nullDevice(fd int) (nullFile, bool) {
+	var stx unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE|unix.STATX_INO|unix.STATX_MNT_ID, &stx); err != nil {
+		return nullFile{}, false
+	}
+	if stx.Mode&unix.S_IFMT != unix.S_IFCHR || stx.Rdev_major != 1 || stx.Rdev_minor != 3 {
+		return nullFile{}, false
+	}
+	return nullFile{mount: stx.Mnt_id, ino: stx.Ino}, true
 }
 
 // createCwd makes process.cwd exist, as runc does, before credentials change.

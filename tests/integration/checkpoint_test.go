@@ -229,12 +229,21 @@ func TestCheckpointRestore(t *testing.T) {
 }
 
 // TestStdioDevNull: a /dev/null of the host as stdio becomes the container's
-// own /dev/null; other stdio stay as they are.
+// own /dev/null (on the container's mount: in a user namespace that is a
+// bind of the host's node); other stdio stay as they are.
 func TestStdioDevNull(t *testing.T) {
-	b := newBundle(t, "sh", "-c", "for i in 0 1 2; do if [ /proc/self/fd/$i -ef /dev/null ]; then echo $i:own; else echo $i:other; fi; done")
-	b.write()
-	if r := runRT(b.Root, nil, "run", "--bundle", b.Dir, b.ID); r.Code != 0 || r.Stdout != "0:own\n1:other\n2:other\n" {
-		t.Errorf("stdin from the host's /dev/null, stdout and stderr files: %s", r)
+	// fdinfo's mnt_id of fd 0, 1, 2 against that of /dev/null opened inside.
+	script := `exec 3</dev/null; own=$(grep mnt_id /proc/self/fdinfo/3)
+for i in 0 1 2; do if [ "$(grep mnt_id /proc/self/fdinfo/$i)" = "$own" ]; then echo $i:own; else echo $i:other; fi; done`
+	for _, userns := range []bool{false, true} {
+		b := newBundle(t, "sh", "-c", script)
+		if userns {
+			withUserNS(b)
+		}
+		b.write()
+		if r := runRT(b.Root, nil, "run", "--bundle", b.Dir, b.ID); r.Code != 0 || r.Stdout != "0:own\n1:other\n2:other\n" {
+			t.Errorf("user namespace %v: stdin from the host's /dev/null, stdout and stderr files: %s", userns, r)
+		}
 	}
 }
 
