@@ -11,6 +11,7 @@ import (
 	"github.com/rtproject/rt/libcontainer/namespaces"
 	"github.com/rtproject/rt/libcontainer/rootfs"
 	"github.com/rtproject/rt/libcontainer/seccomp"
+	"github.com/rtproject/rt/libcontainer/system"
 )
 
 // Hooks are the hook lists of config.json rt runs, in lifecycle order.
@@ -51,6 +52,10 @@ func Features() *features.Features {
 			Selinux:  &features.Selinux{Enabled: &yes},
 			// rt does not manage resctrl.
 			IntelRdt: &features.IntelRdt{Enabled: &no},
+			MemoryPolicy: &features.MemoryPolicy{
+				Modes: system.MemoryPolicyModes(),
+				Flags: system.MemoryPolicyFlags(),
+			},
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: &yes},
 			},

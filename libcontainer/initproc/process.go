@@ -104,13 +104,18 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 		if err := system.SetPersonality(cfg.Spec.Linux.Personality); err != nil {
 			return err
 		}
+		// For the container's init and every process exec'd into it, as
+		// runc: the policy is the thread's, and survives execve.
+		if err := system.SetMemoryPolicy(cfg.Spec.Linux.MemoryPolicy); err != nil {
+			return err
+		}
 	}
 	if cfg.Mode == initproto.ModeExec && p.ExecCPUAffinity != nil {
 		if err := system.SetExecCPUAffinity(p.ExecCPUAffinity, containerCPUs(cfg.Spec)); err != nil {
 			return err
 		}
 	}
-	t.Done("%s: %d rlimits, oom_score_adj, scheduler, I/O priority, personality, CPU affinity set", cfg.Mode.TraceName(), len(p.Rlimits))
+	t.Done("%s: %d rlimits, oom_score_adj, scheduler, I/O priority, personality, memory policy, CPU affinity set", cfg.Mode.TraceName(), len(p.Rlimits))
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
 	// while we still have every capability.
 	if !p.NoNewPrivileges {

@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 		"sched-idle":       schedScenario(specs.SchedIdle, 0),
 		"ioprio":           ioprioScenario,
 		"personality":      personalityScenario,
+		"set-mempolicy":    setMempolicy,
 		"affinity":         affinityScenario,
 	})
 	os.Exit(m.Run())

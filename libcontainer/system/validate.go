@@ -31,7 +31,7 @@ func ValidateProcess(p *specs.Process) error {
 }
 
 // ValidateLinux checks the fields of linux this package applies:
-// personality, and memoryPolicy (refused until it is applied).
+// personality and memoryPolicy.
 func ValidateLinux(l *specs.Linux) error {
 	if l == nil {
 		return nil

@@ -270,8 +270,9 @@ func TestValidateLinux(t *testing.T) {
 		{"nil", nil, ""},
 		{"personality", &specs.Linux{Personality: &specs.LinuxPersonality{Domain: specs.PerLinux32}}, ""},
 		{"bad personality", &specs.Linux{Personality: &specs.LinuxPersonality{Domain: "x"}}, `linux.personality.domain: unknown personality domain "x" (LINUX or LINUX32)`},
-		{"memoryPolicy refused", &specs.Linux{MemoryPolicy: &specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "0-1"}},
-			"linux.memoryPolicy: not supported: rt does not apply NUMA memory policies yet"},
+		{"memoryPolicy", &specs.Linux{MemoryPolicy: &specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "0-1"}}, ""},
+		{"bad memoryPolicy", &specs.Linux{MemoryPolicy: &specs.LinuxMemoryPolicy{Mode: "INTERLEAVE", Nodes: "0"}},
+			`linux.memoryPolicy.mode: invalid memory policy mode "INTERLEAVE" (want one of MPOL_BIND, MPOL_DEFAULT, MPOL_INTERLEAVE, MPOL_LOCAL, MPOL_PREFERRED, MPOL_PREFERRED_MANY, MPOL_WEIGHTED_INTERLEAVE)`},
 	} {
 		if got := errString(ValidateLinux(tt.l)); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
