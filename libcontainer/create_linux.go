@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -18,6 +19,7 @@ import (
 	"github.com/rtproject/rt/libcontainer/hooks"
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
 	"github.com/rtproject/rt/libcontainer/namespaces"
+	"github.com/rtproject/rt/libcontainer/netdev"
 	"github.com/rtproject/rt/libcontainer/rootfs"
 )
 
@@ -205,6 +207,17 @@ func (b *builder) build() error {
 		t.Done("create: init joined its cgroup: %s", describeCgroupPaths(st.CgroupPaths))
 	} else {
 		trace.Log("create: no cgroup (linux.cgroupsPath unset and no resources)")
+	}
+
+	// Before any hook runs: an engine's createRuntime hook may configure
+	// the moved interface.
+	t = trace.Start()
+	moved, err := netdev.Move(spec, namespaces.ProcPath(pid, specs.NetworkNamespace))
+	if err != nil {
+		return err
+	}
+	if len(moved) > 0 {
+		t.Done("create: linux.netDevices: %s", strings.Join(moved, "; "))
 	}
 
 	cfg.HostPid = pid

@@ -59,9 +59,7 @@ func Features() *features.Features {
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: &yes},
 			},
-			// linux.netDevices is validated but not yet moved into the
-			// container's network namespace.
-			NetDevices: &features.NetDevices{Enabled: &no},
+			NetDevices: &features.NetDevices{Enabled: &yes},
 		},
 		// Config annotations that change what rt does: a CRIU
 		// configuration file of the container's choosing.

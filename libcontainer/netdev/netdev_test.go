@@ -19,8 +19,8 @@ func TestValidate(t *testing.T) {
 		{"bad host name", withNet, map[string]specs.LinuxNetDevice{"a:b": {}}, `linux.netDevices["a:b"]: "a:b" is not a valid interface name`},
 		{"bad name", withNet, map[string]specs.LinuxNetDevice{"eth1": {Name: "much-too-long-name"}},
 			`linux.netDevices["eth1"].name: "much-too-long-name" is not a valid interface name`},
-		{"refused", withNet, map[string]specs.LinuxNetDevice{"eth1": {Name: "eth0"}},
-			"linux.netDevices: not supported: rt does not move network devices into the container yet"},
+		{"renamed", withNet, map[string]specs.LinuxNetDevice{"eth1": {Name: "eth0"}}, ""},
+		{"template", withNet, map[string]specs.LinuxNetDevice{"eth1": {Name: "ctr%d"}}, ""},
 	} {
 		s := &specs.Spec{Linux: &specs.Linux{Namespaces: tt.ns, NetDevices: tt.devs}}
 		got := ""
@@ -29,6 +29,25 @@ func TestValidate(t *testing.T) {
 		}
 		if got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestSameName(t *testing.T) {
+	for _, tt := range []struct {
+		got, want string
+		same      bool
+	}{
+		{"eth0", "eth0", true},
+		{"eth1", "eth0", false},
+		{"eth3", "eth%d", true},
+		{"eth12x", "eth%dx", true},
+		{"eth", "eth%d", false},
+		{"ethx", "eth%d", false},
+		{"veth3", "eth%d", false},
+	} {
+		if got := sameName(tt.got, tt.want); got != tt.same {
+			t.Errorf("sameName(%q, %q) = %t, want %t", tt.got, tt.want, got, tt.same)
 		}
 	}
 }
