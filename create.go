@@ -121,7 +121,8 @@ func loadBundle(bundle string, systemdCgroup bool) (string, *specs.Spec, error) 
 		return "", nil, err
 	}
 	if err := specconv.Validate(spec, abs, specconv.Options{Create: true, Systemd: systemdCgroup}); err != nil {
-		return "", nil, err
+		// runc's words, which scripts and its tests look for.
+		return "", nil, fmt.Errorf("invalid configuration: %w", err)
 	}
 	return abs, spec, nil
 }

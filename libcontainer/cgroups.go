@@ -56,6 +56,9 @@ func (c *Container) setCgroupResources(m cgroups.Manager) error {
 	}
 	r.Devices = withDefaultDevices(r.Devices)
 	if err := m.Set(cgroups.WithoutUnset(&r)); err != nil {
+		if strings.HasPrefix(err.Error(), "linux.resources") {
+			return err
+		}
 		return fmt.Errorf("linux.resources: %w", err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -114,6 +115,11 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 		pid, err := nsenter.Spawn(&nsenter.SpawnConfig{
 			Exe: exe, Argv: argv, Env: env, Files: files, Join: joins, Unshare: cp.cloneflags,
 		})
+		var je *nsenter.JoinError
+		if errors.As(err, &je) && je.Index < len(cp.joins) {
+			j := cp.joins[je.Index]
+			return nil, fmt.Errorf("join %s namespace %s: %w", j.typ, j.path, je.Err)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -158,9 +164,9 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		for _, j := range joins {
+		for i, j := range joins {
 			if err := unix.Setns(j.Fd, j.Type); err != nil {
-				errc <- fmt.Errorf("setns %s: %w", namespaces.FlagName(j.Type), err)
+				errc <- fmt.Errorf("join %s namespace %s: %w", cp.joins[i].typ, cp.joins[i].path, err)
 				return
 			}
 		}

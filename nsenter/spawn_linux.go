@@ -38,7 +38,21 @@ type SpawnConfig struct {
 	Unshare uintptr
 }
 
-// Failure stages reported by the children through the error pipe.
+// JoinError is a failure to join SpawnConfig.Join[Index].
+type JoinError struct {
+	Index int
+	Err   syscall.Errno
+}
+
+func (e *JoinError) Error() string {
+	return fmt.Sprintf("nsenter: setns of namespace #%d: %v", e.Index, e.Err)
+}
+
+func (e *JoinError) Unwrap() error { return e.Err }
+
+// Failure stages reported by the children through the error pipe: the
+// stage in byte 0, for setns the index of the join in byte 1, the errno in
+// bytes 4-7.
 const (
 	stageOK = iota
 	stageSetns
@@ -158,7 +172,10 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 	if _, err := readFull(rd, buf[:]); err != nil {
 		return -1, fmt.Errorf("nsenter: intermediate process died: %w", err)
 	}
-	stage, val := binary.LittleEndian.Uint32(buf[:4]), binary.LittleEndian.Uint32(buf[4:])
+	stage, val := uint32(buf[0]), binary.LittleEndian.Uint32(buf[4:])
+	if stage == stageSetns {
+		return -1, &JoinError{Index: int(buf[1]), Err: syscall.Errno(val)}
+	}
 	if stage != stageOK {
 		return -1, fmt.Errorf("nsenter: %s: %w", stageNames[stage], syscall.Errno(val))
 	}
@@ -166,7 +183,7 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 	// The pipe reaches EOF when the final child execs (close-on-exec) or dies.
 	n, _ := readFull(rd, buf[:])
 	if n == len(buf) {
-		stage, val = binary.LittleEndian.Uint32(buf[:4]), binary.LittleEndian.Uint32(buf[4:])
+		stage, val = uint32(buf[0]), binary.LittleEndian.Uint32(buf[4:])
 		var ws unix.WaitStatus
 		unix.Wait4(pid2, &ws, 0, nil)
 		return -1, fmt.Errorf("nsenter: %s: %w", stageNames[stage], syscall.Errno(val))
@@ -248,6 +265,7 @@ func joinerChild(a *childArgs) int {
 			if pass == 0 && e == unix.EPERM {
 				continue
 			}
+			a.msg[1] = byte(i)
 			childFail(a, stageSetns, e)
 		}
 	}
@@ -303,7 +321,8 @@ func joinerChild(a *childArgs) int {
 //go:nosplit
 //go:norace
 func childFail(a *childArgs, stage byte, e syscall.Errno) {
-	a.msg[0], a.msg[1], a.msg[2], a.msg[3] = stage, 0, 0, 0
+	// msg[1] is set by the caller where it names what failed (the join).
+	a.msg[0], a.msg[2], a.msg[3] = stage, 0, 0
 	a.msg[4], a.msg[5], a.msg[6], a.msg[7] = byte(e), byte(e>>8), 0, 0
 	syscall.RawSyscall(unix.SYS_WRITE, a.pipe, uintptr(unsafe.Pointer(&a.msg[0])), 8)
 	syscall.RawSyscall(unix.SYS_EXIT_GROUP, 127, 0, 0)

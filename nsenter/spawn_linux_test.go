@@ -1,6 +1,7 @@
 package nsenter
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"strconv"
@@ -100,9 +101,16 @@ func TestSpawnReportsFailures(t *testing.T) {
 	defer exe.Close()
 	bad, _ := os.Open(os.DevNull)
 	defer bad.Close()
-	_, err = Spawn(&SpawnConfig{Exe: exe, Argv: []string{"true"}, Join: []Namespace{{Type: unix.CLONE_NEWNET, Fd: int(bad.Fd())}}})
-	if err == nil || !strings.Contains(err.Error(), "setns") {
-		t.Fatalf("want a setns error, got %v", err)
+	self, _ := os.Open("/proc/self/ns/uts")
+	defer self.Close()
+	_, err = Spawn(&SpawnConfig{Exe: exe, Argv: []string{"true"}, Join: []Namespace{
+		{Type: unix.CLONE_NEWUTS, Fd: int(self.Fd())},
+		{Type: unix.CLONE_NEWNET, Fd: int(bad.Fd())},
+	}})
+	// The caller learns which join failed, to name its path.
+	var je *JoinError
+	if !errors.As(err, &je) || je.Index != 1 || je.Err != unix.EINVAL || !strings.Contains(err.Error(), "setns") {
+		t.Fatalf("want a setns error for join #1, got %v", err)
 	}
 	dir, _ := os.Open("/")
 	defer dir.Close()

@@ -304,12 +304,13 @@ func TestValidate(t *testing.T) {
 			s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"UNAME26", "NO_SUCH"}}
 		}, want: `linux.personality.flags[1]: unknown personality flag "NO_SUCH"`},
 
-		// accepted by the spec, not applied by rt yet: refused
+		// memoryPolicy (intelRdt, refused whatever the host, is tested in its package)
 		{name: "memoryPolicy", mutate: func(s *specs.Spec) {
 			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0"}
-		}, want: `linux.memoryPolicy: not supported: rt does not apply NUMA memory policies yet`},
-		{name: "intelRdt", mutate: func(s *specs.Spec) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "c1"} },
-			want: `linux.intelRdt: not supported: rt does not manage Intel RDT (resctrl) yet`},
+		}},
+		{name: "memoryPolicy nodes for default", mutate: func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolDefault, Nodes: "0-7"}
+		}, want: `linux.memoryPolicy: MPOL_DEFAULT: memory policy mode requires 0 nodes but got 8`},
 
 		// resources
 		{name: "device rule type", mutate: func(s *specs.Spec) {
@@ -344,9 +345,9 @@ func TestValidate(t *testing.T) {
 		{name: "netDevices name", mutate: func(s *specs.Spec) {
 			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "a/b"}}
 		}, want: `linux.netDevices["eth1"].name: "a/b" is not a valid interface name`},
-		{name: "netDevices refused", mutate: func(s *specs.Spec) {
+		{name: "netDevices template", mutate: func(s *specs.Spec) {
 			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "eth%d"}}
-		}, want: `linux.netDevices: not supported: rt does not move network devices into the container yet`},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,8 +7,9 @@ import (
 	"strconv"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/rtproject/rt/cgroups/internal/cgfs"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/cgroups/internal/cgfs"
 )
 
 const memswLimit = "memory.memsw.limit_in_bytes"
@@ -111,6 +112,10 @@ func setMemoryAndSwap(dir string, limit, swap *int64) error {
 			return nil
 		}
 		if err := cgfs.Write(dir, "memory.limit_in_bytes", strconv.FormatInt(*limit, 10)); err != nil {
+			// EBUSY: the kernel could not reclaim enough to go below the usage.
+			if usage, uerr := cgfs.ReadUint(dir, "memory.usage_in_bytes"); errors.Is(err, unix.EBUSY) && uerr == nil {
+				return fmt.Errorf("linux.resources.memory.limit: %d is below the current usage %d, which the kernel could not reclaim: %w", *limit, usage, err)
+			}
 			return fmt.Errorf("linux.resources.memory.limit: %w", err)
 		}
 		return nil

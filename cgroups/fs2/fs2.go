@@ -121,7 +121,7 @@ func (m *Manager) require(c, field string) error {
 		return fmt.Errorf("linux.resources.%s: %w", field, err)
 	}
 	if !has(m.c.Dir, c) {
-		return fmt.Errorf("linux.resources.%s: the cgroup v2 %s controller is not available on this host", field, c)
+		return fmt.Errorf("linux.resources.%s: invalid configuration: the cgroup v2 %s controller is not available on this host", field, c)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -185,7 +186,11 @@ func (s *setup) mountFS(m *specs.Mount, o *mountOptions) error {
 		source = m.Type
 	}
 	if err := unix.Mount(source, procFdPath(dest), m.Type, o.flags, data); err != nil {
-		return fmt.Errorf("mount: %w", err)
+		if errors.Is(err, unix.EINVAL) && data != "" {
+			// The kernel does not say which option it refused.
+			return fmt.Errorf("mount with options %q: %w (%s refuses one of them)", data, err, m.Type)
+		}
+		return fmt.Errorf("mount with options %q: %w", data, err)
 	}
 	top, err := reopenMounted(s.cfg.Rootfs, dest)
 	if err != nil {

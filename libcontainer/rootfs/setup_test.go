@@ -367,9 +367,9 @@ func scenarioBad(dir string) error {
 		{[]specs.Mount{tmp, {Destination: "/run", Type: "tmpfs", Options: []string{"foo"}}},
 			[]string{`mounts[1].options: unknown option "foo"`}},
 		{[]specs.Mount{tmp, {Destination: "/run", Type: "tmpfs", Options: []string{"size=lots"}}},
-			[]string{"mounts[1] (tmpfs on /run): mount: invalid argument"}},
+			[]string{`mounts[1] (tmpfs on /run): mount with options "size=lots": invalid argument (tmpfs refuses one of them)`}},
 		{[]specs.Mount{tmp, {Destination: "/ovl", Type: "overlay", Options: []string{"lowerdir=/nonexistent-rt"}}},
-			[]string{"mounts[1] (overlay on /ovl): mount: "}},
+			[]string{`mounts[1] (overlay on /ovl): mount with options "lowerdir=/nonexistent-rt": `}},
 	}
 	c := &checks{}
 	for i, tc := range cases {

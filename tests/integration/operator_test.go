@@ -221,3 +221,50 @@ func hostHasCap(t *testing.T, c uint) bool {
 	}
 	return n&(1<<c) != 0
 }
+
+// TestErrorsCarryTheValues: errors name the field and carry what the
+// operator needs to fix it, with runc's words where scripts look for them.
+func TestErrorsCarryTheValues(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*specs.Spec)
+		want   []string
+	}{
+		{"validation", func(s *specs.Spec) { s.Process.Rlimits[0].Type = "RLIMIT_FOO" },
+			[]string{"invalid configuration: ", "process.rlimits[0].type"}},
+		{"rejected mount option", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=-1x"}})
+		}, []string{"tmpfs on /mnt", `size=-1x`, "invalid argument"}},
+		{"namespace path", func(s *specs.Spec) {
+			for i, ns := range s.Linux.Namespaces {
+				if ns.Type == specs.UTSNamespace {
+					s.Linux.Namespaces[i].Path = "/proc/self/ns/net"
+				}
+			}
+		}, []string{"join uts namespace /proc/self/ns/net: invalid argument"}},
+	} {
+		b := newBundle(t, "true")
+		tc.mutate(b.Spec)
+		r := b.run()
+		for _, w := range tc.want {
+			if r.Code == 0 || !strings.Contains(r.Stderr, w) {
+				t.Errorf("%s: %s, want %q", tc.name, r, w)
+			}
+		}
+		assertNoLeaks(t, b, 0)
+	}
+
+	// A memory limit below what the container uses and the kernel cannot
+	// reclaim (a tmpfs file, without swap): the usage is in the error.
+	if swaps, _ := os.ReadFile("/proc/swaps"); strings.Count(string(swaps), "\n") > 1 {
+		t.Skip("with swap the kernel can reclaim the tmpfs file")
+	}
+	b := startSleeper(t, func(s *specs.Spec) {
+		s.Process.Args = []string{"sh", "-c", "head -c 8000000 /dev/zero > /dev/shm/x; touch /dev/shm/ready; sleep 1000"}
+	})
+	b.mustRT("exec", b.ID, "sh", "-c", "for i in $(seq 100); do [ -e /dev/shm/ready ] && exit 0; sleep 0.05; done; exit 1")
+	r := b.rt("update", "--memory", "1048576", b.ID)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "linux.resources.memory.limit: 1048576 is below the current usage ") {
+		t.Errorf("update below the usage: %s", r)
+	}
+}
