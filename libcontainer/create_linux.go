@@ -155,6 +155,9 @@ func (b *builder) build() error {
 		NoNewKeyring: o.NoNewKeyring,
 		PreserveFds:  o.PreserveFds,
 		ConsoleFd:    -1,
+		// rt's root can clone sources the container cannot reach; a
+		// rootless rt can reach nothing more than its container.
+		HostSources: os.Geteuid() == 0,
 	}
 	cfg.FifoFd = cp.addFile(fifo)
 	if o.ConsoleConn != nil {
@@ -222,12 +225,15 @@ func (b *builder) build() error {
 
 	cfg.HostPid = pid
 	cfg.Debug = trace.Enabled()
+	sources := rootfs.NewSources(spec, o.Bundle, pid, st.HostMountNS, namespaces.Has(spec, specs.UserNamespace))
+	defer sources.Close()
 	t = trace.Start()
 	creating := hooks.State(o.ID, o.Bundle, spec, specs.StateCreating, pid)
 	err = b.init.converse(&conversation{
-		cfg:   cfg,
-		spec:  spec,
-		state: creating,
+		cfg:     cfg,
+		spec:    spec,
+		state:   creating,
+		sources: sources,
 		runHooks: func() error {
 			// Resources are set once the init has made /dev, as runc
 			// does: a bundle that denies a default device (say c 1:5)

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
+	"github.com/rtproject/rt/libcontainer/rootfs"
 	"github.com/rtproject/rt/libcontainer/seccomp"
 )
 
@@ -29,6 +30,8 @@ type conversation struct {
 	// state is what the seccomp agent and the prestart and createRuntime
 	// hooks receive.
 	state specs.State
+	// sources answers mount-request; nil for an exec.
+	sources *rootfs.Sources
 	// runHooks answers run-hooks: set the cgroup resources, run the
 	// prestart and createRuntime hooks. nil for an exec, whose init never
 	// asks.
@@ -59,6 +62,16 @@ func (p *initProcess) converse(c *conversation) error {
 		switch {
 		case m.Type == initproto.MsgLog:
 			initproto.RelayLog(m.Log)
+		case m.Type == initproto.MsgMountRequest && c.sources != nil:
+			tree, err := c.sources.Open(m.Mount)
+			if err != nil {
+				return err
+			}
+			err = p.ch.Send(initproto.Message{Type: initproto.MsgMountSource}, int(tree.Fd()))
+			tree.Close()
+			if err != nil {
+				return err
+			}
 		case m.Type == initproto.MsgRunHooks && c.runHooks != nil:
 			if err := c.runHooks(); err != nil {
 				return err

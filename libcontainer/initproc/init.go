@@ -116,6 +116,9 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 		CgroupNS:    namespaces.Has(spec, specs.CgroupNamespace),
 		HostMountNS: !namespaces.Has(spec, specs.MountNamespace),
 	}
+	if cfg.HostSources {
+		rc.HostSource = func(index int) (*os.File, error) { return hostMountSource(ch, index) }
+	}
 	if err := rootfs.Setup(rc, func() error { return createHooks(ch, cfg) }); err != nil {
 		return err
 	}
@@ -263,6 +266,25 @@ func nullDevice(fd int) (nullFile, bool) {
 		return nullFile{}, false
 	}
 	return nullFile{mount: stx.Mnt_id, ino: stx.Ino}, true
+}
+
+// hostMountSource asks rt for the source of mounts[index] as a detached
+// mount tree (see initproto: mount-request).
+func hostMountSource(ch *initproto.Channel, index int) (*os.File, error) {
+	if err := ch.Send(initproto.Message{Type: initproto.MsgMountRequest, Mount: index}); err != nil {
+		return nil, err
+	}
+	_, fds, err := ch.Expect(initproto.MsgMountSource)
+	if err == nil && len(fds) != 1 {
+		err = fmt.Errorf("mount-source carried %d fds, want 1", len(fds))
+	}
+	if err != nil {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, fmt.Errorf("mount source from rt: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "mount-source"), nil
 }
 
 // createCwd makes process.cwd exist, as runc does, before credentials change.

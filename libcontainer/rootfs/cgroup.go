@@ -178,7 +178,7 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 		Destination: m.Destination, Type: "tmpfs", Source: "tmpfs",
 		Options: []string{"nosuid", "nodev", "noexec", "mode=755"},
 	}
-	if err := s.mount(&tmpfs); err != nil {
+	if err := s.mount(-1, &tmpfs); err != nil {
 		return err
 	}
 	top, err := openInRoot(s.cfg.Rootfs, m.Destination)
@@ -241,7 +241,7 @@ func (s *setup) mountHierarchy(h hierarchy, mounts []mountinfo.Mount, at *os.Fil
 	defer unix.Close(fd)
 	attr := o.bindAttr()
 	if s.cfg.UserNS {
-		keepLocked(&attr, src)
+		keepLocked(&attr, fd)
 	}
 	if attr.Attr_set|attr.Attr_clr != 0 {
 		if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {

@@ -56,7 +56,7 @@ func (s *setup) mountDevTmpfs() error {
 		Source:      "tmpfs",
 		Options:     []string{"nosuid", "strictatime", "mode=755", "size=65536k"},
 	}
-	if err := s.mount(&m); err != nil {
+	if err := s.mount(-1, &m); err != nil {
 		return fmt.Errorf("mount tmpfs on /dev: %w", err)
 	}
 	return nil

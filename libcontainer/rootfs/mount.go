@@ -11,8 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mount makes one spec mount.
-func (s *setup) mount(m *specs.Mount) error {
+// mount makes mounts[index] of the spec (index -1: a mount of rt's own).
+func (s *setup) mount(index int, m *specs.Mount) error {
 	o, err := parseOptions(m.Options)
 	if err != nil {
 		return err
@@ -26,7 +26,7 @@ func (s *setup) mount(m *specs.Mount) error {
 	case isCgroup(m):
 		return s.mountCgroup(m, o)
 	case o.bind:
-		return s.mountBind(m, o)
+		return s.mountBind(index, m, o)
 	default:
 		return s.mountFS(m, o)
 	}
@@ -46,42 +46,27 @@ func bindSource(src string) (string, error) {
 }
 
 // mountBind clones the source into a detached mount (open_tree), sets its
-// attributes and id-mapping while nobody can see it yet, and attaches it on
-// the resolved destination (move_mount). Unlike a MS_BIND + MS_REMOUNT pair,
-// attributes the options do not name are kept from the source, so flags the
-// kernel locked in a user namespace stay as they are.
-func (s *setup) mountBind(m *specs.Mount, o *mountOptions) error {
-	src, err := bindSource(m.Source)
+// attributes while nobody can see it yet, and attaches it on the resolved
+// destination (move_mount). Unlike a MS_BIND + MS_REMOUNT pair, attributes
+// the options do not name are kept from the source, so flags the kernel
+// locked in a user namespace stay as they are.
+func (s *setup) mountBind(index int, m *specs.Mount, o *mountOptions) error {
+	tree, err := s.bindTree(index, m, o)
 	if err != nil {
 		return err
 	}
-	var st unix.Stat_t
-	if err := unix.Stat(src, &st); err != nil {
-		return fmt.Errorf("source %s: %w", src, err)
-	}
-	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
-	if o.recursive {
-		flags |= unix.AT_RECURSIVE
-	}
-	fd, err := unix.OpenTree(unix.AT_FDCWD, src, flags)
-	if err != nil {
-		return fmt.Errorf("open_tree %s: %w", src, err)
-	}
-	tree := os.NewFile(uintptr(fd), src)
 	defer tree.Close()
-
-	if o.idmap || len(m.UIDMappings) > 0 {
-		if err := s.idmapTree(tree, m, o); err != nil {
-			return err
-		}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(tree.Fd()), &st); err != nil {
+		return fmt.Errorf("source %s: %w", m.Source, err)
 	}
 	attr := o.bindAttr()
 	if s.cfg.UserNS {
-		keepLocked(&attr, src)
+		keepLocked(&attr, int(tree.Fd()))
 	}
 	if attr.Attr_set|attr.Attr_clr != 0 {
 		if err := unix.MountSetattr(int(tree.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
-			return fmt.Errorf("set mount attributes of %s: %w", src, err)
+			return fmt.Errorf("set mount attributes of %s: %w", m.Source, err)
 		}
 	}
 
@@ -92,18 +77,54 @@ func (s *setup) mountBind(m *specs.Mount, o *mountOptions) error {
 	defer dest.Close()
 	if err := unix.MoveMount(int(tree.Fd()), "", int(dest.Fd()), "",
 		unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-		return fmt.Errorf("move_mount %s to %s: %w", src, m.Destination, err)
+		return fmt.Errorf("move_mount %s to %s: %w", m.Source, m.Destination, err)
 	}
 	// The tree handle now names the attached mount.
 	return applyAfterMount(tree, o)
 }
 
+// bindTree clones the source of a bind mount (with rbind, the whole tree
+// below it) into a detached mount. rt's parent process makes the trees the
+// init cannot (see Sources): every id-mapped one, and, in a user namespace, a
+// source the container's ids may not reach.
+func (s *setup) bindTree(index int, m *specs.Mount, o *mountOptions) (*os.File, error) {
+	src, err := bindSource(m.Source)
+	if err != nil {
+		return nil, err
+	}
+	fromHost := idmapped(m, o)
+	if !fromHost && s.cfg.UserNS && s.cfg.HostSource != nil {
+		var st unix.Stat_t
+		fromHost = errors.Is(unix.Stat(src, &st), unix.EACCES)
+	}
+	if fromHost {
+		if s.cfg.HostSource == nil {
+			return nil, errors.New("id-mapped mounts need rt to run with privileges in the initial user namespace (not rootless)")
+		}
+		return s.cfg.HostSource(index)
+	}
+	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+	if o.recursive {
+		flags |= unix.AT_RECURSIVE
+	}
+	fd, err := unix.OpenTree(unix.AT_FDCWD, src, flags)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.ENOTDIR) {
+			return nil, fmt.Errorf("source %s: %w", src, err)
+		}
+		return nil, fmt.Errorf("open_tree %s: %w", src, err)
+	}
+	return os.NewFile(uintptr(fd), src), nil
+}
+
 // keepLocked drops from attr every change a user namespace may forbid: the
 // kernel locks ro, nosuid, nodev, noexec and the atime mode of mounts that
-// came from a more privileged namespace, and refuses to clear them.
-func keepLocked(attr *unix.MountAttr, src string) {
+// came from a more privileged namespace, and refuses to clear them. mnt is an
+// fd of the mount; a tree rt's parent cloned is not locked, but it gets the
+// same treatment, so that the parent's help grants the container nothing.
+func keepLocked(attr *unix.MountAttr, mnt int) {
 	var sfs unix.Statfs_t
-	if err := unix.Statfs(src, &sfs); err != nil {
+	if err := unix.Fstatfs(mnt, &sfs); err != nil {
 		return
 	}
 	locked := []struct {
@@ -124,36 +145,6 @@ func keepLocked(attr *unix.MountAttr, src string) {
 		attr.Attr_clr &^= unix.MOUNT_ATTR__ATIME
 		attr.Attr_set &^= unix.MOUNT_ATTR__ATIME
 	}
-}
-
-// idmapTree id-maps the detached tree with the mount's own mappings, or the
-// container's when the mount names none.
-func (s *setup) idmapTree(tree *os.File, m *specs.Mount, o *mountOptions) error {
-	uids, gids := m.UIDMappings, m.GIDMappings
-	if len(uids) == 0 {
-		uids, gids = s.cfg.linux().UIDMappings, s.cfg.linux().GIDMappings
-	}
-	if len(uids) == 0 || len(gids) == 0 {
-		return fmt.Errorf("idmap: neither the mount nor linux.uidMappings/gidMappings give mappings")
-	}
-	key := formatIDMap(uids) + "/" + formatIDMap(gids)
-	ns, ok := s.userns[key]
-	if !ok {
-		var err error
-		if ns, err = newUserNamespace(uids, gids); err != nil {
-			return fmt.Errorf("idmap: %w", err)
-		}
-		s.userns[key] = ns
-	}
-	flags := uint(unix.AT_EMPTY_PATH)
-	if o.ridmap {
-		flags |= unix.AT_RECURSIVE
-	}
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(ns.Fd())}
-	if err := unix.MountSetattr(int(tree.Fd()), "", flags, &attr); err != nil {
-		return fmt.Errorf("idmap %s: %w", m.Source, err)
-	}
-	return nil
 }
 
 // mountFS mounts a new filesystem instance (tmpfs, proc, overlay, …) on the
@@ -220,7 +211,7 @@ func (s *setup) remount(m *specs.Mount, o *mountOptions) error {
 	if o.bind {
 		attr := o.bindAttr()
 		if s.cfg.UserNS {
-			keepLocked(&attr, procFdPath(top))
+			keepLocked(&attr, int(top.Fd()))
 		}
 		if err := unix.MountSetattr(int(top.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
 			return fmt.Errorf("remount: %w", err)

@@ -162,6 +162,32 @@ func TestValidateMounts(t *testing.T) {
 	}
 }
 
+// TestValidateImpliedIDMaps: "idmap" without mappings of its own takes the
+// container's, which needs a user namespace, new or joined.
+func TestValidateImpliedIDMaps(t *testing.T) {
+	idmapped := func(opts ...string) []specs.Mount {
+		return []specs.Mount{{Destination: "/id", Type: "bind", Source: "/src", Options: opts}}
+	}
+	userns := &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.UserNamespace, Path: "/proc/1/ns/user"}}}
+	for _, tt := range []struct {
+		name string
+		spec specs.Spec
+		want string
+	}{
+		{"joined userns", specs.Spec{Mounts: idmapped("bind", "idmap"), Linux: userns}, ""},
+		{"no userns", specs.Spec{Mounts: idmapped("bind", "idmap")}, `mounts[0].options: idmap without uidMappings/gidMappings`},
+		{"ridmap", specs.Spec{Mounts: idmapped("rbind", "ridmap"), Linux: &specs.Linux{}}, `mounts[0].options: ridmap without`},
+		{"plain bind", specs.Spec{Mounts: idmapped("bind")}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Validate(&tt.spec)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)) {
+				t.Errorf("Validate: %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestValidateDevices(t *testing.T) {
 	tests := []struct {
 		d    specs.LinuxDevice

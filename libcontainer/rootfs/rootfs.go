@@ -44,6 +44,11 @@ type Config struct {
 	CgroupPaths map[string]string
 	// CgroupNS is set when the container has its own cgroup namespace.
 	CgroupNS bool
+	// HostSource asks rt's parent process for a detached mount tree of
+	// mounts[index]'s source (Sources.Open, on the host): for every
+	// id-mapped mount, and in a user namespace for a bind source the init
+	// cannot reach. nil when the parent cannot help (rootless).
+	HostSource func(index int) (*os.File, error)
 	// HostMountNS is set when the container shares the runtime's mount
 	// namespace (the spec has no mount namespace): / keeps its propagation,
 	// every mount lands under the rootfs bind (which delete detaches), and
@@ -107,8 +112,7 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 		}
 	}()
 
-	s := &setup{cfg: c, userns: map[string]*os.File{}}
-	defer s.close()
+	s := &setup{cfg: c}
 
 	mounts := slices.Clone(c.Spec.Mounts)
 	devMount := -1
@@ -128,7 +132,7 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 	for i := range mounts {
 		m := &mounts[i]
 		t := trace.Start()
-		if err := s.mount(m); err != nil {
+		if err := s.mount(i, m); err != nil {
 			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, mountKind(m), m.Destination, err)
 		}
 		t.Done("init: mounts[%d]: %s on %s %v", i, mountKind(m), m.Destination, m.Options)
@@ -181,14 +185,6 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 // setup carries state across the mounts of one Setup call.
 type setup struct {
 	cfg *Config
-	// userns caches user namespaces for id-mapped mounts by their mappings.
-	userns map[string]*os.File
-}
-
-func (s *setup) close() {
-	for _, ns := range s.userns {
-		ns.Close()
-	}
 }
 
 // mountLabel formats data with the SELinux mount context; a no-op when

@@ -94,7 +94,10 @@ func scenarioFull(dir string) error {
 			ReadonlyPaths: []string{"/proc/sys", "/missing/path"},
 		},
 	}
-	cfg := &Config{Spec: spec, Rootfs: rootfs}
+	// This process plays rt's part too: it clones the id-mapped source.
+	sources := NewSources(spec, dir, os.Getpid(), true, false)
+	defer sources.Close()
+	cfg := &Config{Spec: spec, Rootfs: rootfs, HostSource: sources.Open}
 	hookSawDevices := false
 	if err := Setup(cfg, func() error {
 		_, err := os.Stat(filepath.Join(rootfs, "dev/null"))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
@@ -17,6 +18,9 @@ import (
 // the init. Errors name the JSON field: `mounts[2].options: unknown option "foo"`.
 func Validate(s *specs.Spec) error {
 	if err := ValidateMounts(s.Mounts); err != nil {
+		return err
+	}
+	if err := validateImpliedIDMaps(s); err != nil {
 		return err
 	}
 	l := s.Linux
@@ -38,6 +42,26 @@ func Validate(s *specs.Spec) error {
 	}
 	if _, ok := propagationOptions[l.RootfsPropagation]; l.RootfsPropagation != "" && !ok {
 		return fmt.Errorf("linux.rootfsPropagation: unknown propagation %q", l.RootfsPropagation)
+	}
+	return nil
+}
+
+// validateImpliedIDMaps checks that an id-mapped mount without mappings of
+// its own has the container's user namespace to take them from.
+func validateImpliedIDMaps(s *specs.Spec) error {
+	if s.Linux != nil && slices.ContainsFunc(s.Linux.Namespaces, func(ns specs.LinuxNamespace) bool {
+		return ns.Type == specs.UserNamespace
+	}) {
+		return nil
+	}
+	for i, m := range s.Mounts {
+		if o, err := parseOptions(m.Options); err == nil && o.idmap && len(m.UIDMappings) == 0 {
+			opt := "idmap"
+			if o.ridmap {
+				opt = "ridmap"
+			}
+			return fmt.Errorf("mounts[%d].options: %s without uidMappings/gidMappings takes the container's mapping, but linux.namespaces has no user namespace", i, opt)
+		}
 	}
 	return nil
 }

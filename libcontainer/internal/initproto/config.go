@@ -54,6 +54,9 @@ type Config struct {
 	NoNewKeyring bool `json:"no_new_keyring,omitempty"`
 	// NewUserNS is set when the init was cloned into a new user namespace.
 	NewUserNS bool `json:"new_userns,omitempty"`
+	// HostSources is set when rt can clone bind-mount sources for the init
+	// (mount-request): it has privileges in the initial user namespace.
+	HostSources bool `json:"host_sources,omitempty"`
 	// CgroupPaths are the container's cgroup directories per controller,
 	// which cgroup mounts bind when the container has no cgroup namespace.
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`

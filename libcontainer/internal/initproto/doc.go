@@ -11,19 +11,27 @@
 //
 // A create (Config.Mode "standard"), in this order:
 //
-//	rt → init   config       the Config; the init is already in its cgroup
-//	init → rt   run-hooks    the mounts and /dev exist, pivot_root is next. rt
-//	                         writes linux.resources to the cgroup (only now: a
-//	                         device the bundle denies must still get its node),
-//	                         then runs the prestart and createRuntime hooks
-//	rt → init   hooks-done   the init runs createContainer hooks, pivots, and
-//	                         applies the process attributes
-//	init → rt   seccomp-fd   only when a rule is SCMP_ACT_NOTIFY: carries the
-//	                         notify fd, which rt hands to the agent at
-//	                         linux.seccomp.listenerPath (a host path)
-//	rt → init   seccomp-ack  the init makes no notified syscall before it
-//	init → rt   ready        setup is done; the init closes the socket and
-//	                         blocks opening exec.fifo for writing
+//	rt → init   config         the Config; the init is already in its cgroup
+//	init → rt   mount-request  while mounting, any number of times, only when
+//	                           Config.HostSources is set: the init needs rt to
+//	                           clone the source of the spec's mounts[Message.Mount]
+//	                           (every id-mapped mount, and in a user namespace a
+//	                           bind source the container's ids cannot reach)
+//	rt → init   mount-source   carries that source as a detached mount tree,
+//	                           cloned in the init's mount namespace and id-mapped
+//	                           when the mount asks; the init attaches it
+//	init → rt   run-hooks      the mounts and /dev exist, pivot_root is next. rt
+//	                           writes linux.resources to the cgroup (only now: a
+//	                           device the bundle denies must still get its node),
+//	                           then runs the prestart and createRuntime hooks
+//	rt → init   hooks-done     the init runs createContainer hooks, pivots, and
+//	                           applies the process attributes
+//	init → rt   seccomp-fd     only when a rule is SCMP_ACT_NOTIFY: carries the
+//	                           notify fd, which rt hands to the agent at
+//	                           linux.seccomp.listenerPath (a host path)
+//	rt → init   seccomp-ack    the init makes no notified syscall before it
+//	init → rt   ready          setup is done; the init closes the socket and
+//	                           blocks opening exec.fifo for writing
 //
 // `rt start` then opens exec.fifo for reading: the init runs the
 // startContainer hooks and execs. The fifo's write end is close-on-exec, so

@@ -16,14 +16,16 @@ import (
 type Type string
 
 const (
-	MsgConfig     Type = "config"      // rt → init: Message.Config is the Config
-	MsgRunHooks   Type = "run-hooks"   // init → rt (create): set resources, run prestart/createRuntime
-	MsgHooksDone  Type = "hooks-done"  // rt → init
-	MsgSeccompFd  Type = "seccomp-fd"  // init → rt, carries the notify fd
-	MsgSeccompAck Type = "seccomp-ack" // rt → init
-	MsgReady      Type = "ready"       // init → rt (create): waiting on exec.fifo
-	MsgError      Type = "error"       // init → rt: setup failed, Message.Error says why
-	MsgLog        Type = "log"         // init → rt: Message.Log is a logrus JSON entry
+	MsgConfig       Type = "config"        // rt → init: Message.Config is the Config
+	MsgMountRequest Type = "mount-request" // init → rt (create): clone Message.Mount's source
+	MsgMountSource  Type = "mount-source"  // rt → init, carries the detached mount tree
+	MsgRunHooks     Type = "run-hooks"     // init → rt (create): set resources, run prestart/createRuntime
+	MsgHooksDone    Type = "hooks-done"    // rt → init
+	MsgSeccompFd    Type = "seccomp-fd"    // init → rt, carries the notify fd
+	MsgSeccompAck   Type = "seccomp-ack"   // rt → init
+	MsgReady        Type = "ready"         // init → rt (create): waiting on exec.fifo
+	MsgError        Type = "error"         // init → rt: setup failed, Message.Error says why
+	MsgLog          Type = "log"           // init → rt: Message.Log is a logrus JSON entry
 )
 
 // Message is one message on the init socket.
@@ -32,6 +34,8 @@ type Message struct {
 	Error  string          `json:"error,omitempty"`
 	Log    string          `json:"log,omitempty"`
 	Config json.RawMessage `json:"config,omitempty"`
+	// Mount is the index in the spec's mounts of a mount-request.
+	Mount int `json:"mount,omitempty"`
 }
 
 // maxMessage bounds what Recv allocates for a peer's length prefix.
