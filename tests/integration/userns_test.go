@@ -26,6 +26,22 @@ func (b *bundle) mkdirs(dirs ...string) {
 	}
 }
 
+// runExpecting runs the container, which must succeed and print every one
+// of wants.
+func (b *bundle) runExpecting(wants ...string) result {
+	b.t.Helper()
+	r := b.run()
+	if r.Code != 0 {
+		b.t.Fatalf("run: %s", r)
+	}
+	for _, want := range wants {
+		if !strings.Contains(r.Stdout, want) {
+			b.t.Errorf("inside: %q, want %s", r.Stdout, want)
+		}
+	}
+	return r
+}
+
 // ownerOf returns "uid:gid" of path as the host sees it.
 func ownerOf(t *testing.T, path string) string {
 	t.Helper()
@@ -88,15 +104,7 @@ func TestUserNSIdmapWrite(t *testing.T) {
 				specs.Mount{Destination: "/mnt/id", Type: "bind", Source: src, Options: tc.options,
 					UIDMappings: tc.mapping, GIDMappings: tc.mapping},
 				specs.Mount{Destination: "/mnt/plain", Type: "bind", Source: src, Options: []string{"bind"}})
-			r := b.run()
-			if r.Code != 0 {
-				t.Fatalf("run: %s", r)
-			}
-			for _, want := range []string{"old=0:0", "new=0:0", "plain=65534:65534", "plain-denied"} {
-				if !strings.Contains(r.Stdout, want) {
-					t.Errorf("inside: %q, want %s", r.Stdout, want)
-				}
-			}
+			b.runExpecting("old=0:0", "new=0:0", "plain=65534:65534", "plain-denied")
 			if got := ownerOf(t, filepath.Join(src, "new")); got != "0:0" {
 				t.Errorf("the file written through the id-mapped mount is %s on the host, want 0:0", got)
 			}
@@ -139,15 +147,7 @@ func TestUserNSIdmapSeveralRanges(t *testing.T) {
 	// the template's by hard links.
 	chownDir(t, b.rootfsFile("first"), 100000, 100000, 0o755)
 	chownDir(t, b.rootfsFile("second"), 300007, 300009, 0o755)
-	r := b.run()
-	if r.Code != 0 {
-		t.Fatalf("run: %s", r)
-	}
-	for _, want := range []string{"/mnt/a=10:20", "/mnt/b=1105:1106", "/mnt/c=503:504", "/mnt/d=65534:65534"} {
-		if !strings.Contains(r.Stdout, want) {
-			t.Errorf("stat inside: %q, want %s", r.Stdout, want)
-		}
-	}
+	r := b.runExpecting("/mnt/a=10:20", "/mnt/b=1105:1106", "/mnt/c=503:504", "/mnt/d=65534:65534")
 	owners := map[string]string{}
 	for _, line := range strings.Split(r.Stdout, "\n") {
 		if f := strings.Fields(line); len(f) >= 9 {
@@ -240,15 +240,7 @@ func TestUserNSSourceInContainerTree(t *testing.T) {
 		specs.Mount{Destination: "/copy", Type: "bind", Source: b.rootfsFile("mnt"), Options: []string{"rbind"}},
 		specs.Mount{Destination: "/idcopy", Type: "bind", Source: b.rootfsFile("mnt/a"), Options: []string{"bind", "idmap"}},
 	)
-	r := b.run()
-	if r.Code != 0 {
-		t.Fatalf("run: %s", r)
-	}
 	// Through the plain binds, host ids 3:4 are outside the container's
 	// mapping; through the id-mapped one they are 3:4.
-	for _, want := range []string{"/mnt/a/file=65534:65534", "/copy/a/file=65534:65534", "/idcopy/file=3:4"} {
-		if !strings.Contains(r.Stdout, want) {
-			t.Errorf("inside: %q, want %s", r.Stdout, want)
-		}
-	}
+	b.runExpecting("/mnt/a/file=65534:65534", "/copy/a/file=65534:65534", "/idcopy/file=3:4")
 }
