@@ -56,7 +56,6 @@ func (c *Container) Checkpoint(o *CriuOpts) error {
 	opts.Pid = proto.Int32(int32(c.state.InitPid))
 	opts.Root = proto.String(c.state.Rootfs)
 	opts.LeaveRunning = proto.Bool(o.LeaveRunning)
-	opts.TcpSkipInFlight = proto.Bool(false)
 	opts.LinkRemap = proto.Bool(o.LinkRemap)
 	if fz := freezerPath(c.state.CgroupPaths); fz != "" {
 		opts.FreezeCgroup = proto.String(fz)

@@ -271,6 +271,45 @@ func TestCheckpointLeaveRunning(t *testing.T) {
 	b.remove()
 }
 
+// TestRestoreForeground: without --detach, restore waits for the restored
+// container like run, passes its exit status on, and deletes it.
+func TestRestoreForeground(t *testing.T) {
+	criu := needCRIU(t)
+	b := counter(t)
+	io := newCtrIO(t)
+	b.write()
+	b.mustCR(io, "run", "-d", "--bundle", b.Dir, b.ID)
+	expectCount(t, io, 1)
+	images := filepath.Join(b.Dir, "images")
+	b.mustCR(nil, "checkpoint", "--image-path", images, b.ID)
+	last, _ := strconv.Atoi(io.drain(t))
+
+	// rt's stdio, the container's pipes, take the place of those it had.
+	cmd := exec.Command(rtBinary, "--root", b.Root, "--criu", criu, "restore", "--image-path", images, "--bundle", b.Dir, b.ID)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.inR, io.outW, io.errW
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	expectCount(t, io, last+1)
+	b.waitStatus("running")
+	b.mustRT("kill", b.ID, "KILL")
+	select {
+	case <-done:
+		if code := cmd.ProcessState.ExitCode(); code != 137 {
+			t.Fatalf("foreground restore of a killed container exited %d, want 137", code)
+		}
+	case <-time.After(rtTimeout):
+		t.Fatal("the foreground restore did not end with its container")
+	}
+	if r := b.rt("state", b.ID); r.Code == 0 {
+		t.Errorf("the container is still there after the foreground restore ended: %s", r)
+	}
+	assertNoLeaks(t, b, 0)
+}
+
 // TestRestoreNewID: a checkpoint restores under another id (and cgroup), once
 // the original is gone.
 func TestRestoreNewID(t *testing.T) {
