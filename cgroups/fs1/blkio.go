@@ -106,21 +106,34 @@ func setBlkio(dir string, r *specs.LinuxResources) error {
 	return nil
 }
 
+// blkioCounters are the files of each I/O layer that count a cgroup's I/O,
+// in the order runc reads them. A scheduler's files exist, empty, when no
+// device uses that scheduler (bfq on a disk with "none", as on most VMs):
+// only the throttle layer counts on every kernel.
+var blkioCounters = []struct{ serviceBytes, serviced string }{
+	{"blkio.bfq.io_service_bytes_recursive", "blkio.bfq.io_serviced_recursive"},
+	{"blkio.io_service_bytes_recursive", "blkio.io_serviced_recursive"}, // cfq, before Linux 5.0
+	{"blkio.throttle.io_service_bytes_recursive", "blkio.throttle.io_serviced_recursive"},
+	{"blkio.throttle.io_service_bytes", "blkio.throttle.io_serviced"}, // kernels without the recursive files
+}
+
 func statsBlkio(dir string, s *cgfs.Stats) error {
-	// Prefer the scheduler's recursive counters; the throttle layer's
-	// are there on every kernel.
-	for _, prefix := range []string{"blkio.", "blkio.bfq.", "blkio.throttle."} {
-		if !cgfs.Exists(dir, prefix+"io_service_bytes_recursive") {
+	for _, c := range blkioCounters {
+		if !cgfs.Exists(dir, c.serviceBytes) {
 			continue
 		}
-		var err error
-		if s.Blkio.IoServiceBytesRecursive, err = readBlkioEntries(dir, prefix+"io_service_bytes_recursive"); err != nil {
+		bytes, err := readBlkioEntries(dir, c.serviceBytes)
+		if err != nil {
 			return err
 		}
-		if s.Blkio.IoServicedRecursive, err = readBlkioEntries(dir, prefix+"io_serviced_recursive"); err != nil {
+		if len(bytes) == 0 {
+			continue
+		}
+		s.Blkio.IoServiceBytesRecursive = bytes
+		if s.Blkio.IoServicedRecursive, err = readBlkioEntries(dir, c.serviced); err != nil {
 			return err
 		}
-		if prefix == "blkio." {
+		if c.serviceBytes == "blkio.io_service_bytes_recursive" {
 			for _, f := range []struct {
 				file string
 				dst  *[]cgfs.BlkioEntry

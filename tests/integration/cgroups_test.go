@@ -1,9 +1,11 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -627,9 +630,23 @@ type event struct {
 	Data json.RawMessage `json:"data"`
 }
 
+// onBlockDevice reports whether path is on a filesystem backed by a block
+// device (not tmpfs or overlay), whose writes the blkio controller counts.
+func onBlockDevice(t *testing.T, path string) bool {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	switch st.Type {
+	case unix.TMPFS_MAGIC, unix.OVERLAYFS_SUPER_MAGIC, unix.RAMFS_MAGIC:
+		return false
+	}
+	return true
+}
+
 func TestEventsStats(t *testing.T) {
 	// Burn some CPU and memory before sleeping.
-	b := newBundle(t, "sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; dd if=/dev/zero of=/tmp/blob bs=1M count=4 2>/dev/null; touch /tmp/ready; sleep 1000")
+	b := newBundle(t, "sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; dd if=/dev/zero of=/tmp/blob bs=1M count=4 conv=fsync 2>/dev/null; touch /tmp/ready; sleep 1000")
 	b.Spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: ptr(int64(64))}
 	b.Spec.Root.Readonly = false
 	b.create()
@@ -669,6 +686,12 @@ func TestEventsStats(t *testing.T) {
 			Current uint64 `json:"current"`
 			Limit   uint64 `json:"limit"`
 		} `json:"pids"`
+		Blkio struct {
+			IoServiceBytesRecursive []struct {
+				Op    string `json:"op"`
+				Value uint64 `json:"value"`
+			} `json:"ioServiceBytesRecursive"`
+		} `json:"blkio"`
 	}
 	if err := json.Unmarshal(ev.Data, &data); err != nil {
 		t.Fatalf("stats data: %v: %s", err, ev.Data)
@@ -682,6 +705,19 @@ func TestEventsStats(t *testing.T) {
 	if data.Pids.Current == 0 || data.Pids.Limit != 64 {
 		t.Errorf("pids %+v, want current > 0, limit 64", data.Pids)
 	}
+	// The 4 MiB written and synced are counted by whichever I/O layer
+	// counts on this kernel (the throttle layer where no disk uses bfq).
+	if onBlockDevice(t, b.Rootfs) {
+		var written uint64
+		for _, e := range data.Blkio.IoServiceBytesRecursive {
+			if e.Op == "Write" {
+				written += e.Value
+			}
+		}
+		if written < 4<<20 {
+			t.Errorf("blkio: %d bytes written, want at least 4 MiB: %s", written, ev.Data)
+		}
+	}
 	b.mustRT("kill", b.ID, "KILL")
 	b.waitStatus("stopped")
 	if res := b.rt("events", "--stats", b.ID); res.Code == 0 || !strings.Contains(res.Stderr, "not running") {
@@ -689,4 +725,99 @@ func TestEventsStats(t *testing.T) {
 	}
 	b.remove()
 	assertCgroupsGone(t, b)
+}
+
+// referenceRunc finds a runc 1.5 to compare with: $RT_REFERENCE_RUNC, the
+// one tests/scripts cache, or runc in PATH if it is 1.5; "" when none.
+func referenceRunc() string {
+	for _, c := range []string{os.Getenv("RT_REFERENCE_RUNC"), "/var/cache/rt-tests/runc-1.5.2/runc", "runc"} {
+		if c == "" {
+			continue
+		}
+		out, err := exec.Command(c, "--version").Output()
+		if err == nil && strings.HasPrefix(string(out), "runc version 1.5") {
+			return c
+		}
+	}
+	return ""
+}
+
+// statsFields lists the JSON paths of the non-zero values of an event
+// ("data.memory.usage.usage"), array indices dropped.
+func statsFields(t *testing.T, event string) map[string]bool {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(event), &v); err != nil {
+		t.Fatalf("%v: %q", err, event)
+	}
+	out := map[string]bool{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				walk(prefix+"."+k, e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(prefix+"[]", e)
+			}
+		default:
+			out[strings.TrimPrefix(prefix, ".")] = true
+		}
+	}
+	walk("", v)
+	return out
+}
+
+// TestEventsStatsFieldsMatchRunc: on the same workload, rt's events --stats
+// fills every field runc 1.5's does, and no other.
+func TestEventsStatsFieldsMatchRunc(t *testing.T) {
+	runc := referenceRunc()
+	if runc == "" {
+		t.Skip("no runc 1.5 to compare with (set RT_REFERENCE_RUNC)")
+	}
+	script := "dd if=/dev/zero of=/tmp/blob bs=1M count=2 conv=fsync 2>/dev/null; cat /tmp/blob > /dev/null; touch /tmp/ready; sleep 1000"
+	stats := func(b *bundle, bin string) map[string]bool {
+		b.Spec.Root.Readonly = false
+		b.write()
+		run := func(args ...string) result {
+			ctx, cancel := context.WithTimeout(context.Background(), rtTimeout)
+			defer cancel()
+			return runCmd(exec.CommandContext(ctx, bin, append([]string{"--root", b.Root}, args...)...))
+		}
+		if r := run("run", "-d", "--bundle", b.Dir, b.ID); r.Code != 0 {
+			t.Fatalf("%s run: %s", bin, r)
+		}
+		defer run("delete", "-f", b.ID)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			if _, err := os.Stat(filepath.Join(b.Rootfs, "tmp/ready")); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the container did not get ready", bin)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		r := run("events", "--stats", b.ID)
+		if r.Code != 0 {
+			t.Fatalf("%s events --stats: %s", bin, r)
+		}
+		return statsFields(t, r.Stdout)
+	}
+	ours := stats(newBundle(t, "sh", "-c", script), rtBinary)
+	rb := newBundle(t, "sh", "-c", script)
+	rb.Root = filepath.Join(workDir, "runc-state")
+	theirs := stats(rb, runc)
+	for f := range theirs {
+		if !ours[f] {
+			t.Errorf("runc fills %s, rt does not", f)
+		}
+	}
+	for f := range ours {
+		if !theirs[f] {
+			t.Errorf("rt fills %s, runc does not", f)
+		}
+	}
 }

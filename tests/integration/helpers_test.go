@@ -195,8 +195,20 @@ func runRT(root string, stdin []byte, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), rtTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, rtBinary, append([]string{"--root", root}, args...)...)
-	// Files, not pipes: a created container inherits rt's stdio and would
-	// keep a pipe open (and Wait waiting) for as long as it lives.
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	r := runCmd(cmd)
+	if ctx.Err() != nil {
+		r.Stderr += "\n(killed after " + rtTimeout.String() + ")"
+	}
+	return r
+}
+
+// runCmd runs cmd to completion. Its output goes to files, not pipes: a
+// created container inherits rt's stdio and would keep a pipe open (and
+// Wait waiting) for as long as it lives.
+func runCmd(cmd *exec.Cmd) result {
 	out, _ := os.CreateTemp(workDir, "stdout")
 	errf, _ := os.CreateTemp(workDir, "stderr")
 	defer os.Remove(out.Name())
@@ -204,9 +216,6 @@ func runRT(root string, stdin []byte, args ...string) result {
 	defer out.Close()
 	defer errf.Close()
 	cmd.Stdout, cmd.Stderr = out, errf
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -216,9 +225,6 @@ func runRT(root string, stdin []byte, args ...string) result {
 	}
 	o, _ := os.ReadFile(out.Name())
 	e, _ := os.ReadFile(errf.Name())
-	if ctx.Err() != nil {
-		e = append(e, "\n(killed after "+rtTimeout.String()+")"...)
-	}
 	if err != nil && code == -1 {
 		e = append(e, err.Error()...)
 	}

@@ -1,7 +1,7 @@
 package integration
 
 import (
-	"bytes"
+	"context"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -71,33 +71,9 @@ func TestMemoryPolicyRefused(t *testing.T) {
 // runRTInNetns runs rt inside the network namespace at netns (nsenter
 // changes only that one), so that the test's interfaces stay off the host.
 func runRTInNetns(netns, root string, args ...string) result {
-	return runCmd(exec.Command("nsenter", append([]string{"--net=" + netns, rtBinary, "--root", root}, args...)...))
-}
-
-func runCmd(cmd *exec.Cmd) result {
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.WaitDelay = time.Second
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		return result{Stderr: err.Error(), Code: -1}
-	}
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(rtTimeout):
-		cmd.Process.Kill()
-		err = <-done
-		errb.WriteString("\n(killed after " + rtTimeout.String() + ")")
-	}
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		code = -1
-	}
-	return result{Stdout: out.String(), Stderr: errb.String(), Code: code}
+	ctx, cancel := context.WithTimeout(context.Background(), rtTimeout)
+	defer cancel()
+	return runCmd(exec.CommandContext(ctx, "nsenter", append([]string{"--net=" + netns, rtBinary, "--root", root}, args...)...))
 }
 
 // ipIn runs ip(8) in the named network namespace at netns.
