@@ -32,8 +32,11 @@ test: deps rt
 unit: rt
 	$(GO) test -mod=vendor -count=1 $$($(GO) list -mod=vendor ./... | grep -v /tests/)
 
+# The kernel tests (build tag kernel) run the library packages against the
+# real kernel as root; the unit tests run the same code on fakes as any user.
 integration: rt
 	$(GO) test -mod=vendor -count=1 -timeout 20m ./tests/integration/...
+	$(GO) test -mod=vendor -count=1 -tags kernel -run '^TestKernel' $$($(GO) list -mod=vendor ./... | grep -v /tests/)
 
 demo: deps rt
 	@tests/scripts/demo.sh

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 
@@ -96,22 +97,19 @@ func (m *Manager) dirs() []string {
 // Apply creates the cgroup in every hierarchy and moves pid into it; a
 // pid <= 0 only creates. An existing cgroup is joined as it is.
 func (m *Manager) Apply(pid int) error {
-	h, err := cgfs.Detect()
-	if err != nil {
-		return err
-	}
 	done := map[string]bool{}
 	for _, c := range controllers {
 		dir, ok := m.paths[c.name]
 		if !ok || done[dir] {
 			continue
 		}
-		mnt := h.V1[c.name]
+		// A new cpuset level is unusable until it has cpus and mems, also
+		// where cpuset is co-mounted with another controller.
 		var init func(string) error
-		if c.name == "cpuset" || isCpusetDir(h, dir) {
+		if c.name == "cpuset" || dir == m.paths["cpuset"] {
 			init = copyParentCpuset
 		}
-		if err := cgfs.Mkdir(mnt.Point, dir, init); err != nil {
+		if err := cgfs.Mkdir(existingAncestor(dir), dir, init); err != nil {
 			if m.rootless && isPermission(err) {
 				delete(m.paths, c.name)
 				continue
@@ -131,11 +129,14 @@ func (m *Manager) Apply(pid int) error {
 	return nil
 }
 
-// isCpusetDir is true when dir is in the hierarchy that carries cpuset
-// (cpuset co-mounted with another controller).
-func isCpusetDir(h *cgfs.Host, dir string) bool {
-	mnt, ok := h.V1["cpuset"]
-	return ok && len(dir) >= len(mnt.Point) && dir[:len(mnt.Point)] == mnt.Point
+// existingAncestor is the deepest directory of dir's path that exists: the
+// levels below it are the ones Apply creates.
+func existingAncestor(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() || d == "/" {
+			return d
+		}
+	}
 }
 
 func isPermission(err error) bool { return cgfs.IsPermission(err) }

@@ -10,7 +10,6 @@ package capabilities
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +18,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // mask is a capability set as the kernel sees it: bit n is capability n.
@@ -87,7 +88,7 @@ func fields(c *specs.LinuxCapabilities) []field {
 
 // LastCap returns the highest capability number the running kernel knows.
 func LastCap() (int, error) {
-	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	b, err := kernel.ReadProc("sys/kernel/cap_last_cap")
 	if err == nil {
 		if n, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil {
 			return n, nil
@@ -102,10 +103,6 @@ func LastCap() (int, error) {
 	return int(c), nil
 }
 
-// lastCap is LastCap, replaceable by tests that pretend to run on an
-// older kernel.
-var lastCap = LastCap
-
 // New computes the sets to apply. Call it in init before any capability
 // changes. A capability that is unknown, that this kernel lacks, or that the
 // calling thread cannot grant (outside its bounding or permitted set, say
@@ -117,7 +114,7 @@ func New(c *specs.LinuxCapabilities) (*Set, error) {
 	if c == nil {
 		return nil, nil
 	}
-	last, err := lastCap()
+	last, err := LastCap()
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +187,7 @@ func current() (threadCaps, error) {
 	var t threadCaps
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
+	if err := kernel.Capget(&hdr, &data); err != nil {
 		return t, fmt.Errorf("capget: %w", err)
 	}
 	t.effective = mask(data[0].Effective) | mask(data[1].Effective)<<32
@@ -201,7 +198,7 @@ func current() (threadCaps, error) {
 		return t, err
 	}
 	for c := 0; c <= last; c++ {
-		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
+		in, err := kernel.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
 		if err != nil {
 			return t, fmt.Errorf("prctl(PR_CAPBSET_READ, %s): %w", Name(c), err)
 		}
@@ -227,7 +224,7 @@ func (s *Set) DropBoundingSet() error {
 		if mask(s.Bounding).has(c) {
 			continue
 		}
-		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil {
+		if err := kernel.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil {
 			if errors.Is(err, unix.EPERM) {
 				return fmt.Errorf("drop %s from the bounding set: %w (CAP_SETPCAP is not in the effective set)", Name(c), err)
 			}
@@ -250,12 +247,12 @@ func (s *Set) Apply() error {
 		{Effective: uint32(s.Effective), Permitted: uint32(s.Permitted), Inheritable: uint32(s.Inheritable)},
 		{Effective: uint32(s.Effective >> 32), Permitted: uint32(s.Permitted >> 32), Inheritable: uint32(s.Inheritable >> 32)},
 	}
-	if err := unix.Capset(&hdr, &data[0]); err != nil {
+	if err := kernel.Capset(&hdr, &data); err != nil {
 		return fmt.Errorf("capset effective=%#x permitted=%#x inheritable=%#x: %w", s.Effective, s.Permitted, s.Inheritable, err)
 	}
 	// Ambient capabilities arrived in Linux 4.3; older kernels say EINVAL,
 	// which only matters when some were asked for.
-	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+	if err := kernel.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
 		if !errors.Is(err, unix.EINVAL) || s.Ambient != 0 {
 			return fmt.Errorf("clear the ambient set: %w", err)
 		}
@@ -266,7 +263,7 @@ func (s *Set) Apply() error {
 		}
 		// The kernel raises only what is both permitted and inheritable;
 		// runc only warns about the rest, and so do we.
-		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c), 0, 0); err != nil {
+		if err := kernel.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c), 0, 0); err != nil {
 			logrus.Warnf("can't raise ambient capability %s: %v", Name(c), err)
 			s.Ambient &^= 1 << uint(c)
 		}

@@ -1,12 +1,8 @@
 package capabilities
 
 import (
-	"bufio"
-	"fmt"
 	"io"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -14,22 +10,9 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"github.com/rtproject/rt/internal/childtest"
-	"github.com/rtproject/rt/libcontainer/system"
+	"github.com/rtproject/rt/libcontainer/internal/kernel/kerneltest"
 )
 
-func TestMain(m *testing.M) {
-	childtest.Main(map[string]func() error{
-		"init-order":         initOrder,
-		"apply-root":         applyRoot,
-		"apply-user":         applyUser,
-		"not-grantable":      notGrantable,
-		"drop-needs-setpcap": dropNeedsSetpcap,
-	})
-	os.Exit(m.Run())
-}
-
-// logLines collects what New and Apply log, one "level: message" a line.
 type logLines struct{ lines []string }
 
 func (l *logLines) Levels() []logrus.Level { return logrus.AllLevels }
@@ -82,12 +65,9 @@ func TestKnown(t *testing.T) {
 // TestNewIgnored: names that are no capability, and capabilities this
 // kernel lacks, are left out with runc's one warning naming them all.
 func TestNewIgnored(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
 	// Pretend the kernel ends at CAP_PERFMON (38, Linux 5.8).
-	defer func(f func() (int, error)) { lastCap = f }(lastCap)
-	lastCap = func() (int, error) { return 38, nil }
+	rec := kerneltest.New(t, "")
+	rec.Proc["sys/kernel/cap_last_cap"] = "38\n"
 	log := captureLog(t)
 
 	s, err := New(&specs.LinuxCapabilities{
@@ -137,146 +117,24 @@ func TestNewNil(t *testing.T) {
 	}
 }
 
+// These run against the fake kernel; capabilities_kernel_test.go applies
+// the same sets for real.
+
+// Capability bits, for these tests and the kernel tests.
 const (
-	capChown          = 1 << 0
 	capKill           = 1 << 5
-	capSetgid         = 1 << 6
-	capSetuid         = 1 << 7
 	capSetpcap        = 1 << 8
 	capNetBindService = 1 << 10
 	capNetRaw         = 1 << 13
+	capSysResource    = 1 << 24
 )
 
-var testCaps = &specs.LinuxCapabilities{
-	Bounding:    []string{"CAP_CHOWN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW"},
-	Permitted:   []string{"CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW"},
-	Effective:   []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"},
-	Inheritable: []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"},
-	Ambient:     []string{"CAP_NET_BIND_SERVICE"},
-}
-
-func TestApplyRoot(t *testing.T) {
-	got := parseStatus(t, childtest.Run(t, "apply-root"))
-	want := map[string]uint64{
-		"CapBnd": capChown | capSetuid | capSetgid | capSetpcap | capKill | capNetBindService | capNetRaw,
-		"CapPrm": capKill | capNetBindService | capNetRaw,
-		"CapEff": capKill | capNetBindService,
-		"CapInh": capKill | capNetBindService,
-		"CapAmb": capNetBindService,
-	}
-	checkCaps(t, got, want)
-}
-
-// applyRoot applies testCaps without a change of user and reports the
-// thread's sets.
-func applyRoot() error {
-	s, err := New(testCaps)
-	if err != nil {
-		return err
-	}
-	if err := s.DropBoundingSet(); err != nil {
-		return err
-	}
-	if err := s.Apply(); err != nil {
-		return err
-	}
-	return printStatus("/proc/thread-self/status")
-}
-
-func TestApplyWithUserChange(t *testing.T) {
-	out := childtest.Run(t, "apply-user")
-	before, after, ok := strings.Cut(out, "--- exec\n")
-	if !ok {
-		t.Fatalf("no exec marker in %q", out)
-	}
-	if want := "resuid=1000,1000,1000 resgid=1000,1000,1000 groups=[10 20]\n"; !strings.HasPrefix(before, want) {
-		t.Errorf("ids: got %q, want prefix %q", before, want)
-	}
-	bnd := uint64(capChown | capSetuid | capSetgid | capSetpcap | capKill | capNetBindService | capNetRaw)
-	// Init, after setresuid with PR_SET_KEEPCAPS and capset.
-	checkCaps(t, parseStatus(t, before), map[string]uint64{
-		"CapBnd": bnd,
-		"CapPrm": capKill | capNetBindService | capNetRaw,
-		"CapEff": capKill | capNetBindService,
-		"CapInh": capKill | capNetBindService,
-		"CapAmb": capNetBindService,
-	})
-	// The program exec'd by uid 1000 keeps exactly its ambient set.
-	checkCaps(t, parseStatus(t, after), map[string]uint64{
-		"CapBnd": bnd,
-		"CapPrm": capNetBindService,
-		"CapEff": capNetBindService,
-		"CapInh": capKill | capNetBindService,
-		"CapAmb": capNetBindService,
-	})
-}
-
-// applyUser runs init's order: bounding set, user, capabilities; then
-// execs grep as uid 1000 to show what the program gets.
-func applyUser() error {
-	s, err := New(testCaps)
-	if err != nil {
-		return err
-	}
-	if err := s.DropBoundingSet(); err != nil {
-		return err
-	}
-	if err := system.SetupUser(specs.User{UID: 1000, GID: 1000, AdditionalGids: []uint32{10, 20}}); err != nil {
-		return err
-	}
-	if err := s.Apply(); err != nil {
-		return err
-	}
-	ruid, euid, suid := unix.Getresuid()
-	rgid, egid, sgid := unix.Getresgid()
-	groups, err := unix.Getgroups()
-	if err != nil {
-		return err
-	}
-	fmt.Printf("resuid=%d,%d,%d resgid=%d,%d,%d groups=%v\n", ruid, euid, suid, rgid, egid, sgid, groups)
-	if err := printStatus("/proc/thread-self/status"); err != nil {
-		return err
-	}
-	fmt.Println("--- exec")
-	os.Stdout.Sync()
-	return unix.Exec("/bin/grep", []string{"grep", "^Cap", "/proc/self/status"}, os.Environ())
-}
-
-func TestNotGrantable(t *testing.T) {
-	out := childtest.Run(t, "not-grantable")
-	for _, want := range []string{
-		"debug: process.capabilities.bounding: CAP_SYS_RESOURCE cannot be granted: not in the runtime's bounding set",
-		"debug: process.capabilities.permitted: CAP_SYS_RESOURCE cannot be granted: not in the runtime's permitted set",
-		"debug: process.capabilities.effective: CAP_NET_RAW cannot be granted: not in the permitted set",
-		"warning: ignoring unknown or unavailable capabilities: [CAP_NET_RAW CAP_SYS_RESOURCE]",
-		// As runc: the kernel refuses an ambient capability outside the inheritable set.
-		"warning: can't raise ambient capability CAP_KILL: operation not permitted",
-		"applied",
-	} {
-		if !strings.Contains(out, want+"\n") {
-			t.Errorf("missing line %q in:\n%s", want, out)
-		}
-	}
-}
-
-// notGrantable takes CAP_SYS_RESOURCE away from the child, as on this
-// machine, then asks for it (and for sets the kernel would refuse): New
-// must leave those out with warnings so that Apply succeeds.
-func notGrantable() error {
-	logrus.SetLevel(logrus.DebugLevel)
-	logrus.SetOutput(os.Stdout)
-	logrus.SetFormatter(messageOnly{})
-	const sysResource = 24
-	if err := unix.Prctl(unix.PR_CAPBSET_DROP, sysResource, 0, 0, 0); err != nil {
-		return err
-	}
-	cur, err := current()
-	if err != nil {
-		return err
-	}
-	if err := setThreadCaps(cur.effective&^(1<<sysResource), cur.permitted&^(1<<sysResource), cur.inheritable); err != nil {
-		return err
-	}
+// TestNewTrims: what the runtime cannot grant is left out, with one warning.
+func TestNewTrims(t *testing.T) {
+	rec := kerneltest.New(t, "")
+	log := captureLog(t)
+	rec.Permitted = kerneltest.AllCaps &^ capSysResource
+	rec.Effective, rec.Bounding = rec.Permitted, rec.Permitted
 	s, err := New(&specs.LinuxCapabilities{
 		Bounding:  []string{"CAP_SYS_RESOURCE", "CAP_KILL", "CAP_SETPCAP"},
 		Permitted: []string{"CAP_SYS_RESOURCE", "CAP_KILL"},
@@ -284,89 +142,72 @@ func notGrantable() error {
 		Ambient:   []string{"CAP_KILL"},
 	})
 	if err != nil {
-		return err
+		t.Fatal(err)
 	}
-	if err := s.DropBoundingSet(); err != nil {
-		return err
+	want := Set{Bounding: capKill | capSetpcap, Permitted: capKill, Effective: capKill, Ambient: capKill}
+	if *s != want {
+		t.Errorf("New = %+v, want %+v", *s, want)
 	}
-	if err := s.Apply(); err != nil {
-		return err
+	if !slices.Contains(log.lines, "warning: ignoring unknown or unavailable capabilities: [CAP_NET_RAW CAP_SYS_RESOURCE]") {
+		t.Errorf("log %q", log.lines)
 	}
-	fmt.Println("applied")
-	return nil
+	if len(rec.Calls) != 0 {
+		t.Errorf("New changed something: %q", rec.Calls)
+	}
 }
 
-func TestDropNeedsSetpcap(t *testing.T) {
-	stderr := childtest.RunFailing(t, "drop-needs-setpcap")
+func TestDropBoundingSet(t *testing.T) {
+	rec := kerneltest.New(t, "")
+	rec.Proc["sys/kernel/cap_last_cap"] = "3\n"
+	if err := (&Set{Bounding: 1<<1 | 1<<3}).DropBoundingSet(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"prctl PR_CAPBSET_DROP 0", "prctl PR_CAPBSET_DROP 2"}; !slices.Equal(rec.Calls, want) {
+		t.Errorf("calls %q, want %q", rec.Calls, want)
+	}
+	rec.Reset()
+	rec.Fail("prctl", 1, unix.EPERM)
+	err := (&Set{}).DropBoundingSet()
 	want := "drop CAP_CHOWN from the bounding set: operation not permitted (CAP_SETPCAP is not in the effective set)"
-	if !strings.Contains(stderr, want) {
-		t.Errorf("stderr = %q, want it to contain %q", stderr, want)
+	if err == nil || err.Error() != want {
+		t.Errorf("DropBoundingSet = %v, want %q", err, want)
 	}
 }
 
-func dropNeedsSetpcap() error {
-	s, err := New(&specs.LinuxCapabilities{Bounding: []string{"CAP_KILL"}})
-	if err != nil {
-		return err
+func TestApply(t *testing.T) {
+	rec := kerneltest.New(t, "")
+	s := &Set{Permitted: capKill | capNetRaw, Effective: capKill, Inheritable: capKill | capNetBindService, Ambient: capKill}
+	if err := s.Apply(); err != nil {
+		t.Fatal(err)
 	}
-	cur, err := current()
-	if err != nil {
-		return err
+	want := []string{
+		"capset effective=0x20 permitted=0x2020 inheritable=0x420",
+		"prctl PR_CAP_AMBIENT_CLEAR_ALL",
+		"prctl PR_CAP_AMBIENT_RAISE 5",
 	}
-	if err := setThreadCaps(cur.effective&^capSetpcap, cur.permitted, cur.inheritable); err != nil {
-		return err
+	if !slices.Equal(rec.Calls, want) {
+		t.Errorf("calls:\n  %s\nwant:\n  %s", strings.Join(rec.Calls, "\n  "), strings.Join(want, "\n  "))
 	}
-	return s.DropBoundingSet()
-}
-
-// messageOnly formats an entry as "level: message".
-type messageOnly struct{}
-
-func (messageOnly) Format(e *logrus.Entry) ([]byte, error) {
-	return []byte(e.Level.String() + ": " + e.Message + "\n"), nil
-}
-
-func setThreadCaps(eff, prm, inh mask) error {
-	return (&Set{Effective: uint64(eff), Permitted: uint64(prm), Inheritable: uint64(inh)}).Apply()
-}
-
-func printStatus(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+	// An ambient capability the kernel refuses is left out with runc's warning.
+	rec = kerneltest.New(t, "")
+	log := captureLog(t)
+	rec.Fail("prctl", 2, unix.EPERM)
+	s = &Set{Permitted: capKill, Inheritable: capKill, Ambient: capKill | capNetRaw}
+	if err := s.Apply(); err != nil || s.Ambient != capNetRaw {
+		t.Errorf("refused ambient: %v, ambient %#x", err, s.Ambient)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "Cap") {
-			fmt.Println(sc.Text())
-		}
+	if !slices.Contains(log.lines, "warning: can't raise ambient capability CAP_KILL: operation not permitted") {
+		t.Errorf("log %q", log.lines)
 	}
-	return sc.Err()
-}
-
-func parseStatus(t *testing.T, out string) map[string]uint64 {
-	t.Helper()
-	m := make(map[string]uint64)
-	for _, line := range strings.Split(out, "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok || !strings.HasPrefix(k, "Cap") {
-			continue
-		}
-		n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-		if err != nil {
-			t.Fatalf("bad line %q: %v", line, err)
-		}
-		m[k] = n
+	// Kernels before 4.3 have no ambient set: fine unless some were asked for.
+	rec = kerneltest.New(t, "")
+	rec.Fail("prctl", 1, unix.EINVAL)
+	if err := (&Set{Permitted: capKill}).Apply(); err != nil {
+		t.Errorf("no ambient set, none asked for: %v", err)
 	}
-	return m
-}
-
-func checkCaps(t *testing.T, got, want map[string]uint64) {
-	t.Helper()
-	for k, w := range want {
-		if g, ok := got[k]; !ok || g != w {
-			t.Errorf("%s = %#x, want %#x", k, g, w)
-		}
+	rec = kerneltest.New(t, "")
+	rec.Fail("prctl", 1, unix.EINVAL)
+	if err := (&Set{Ambient: capKill}).Apply(); err == nil || err.Error() != "clear the ambient set: invalid argument" {
+		t.Errorf("no ambient set, some asked for: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rtproject/rt/libcontainer/apparmor"
 	"github.com/rtproject/rt/libcontainer/capabilities"
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 	"github.com/rtproject/rt/libcontainer/keys"
 	"github.com/rtproject/rt/libcontainer/seccomp"
 	"github.com/rtproject/rt/libcontainer/selinuxlabel"
@@ -144,7 +145,7 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 		t.Done("%s: user %d:%d (groups %v), capabilities unchanged", cfg.Mode.TraceName(), p.User.UID, p.User.GID, p.User.AdditionalGids)
 	}
 	if p.Cwd != "" {
-		if err := unix.Chdir(p.Cwd); err != nil {
+		if err := kernel.Chdir(p.Cwd); err != nil {
 			return fmt.Errorf("process.cwd %s: %w", p.Cwd, err)
 		}
 	}
@@ -193,7 +194,7 @@ func fixStdioOwner(u specs.User) {
 		if st.Rdev == null.Rdev && st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Uid == u.UID {
 			continue
 		}
-		unix.Fchown(fd, int(u.UID), int(u.GID))
+		kernel.Fchown(fd, int(u.UID), int(u.GID))
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // Search permission bits of a key (include/linux/key.h): for the key's
@@ -27,7 +29,7 @@ func SessionKeyringName(containerID string) string {
 // JoinSessionKeyring makes the named keyring the calling process's
 // session keyring, creating it if it does not exist, and returns its id.
 func JoinSessionKeyring(name string) (int, error) {
-	id, err := unix.KeyctlJoinSessionKeyring(name)
+	id, err := kernel.KeyctlJoinSessionKeyring(name)
 	if err != nil {
 		return 0, fmt.Errorf("join session keyring %q: %w", name, err)
 	}
@@ -37,7 +39,7 @@ func JoinSessionKeyring(name string) (int, error) {
 // ModKeyringPerm rewrites the permissions of key id as
 // (current & keep) | add.
 func ModKeyringPerm(id int, keep, add uint32) error {
-	desc, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, id)
+	desc, err := kernel.KeyctlDescribe(id)
 	if err != nil {
 		return fmt.Errorf("describe key %d: %w", id, err)
 	}
@@ -51,7 +53,7 @@ func ModKeyringPerm(id int, keep, add uint32) error {
 		return fmt.Errorf("describe key %d: bad permissions %q: %w", id, fields[3], err)
 	}
 	newPerm := uint32(perm)&keep | add
-	if err := unix.KeyctlSetperm(id, newPerm); err != nil {
+	if err := kernel.KeyctlSetperm(id, newPerm); err != nil {
 		return fmt.Errorf("set permissions of key %d to %#x: %w", id, newPerm, err)
 	}
 	return nil

@@ -2,7 +2,6 @@ package namespaces
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -10,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/internal/field"
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // The functions below run in the container's init, inside its namespaces,
@@ -19,23 +19,24 @@ import (
 // linux.timeOffsets into it. The caller enters it at its next execve, so it
 // must run before anything else could be started in it.
 func UnshareTime(s *specs.Spec) error {
-	if !IsNew(s, specs.TimeNamespace) {
-		return nil
-	}
 	if err := validateTimeOffsets(s); err != nil {
 		return err
 	}
-	if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
+	if !IsNew(s, specs.TimeNamespace) {
+		return nil
+	}
+	if err := kernel.Unshare(unix.CLONE_NEWTIME); err != nil {
 		return fmt.Errorf("unshare time namespace: %w", err)
 	}
 	var b strings.Builder
-	for clock, off := range linux(s).TimeOffsets {
-		fmt.Fprintf(&b, "%s %d %d\n", clock, off.Secs, off.Nanosecs)
+	offsets := linux(s).TimeOffsets
+	for _, clock := range field.SortedKeys(offsets) {
+		fmt.Fprintf(&b, "%s %d %d\n", clock, offsets[clock].Secs, offsets[clock].Nanosecs)
 	}
 	if b.Len() == 0 {
 		return nil
 	}
-	if err := os.WriteFile("/proc/self/timens_offsets", []byte(b.String()), 0); err != nil {
+	if err := kernel.WriteProc("self/timens_offsets", []byte(b.String())); err != nil {
 		return fmt.Errorf("linux.timeOffsets: %w", err)
 	}
 	return nil
@@ -47,12 +48,12 @@ func SetHostname(s *specs.Spec) error {
 		return err
 	}
 	if s.Hostname != "" {
-		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+		if err := kernel.Sethostname([]byte(s.Hostname)); err != nil {
 			return fmt.Errorf("hostname: %w", err)
 		}
 	}
 	if s.Domainname != "" {
-		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+		if err := kernel.Setdomainname([]byte(s.Domainname)); err != nil {
 			return fmt.Errorf("domainname: %w", err)
 		}
 	}
@@ -64,9 +65,10 @@ func WriteSysctls(s *specs.Spec) error {
 	if err := validateSysctl(s); err != nil {
 		return err
 	}
-	for k, v := range linux(s).Sysctl {
-		p := filepath.Join(append([]string{"/proc/sys"}, sysctlPath(k)...)...)
-		if err := os.WriteFile(p, []byte(v), 0); err != nil {
+	sysctl := linux(s).Sysctl
+	for _, k := range field.SortedKeys(sysctl) {
+		p := filepath.Join(append([]string{"sys"}, sysctlPath(k)...)...)
+		if err := kernel.WriteProc(p, []byte(sysctl[k])); err != nil {
 			return fmt.Errorf("%s: %w", field.Key("linux.sysctl", k), err)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel/kerneltest"
 )
 
 func spec(ns ...specs.LinuxNamespaceType) *specs.Spec {
@@ -106,5 +108,53 @@ func TestHelpers(t *testing.T) {
 		if CloneFlag(typ) == 0 || procNames[typ] == "" {
 			t.Errorf("%s lacks a flag or a /proc name", typ)
 		}
+	}
+}
+
+func TestApply(t *testing.T) {
+	full := func(s *specs.Spec) *specs.Spec {
+		s.Hostname, s.Domainname = "box", "example.org"
+		s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1", "net/ipv4/conf/eth0.1/forwarding": "0", "kernel.shmmax": "4096"}
+		s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 5}, "boottime": {Secs: -1, Nanosecs: 5}}
+		return s
+	}
+	all := []specs.LinuxNamespaceType{specs.NetworkNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.TimeNamespace}
+	rec := kerneltest.New(t, "")
+	s := full(spec(all...))
+	for _, apply := range []func(*specs.Spec) error{UnshareTime, SetHostname, WriteSysctls} {
+		if err := apply(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		"unshare CLONE_NEWTIME",
+		`write /proc/self/timens_offsets "boottime -1 5\nmonotonic 5 0\n"`,
+		"sethostname box",
+		"setdomainname example.org",
+		`write /proc/sys/kernel/shmmax "4096"`,
+		`write /proc/sys/net/ipv4/ip_forward "1"`,
+		`write /proc/sys/net/ipv4/conf/eth0.1/forwarding "0"`,
+	}
+	if !slices.Equal(rec.Calls, want) {
+		t.Errorf("calls:\n  %s\nwant:\n  %s", strings.Join(rec.Calls, "\n  "), strings.Join(want, "\n  "))
+	}
+
+	// In the init the same rules run again: nothing is applied that they refuse.
+	rec = kerneltest.New(t, "")
+	s = full(spec(specs.UTSNamespace))
+	for _, apply := range []func(*specs.Spec) error{UnshareTime, WriteSysctls} {
+		if err := apply(s); err == nil {
+			t.Error("applied without the namespaces")
+		}
+	}
+	if len(rec.Calls) != 0 {
+		t.Errorf("calls %q", rec.Calls)
+	}
+	// A time namespace joined by path is not unshared.
+	rec = kerneltest.New(t, "")
+	s = spec()
+	s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.TimeNamespace, Path: "/proc/1/ns/time"}}
+	if err := UnshareTime(s); err != nil || len(rec.Calls) != 0 {
+		t.Errorf("joined time namespace: %v, %q", err, rec.Calls)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rtproject/rt/internal/mountinfo"
 	"github.com/rtproject/rt/internal/proccgroup"
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // hierarchy is one line of /proc/self/cgroup.
@@ -82,11 +83,11 @@ type cgroupDir struct {
 // Hierarchies the runtime's mount namespace does not mount are left out unless
 // the container has a cgroup namespace (it mounts afresh) or a cgroup path there.
 func cgroupLayout(cgroupNS bool, cgroupPaths map[string]string) ([]cgroupDir, []mountinfo.Mount, error) {
-	own, err := proccgroup.ReadFile("/proc/self/cgroup")
+	own, err := kernel.OwnCgroups()
 	if err != nil {
 		return nil, nil, err
 	}
-	mounts, err := mountinfo.Read()
+	mounts, err := kernel.Mountinfo()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -211,7 +212,7 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 	}
 	if o.flags&unix.MS_RDONLY != 0 {
 		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
-		if err := unix.MountSetattr(int(top.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		if err := kernel.MountSetattr(int(top.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
 			return fmt.Errorf("make %s read-only: %w", m.Destination, err)
 		}
 	}
@@ -225,7 +226,7 @@ func (s *setup) mountHierarchy(h hierarchy, mounts []mountinfo.Mount, at *os.Fil
 		if h.Unified() {
 			fsType, data = "cgroup2", ""
 		}
-		if err := unix.Mount(fsType, procFdPath(at), fsType, o.flags, data); err != nil {
+		if err := kernel.Mount(fsType, procFdPath(at), fsType, o.flags, data); err != nil {
 			return fmt.Errorf("mount %s: %w", fsType, err)
 		}
 		return nil
@@ -234,7 +235,7 @@ func (s *setup) mountHierarchy(h hierarchy, mounts []mountinfo.Mount, at *os.Fil
 	if err != nil {
 		return err
 	}
-	fd, err := unix.OpenTree(unix.AT_FDCWD, src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	fd, err := kernel.OpenTree(unix.AT_FDCWD, src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
 	if err != nil {
 		return fmt.Errorf("open_tree %s: %w", src, err)
 	}
@@ -244,11 +245,11 @@ func (s *setup) mountHierarchy(h hierarchy, mounts []mountinfo.Mount, at *os.Fil
 		keepLocked(&attr, fd)
 	}
 	if attr.Attr_set|attr.Attr_clr != 0 {
-		if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		if err := kernel.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
 			return fmt.Errorf("set mount attributes of %s: %w", src, err)
 		}
 	}
-	if err := unix.MoveMount(fd, "", int(at.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+	if err := kernel.MoveMount(fd, "", int(at.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("bind %s: %w", src, err)
 	}
 	return nil

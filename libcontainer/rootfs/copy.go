@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // copyTree copies the contents of directory src into directory dst, keeping
@@ -28,12 +30,12 @@ func copyTree(src, dst *os.File) error {
 		if err := copyEntry(src, dst, name, &st); err != nil {
 			return fmt.Errorf("copy %s/%s: %w", src.Name(), name, err)
 		}
-		if err := unix.Fchownat(dfd, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err := kernel.Fchownat(dfd, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return fmt.Errorf("chown %s: %w", name, err)
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
 			// After chown, which clears set-id bits.
-			if err := unix.Fchmodat(dfd, name, st.Mode&0o7777, 0); err != nil {
+			if err := kernel.Fchmodat(dfd, name, st.Mode&0o7777, 0); err != nil {
 				return fmt.Errorf("chmod %s: %w", name, err)
 			}
 		}
@@ -78,7 +80,7 @@ func copyEntry(src, dst *os.File, name string, st *unix.Stat_t) error {
 		}
 		return unix.Symlinkat(target, dfd, name)
 	default: // devices, fifos, sockets
-		return unix.Mknodat(dfd, name, st.Mode, int(st.Rdev))
+		return kernel.Mknodat(dfd, name, st.Mode, int(st.Rdev))
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 func fileMode(m os.FileMode) *os.FileMode { return &m }
@@ -119,7 +121,7 @@ func (s *setup) createDevice(d specs.LinuxDevice) error {
 	if typ == unix.S_IFIFO {
 		rdev = 0
 	}
-	err = unix.Mknodat(int(dir.Fd()), name, typ|perm, int(rdev))
+	err = kernel.Mknodat(int(dir.Fd()), name, typ|perm, int(rdev))
 	if errors.Is(err, unix.EEXIST) {
 		// The spec allows an existing node only if it is the same device.
 		var st unix.Stat_t
@@ -141,11 +143,11 @@ func (s *setup) createDevice(d specs.LinuxDevice) error {
 	if d.GID != nil {
 		gid = int(*d.GID)
 	}
-	if err := unix.Fchownat(int(dir.Fd()), name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := kernel.Fchownat(int(dir.Fd()), name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("chown: %w", err)
 	}
 	// mknod applied the umask.
-	if err := unix.Fchmodat(int(dir.Fd()), name, perm, 0); err != nil {
+	if err := kernel.Fchmodat(int(dir.Fd()), name, perm, 0); err != nil {
 		return fmt.Errorf("chmod: %w", err)
 	}
 	return nil
@@ -167,12 +169,12 @@ func bindHostDevice(dir *os.File, name, hostPath string) error {
 
 // bindOnto clones src (not recursively) and attaches the clone on target.
 func bindOnto(src string, target *os.File) error {
-	tree, err := unix.OpenTree(unix.AT_FDCWD, src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	tree, err := kernel.OpenTree(unix.AT_FDCWD, src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
 	if err != nil {
 		return fmt.Errorf("open_tree %s: %w", src, err)
 	}
 	defer unix.Close(tree)
-	if err := unix.MoveMount(tree, "", int(target.Fd()), "",
+	if err := kernel.MoveMount(tree, "", int(target.Fd()), "",
 		unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("bind %s: %w", src, err)
 	}
@@ -209,7 +211,7 @@ func (s *setup) createDevLinks() error {
 // MountConsole binds the container's pty slave (a path in the container, such
 // as /dev/pts/0) on /dev/console. Call it after Setup, inside the new root.
 func MountConsole(slavePath string) error {
-	dev, err := pathrs.OpenInRoot("/", "/dev")
+	dev, err := pathrs.OpenInRoot(containerRoot, "/dev")
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

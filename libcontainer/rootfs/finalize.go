@@ -7,7 +7,13 @@ import (
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/opencontainers/selinux/go-selinux"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
+
+// containerRoot is the container's "/" once Setup has switched the root to
+// the rootfs: "/" in the init, a test's rootfs directory in unit tests.
+var containerRoot = "/"
 
 // Finalize applies linux.maskedPaths (files get /dev/null bound over them,
 // directories a read-only tmpfs), then linux.readonlyPaths (a recursive
@@ -31,7 +37,7 @@ func Finalize(c *Config) error {
 		// flags. mount_setattr changes nothing but the read-only bit, so the
 		// flags a user namespace locked on the root stay.
 		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
-		if err := unix.MountSetattr(unix.AT_FDCWD, "/", 0, &attr); err != nil {
+		if err := kernel.MountSetattr(unix.AT_FDCWD, "/", 0, &attr); err != nil {
 			return fmt.Errorf("root.readonly: %w", err)
 		}
 	}
@@ -44,7 +50,7 @@ func isMissing(err error) bool {
 }
 
 func maskPath(p, mountLabel string) error {
-	target, err := pathrs.OpenInRoot("/", p)
+	target, err := pathrs.OpenInRoot(containerRoot, p)
 	if isMissing(err) {
 		return nil
 	}
@@ -60,32 +66,32 @@ func maskPath(p, mountLabel string) error {
 		return bindOnto("/dev/null", target)
 	}
 	// An empty read-only tmpfs, made detached so no path is looked up again.
-	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	fs, err := kernel.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
 	if err != nil {
 		return fmt.Errorf("fsopen tmpfs: %w", err)
 	}
 	defer unix.Close(fs)
 	if mountLabel != "" && selinux.GetEnabled() {
-		if err := unix.FsconfigSetString(fs, "context", mountLabel); err != nil {
+		if err := kernel.FsconfigSetString(fs, "context", mountLabel); err != nil {
 			return fmt.Errorf("tmpfs context: %w", err)
 		}
 	}
-	if err := unix.FsconfigCreate(fs); err != nil {
+	if err := kernel.FsconfigCreate(fs); err != nil {
 		return fmt.Errorf("create tmpfs: %w", err)
 	}
-	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
+	mnt, err := kernel.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
 	if err != nil {
 		return fmt.Errorf("fsmount tmpfs: %w", err)
 	}
 	defer unix.Close(mnt)
-	if err := unix.MoveMount(mnt, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+	if err := kernel.MoveMount(mnt, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("mount tmpfs: %w", err)
 	}
 	return nil
 }
 
 func readonlyPath(p string) error {
-	target, err := pathrs.OpenInRoot("/", p)
+	target, err := pathrs.OpenInRoot(containerRoot, p)
 	if isMissing(err) {
 		return nil
 	}
@@ -93,16 +99,16 @@ func readonlyPath(p string) error {
 		return err
 	}
 	defer target.Close()
-	tree, err := unix.OpenTree(int(target.Fd()), "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_EMPTY_PATH)
+	tree, err := kernel.OpenTree(int(target.Fd()), "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_EMPTY_PATH)
 	if err != nil {
 		return fmt.Errorf("open_tree: %w", err)
 	}
 	defer unix.Close(tree)
 	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
-	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
+	if err := kernel.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
 		return fmt.Errorf("make read-only: %w", err)
 	}
-	if err := unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+	if err := kernel.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("bind read-only: %w", err)
 	}
 	return nil

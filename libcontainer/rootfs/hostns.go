@@ -5,14 +5,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rtproject/rt/internal/mountinfo"
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // MountsAt counts the mounts stacked on path in the caller's mount namespace.
 // For a container without a mount namespace (Config.HostMountNS) the parent
 // records it before create, so that DetachHostMounts knows what was there.
 func MountsAt(path string) (int, error) {
-	mounts, err := mountinfo.Read()
+	mounts, err := kernel.Mountinfo()
 	if err != nil {
 		return 0, err
 	}
@@ -37,7 +37,7 @@ func DetachHostMounts(rootfs string, before int) error {
 		if n <= before {
 			return nil
 		}
-		if err := unix.Unmount(rootfs, unix.MNT_DETACH); err != nil {
+		if err := kernel.Unmount(rootfs, unix.MNT_DETACH); err != nil {
 			return fmt.Errorf("unmount rootfs %s: %w", rootfs, err)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // mount makes mounts[index] of the spec (index -1: a mount of rt's own).
@@ -65,7 +67,7 @@ func (s *setup) mountBind(index int, m *specs.Mount, o *mountOptions) error {
 		keepLocked(&attr, int(tree.Fd()))
 	}
 	if attr.Attr_set|attr.Attr_clr != 0 {
-		if err := unix.MountSetattr(int(tree.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		if err := kernel.MountSetattr(int(tree.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
 			return fmt.Errorf("set mount attributes of %s: %w", m.Source, err)
 		}
 	}
@@ -75,7 +77,7 @@ func (s *setup) mountBind(index int, m *specs.Mount, o *mountOptions) error {
 		return err
 	}
 	defer dest.Close()
-	if err := unix.MoveMount(int(tree.Fd()), "", int(dest.Fd()), "",
+	if err := kernel.MoveMount(int(tree.Fd()), "", int(dest.Fd()), "",
 		unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("move_mount %s to %s: %w", m.Source, m.Destination, err)
 	}
@@ -107,7 +109,7 @@ func (s *setup) bindTree(index int, m *specs.Mount, o *mountOptions) (*os.File, 
 	if o.recursive {
 		flags |= unix.AT_RECURSIVE
 	}
-	fd, err := unix.OpenTree(unix.AT_FDCWD, src, flags)
+	fd, err := kernel.OpenTree(unix.AT_FDCWD, src, flags)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.ENOTDIR) {
 			return nil, fmt.Errorf("source %s: %w", src, err)
@@ -176,7 +178,7 @@ func (s *setup) mountFS(m *specs.Mount, o *mountOptions) error {
 	if source == "" {
 		source = m.Type
 	}
-	if err := unix.Mount(source, procFdPath(dest), m.Type, o.flags, data); err != nil {
+	if err := kernel.Mount(source, procFdPath(dest), m.Type, o.flags, data); err != nil {
 		if errors.Is(err, unix.EINVAL) && data != "" {
 			// The kernel does not say which option it refused.
 			return fmt.Errorf("mount with options %q: %w (%s refuses one of them)", data, err, m.Type)
@@ -213,12 +215,12 @@ func (s *setup) remount(m *specs.Mount, o *mountOptions) error {
 		if s.cfg.UserNS {
 			keepLocked(&attr, int(top.Fd()))
 		}
-		if err := unix.MountSetattr(int(top.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		if err := kernel.MountSetattr(int(top.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
 			return fmt.Errorf("remount: %w", err)
 		}
 	} else {
 		data := s.mountLabel(strings.Join(o.data, ","))
-		if err := unix.Mount(m.Source, procFdPath(top), m.Type, o.flags|unix.MS_REMOUNT, data); err != nil {
+		if err := kernel.Mount(m.Source, procFdPath(top), m.Type, o.flags|unix.MS_REMOUNT, data); err != nil {
 			return fmt.Errorf("remount: %w", err)
 		}
 	}
@@ -234,13 +236,13 @@ func applyAfterMount(mnt *os.File, o *mountOptions) error {
 			flags |= unix.AT_RECURSIVE
 		}
 		attr := unix.MountAttr{Propagation: uint64(p &^ unix.MS_REC)}
-		if err := unix.MountSetattr(int(mnt.Fd()), "", flags, &attr); err != nil {
+		if err := kernel.MountSetattr(int(mnt.Fd()), "", flags, &attr); err != nil {
 			return fmt.Errorf("set propagation: %w", err)
 		}
 	}
 	if o.recAttr.Attr_set|o.recAttr.Attr_clr != 0 {
 		attr := o.recAttr
-		if err := unix.MountSetattr(int(mnt.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
+		if err := kernel.MountSetattr(int(mnt.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
 			return fmt.Errorf("set recursive mount attributes: %w", err)
 		}
 	}

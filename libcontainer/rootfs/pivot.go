@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/internal/mountinfo"
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // prepareRoot cuts propagation to the host and makes the rootfs a mount of
@@ -13,7 +14,7 @@ import (
 func prepareRoot(rootfs string, propagation uintptr, hostMountNS bool) error {
 	if hostMountNS {
 		// The namespace is the host's: leave its propagation alone.
-		if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		if err := kernel.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 			return fmt.Errorf("bind rootfs %s on itself: %w", rootfs, err)
 		}
 		return nil
@@ -25,7 +26,7 @@ func prepareRoot(rootfs string, propagation uintptr, hostMountNS bool) error {
 	if propagation != 0 && propagation&unix.MS_UNBINDABLE == 0 {
 		flags = propagation
 	}
-	if err := unix.Mount("", "/", "", flags, ""); err != nil {
+	if err := kernel.Mount("", "/", "", flags, ""); err != nil {
 		return fmt.Errorf("set propagation of /: %w", err)
 	}
 	// pivot_root refuses a new root whose parent mount is shared, and a
@@ -34,7 +35,7 @@ func prepareRoot(rootfs string, propagation uintptr, hostMountNS bool) error {
 	if err := makeParentPrivate(rootfs); err != nil {
 		return err
 	}
-	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	if err := kernel.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind rootfs %s on itself: %w", rootfs, err)
 	}
 	return nil
@@ -57,14 +58,14 @@ func makeParentPrivate(rootfs string) error {
 	if !mi.Shared() {
 		return nil
 	}
-	if err := unix.Mount("", mi.Point, "", unix.MS_PRIVATE, ""); err != nil {
+	if err := kernel.Mount("", mi.Point, "", unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make %s private: %w", mi.Point, err)
 	}
 	return nil
 }
 
 func findMount(id uint64) (mountinfo.Mount, error) {
-	mounts, err := mountinfo.Read()
+	mounts, err := kernel.Mountinfo()
 	if err != nil {
 		return mountinfo.Mount{}, err
 	}
@@ -90,23 +91,23 @@ func pivotRoot(rootfs string) error {
 		return fmt.Errorf("open new root %s: %w", rootfs, err)
 	}
 	defer unix.Close(newRoot)
-	if err := unix.Fchdir(newRoot); err != nil {
+	if err := kernel.Fchdir(newRoot); err != nil {
 		return fmt.Errorf("chdir to new root: %w", err)
 	}
-	if err := unix.PivotRoot(".", "."); err != nil {
+	if err := kernel.PivotRoot(".", "."); err != nil {
 		return fmt.Errorf("pivot_root: %w", err)
 	}
-	if err := unix.Fchdir(oldRoot); err != nil {
+	if err := kernel.Fchdir(oldRoot); err != nil {
 		return fmt.Errorf("chdir to old root: %w", err)
 	}
 	// Unmounting a shared old root would unmount the host's mounts too.
-	if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+	if err := kernel.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("make old root rslave: %w", err)
 	}
-	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+	if err := kernel.Unmount(".", unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("detach old root: %w", err)
 	}
-	if err := unix.Chdir("/"); err != nil {
+	if err := kernel.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir /: %w", err)
 	}
 	return nil
@@ -117,29 +118,29 @@ func pivotRoot(rootfs string) error {
 // reachable to anything that can escape a chroot.
 // chrootRoot enters the rootfs without changing the mount namespace's root.
 func chrootRoot(rootfs string) error {
-	if err := unix.Chdir(rootfs); err != nil {
+	if err := kernel.Chdir(rootfs); err != nil {
 		return fmt.Errorf("chdir to new root: %w", err)
 	}
-	if err := unix.Chroot("."); err != nil {
+	if err := kernel.Chroot("."); err != nil {
 		return fmt.Errorf("chroot: %w", err)
 	}
-	if err := unix.Chdir("/"); err != nil {
+	if err := kernel.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir /: %w", err)
 	}
 	return nil
 }
 
 func moveRoot(rootfs string) error {
-	if err := unix.Chdir(rootfs); err != nil {
+	if err := kernel.Chdir(rootfs); err != nil {
 		return fmt.Errorf("chdir to new root: %w", err)
 	}
-	if err := unix.Mount(rootfs, "/", "", unix.MS_MOVE, ""); err != nil {
+	if err := kernel.Mount(rootfs, "/", "", unix.MS_MOVE, ""); err != nil {
 		return fmt.Errorf("move rootfs to /: %w", err)
 	}
-	if err := unix.Chroot("."); err != nil {
+	if err := kernel.Chroot("."); err != nil {
 		return fmt.Errorf("chroot: %w", err)
 	}
-	if err := unix.Chdir("/"); err != nil {
+	if err := kernel.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir /: %w", err)
 	}
 	return nil

@@ -10,6 +10,8 @@ import (
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // openRoot opens the rootfs afresh for each lookup: a mount stacked on the
@@ -113,11 +115,11 @@ func checkKind(f *os.File, dest string, dir bool) error {
 // mountID returns the id of the mount f lives on, as /proc/self/mountinfo
 // numbers it.
 func mountID(f *os.File) (uint64, error) {
-	var stx unix.Statx_t
-	if err := unix.Statx(int(f.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &stx); err != nil {
+	id, _, err := kernel.MountID(int(f.Fd()))
+	if err != nil {
 		return 0, fmt.Errorf("statx %s: %w", f.Name(), err)
 	}
-	return stx.Mnt_id, nil
+	return id, nil
 }
 
 // reopenMounted opens the mount just made on the handle before, which
@@ -143,12 +145,12 @@ func reopenMounted(rootfs string, before *os.File) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reopen %s after mounting: %w", where, err)
 	}
-	var stx unix.Statx_t
-	if err := unix.Statx(int(f.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &stx); err != nil {
+	id, root, err := kernel.MountID(int(f.Fd()))
+	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("statx %s: %w", where, err)
 	}
-	if stx.Mnt_id == oldID || stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+	if id == oldID || !root {
 		f.Close()
 		return nil, fmt.Errorf("%s: the new mount is not where it was made (destination changed while mounting)", where)
 	}

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/internal/trace"
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // Config is what Setup and Finalize need besides the spec.
@@ -108,7 +109,7 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 	t.Done("init: rootfs %s bound on itself (linux.rootfsPropagation %q)", c.Rootfs, c.linux().RootfsPropagation)
 	defer func() {
 		if retErr != nil {
-			_ = unix.Unmount(c.Rootfs, unix.MNT_DETACH)
+			_ = kernel.Unmount(c.Rootfs, unix.MNT_DETACH)
 		}
 	}()
 
@@ -175,7 +176,7 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 		t.Done("init: pivot_root to %s", c.Rootfs)
 	}
 	if propagation != 0 {
-		if err := unix.Mount("", "/", "", propagation, ""); err != nil {
+		if err := kernel.Mount("", "/", "", propagation, ""); err != nil {
 			return fmt.Errorf("linux.rootfsPropagation: set on new root: %w", err)
 		}
 	}

@@ -1,526 +1,582 @@
 package rootfs
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/internal/mountinfo"
+	"github.com/rtproject/rt/internal/proccgroup"
+	"github.com/rtproject/rt/libcontainer/internal/kernel/kerneltest"
 )
 
-func init() {
-	scenarios["full"] = scenarioFull
-	scenarios["nopivot"] = scenarioNoPivot
-	scenarios["evilroot"] = scenarioEvilRoot
-	scenarios["bad"] = scenarioBad
-	scenarios["cgroupns"] = scenarioCgroupNS
-	scenarios["userns-outer"] = scenarioUserNSOuter
-	scenarios["userns"] = scenarioUserNS
-}
+// These tests run Setup and Finalize on a temporary rootfs against the
+// fake kernel: the directories, files and links they make are real, the
+// mounts and device nodes are recorded calls. They run as any user; the
+// same code against the real kernel is in setup_kernel_test.go.
 
-// mountNS is the child's namespaces: a private mount namespace (Go makes /
-// rprivate after the unshare) and a pid namespace for proc.
-func mountNS() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS, Cloneflags: syscall.CLONE_NEWPID}
-}
-
-func TestSetupFull(t *testing.T) {
-	dir := newTestDir(t)
-	buildRootfs(t, dir)
-	mustWrite(t, filepath.Join(dir, "src/a.txt"), "host file", 0o644)
-	mustWrite(t, filepath.Join(dir, "src2/top.txt"), "nested", 0o644)
-	mustWrite(t, filepath.Join(dir, "lower/lower.txt"), "from lower", 0o644)
-	mustWrite(t, filepath.Join(dir, "idsrc/owned.txt"), "root's", 0o644)
-	for _, d := range []string{"src2/inner", "upper", "work"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+// newRootfs makes a rootfs with a few directories and swaps in a Recorder.
+func newRootfs(t *testing.T) (string, *kerneltest.Recorder) {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range []string{"proc", "etc", "tmp", "run/sub"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	runScenario(t, "full", dir, mountNS())
-	if _, err := os.Stat(filepath.Join(dir, "upper/written.txt")); err != nil {
-		t.Errorf("write through the overlay did not reach the upper dir: %v", err)
-	}
-}
-
-func u32(v uint32) *uint32 { return &v }
-
-func scenarioFull(dir string) error {
-	rootfs := filepath.Join(dir, "rootfs")
-	// A submount in a bind source, for rro to reach.
-	if err := unix.Mount("tmpfs", filepath.Join(dir, "src2/inner"), "tmpfs", 0, "size=1m"); err != nil {
-		return err
-	}
-	ids := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
-	spec := &specs.Spec{
-		Root: &specs.Root{Path: rootfs, Readonly: true},
-		Mounts: []specs.Mount{
-			{Destination: "/proc", Type: "proc", Source: "proc"},
-			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
-			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
-			{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
-			{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
-			{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
-			{Destination: "/mnt/ro", Type: "bind", Source: filepath.Join(dir, "src"), Options: []string{"bind", "ro", "private"}},
-			{Destination: "/run", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup", "size=1m", "mode=0750", "nodev"}},
-			{Destination: "/mnt/nested", Type: "none", Source: filepath.Join(dir, "src2"), Options: []string{"rbind", "rro"}},
-			{Destination: "/mnt/ovl", Type: "overlay", Source: "overlay", Options: []string{
-				"lowerdir=" + filepath.Join(dir, "lower"), "upperdir=" + filepath.Join(dir, "upper"), "workdir=" + filepath.Join(dir, "work")}},
-			{Destination: "/etc/a.txt", Type: "bind", Source: filepath.Join(dir, "src/a.txt"), Options: []string{"bind", "ro"}},
-			{Destination: "/evil/escape1", Type: "tmpfs", Source: "tmpfs"},
-			{Destination: "/evil2/escape2", Type: "tmpfs", Source: "tmpfs"},
-			{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
-			{Destination: "/mnt/idmapped", Type: "bind", Source: filepath.Join(dir, "idsrc"), Options: []string{"bind", "idmap"},
-				UIDMappings: ids, GIDMappings: ids},
-			{Destination: "/mnt/rm", Type: "tmpfs", Source: "tmpfs"},
-			{Destination: "/mnt/rm", Type: "tmpfs", Options: []string{"remount", "ro", "size=2m"}},
-			{Destination: "/mnt/rmbind", Type: "bind", Source: filepath.Join(dir, "src"), Options: []string{"bind"}},
-			{Destination: "/mnt/rmbind", Type: "bind", Options: []string{"remount", "bind", "ro", "noexec"}},
-		},
-		Linux: &specs.Linux{
-			Devices: []specs.LinuxDevice{
-				{Path: "/dev/mynull", Type: "c", Major: 1, Minor: 3, FileMode: fileMode(0o600), UID: u32(1234), GID: u32(5678)},
-				{Path: "/dev/myfifo", Type: "p"},
-			},
-			MaskedPaths:   []string{"/proc/version", "/proc/fs", "/proc/does-not-exist"},
-			ReadonlyPaths: []string{"/proc/sys", "/missing/path"},
-		},
-	}
-	// This process plays rt's part too: it clones the id-mapped source.
-	sources := NewSources(spec, dir, os.Getpid(), true, false)
-	defer sources.Close()
-	cfg := &Config{Spec: spec, Rootfs: rootfs, HostSource: sources.Open}
-	hookSawDevices := false
-	if err := Setup(cfg, func() error {
-		_, err := os.Stat(filepath.Join(rootfs, "dev/null"))
-		hookSawDevices = err == nil
-		return nil
-	}); err != nil {
-		return fmt.Errorf("Setup: %w", err)
-	}
-	c := &checks{}
-	if !hookSawDevices {
-		c.fail("beforePivot ran before /dev/null existed")
-	}
-	slave, consoleErr := openPtySlave()
-	if consoleErr == nil {
-		consoleErr = MountConsole(slave)
-	}
-	if consoleErr != nil {
-		c.fail("console: %v", consoleErr)
-	}
-	if err := Finalize(cfg); err != nil {
-		return fmt.Errorf("Finalize: %w", err)
-	}
-	if err := os.WriteFile("/overlay-write-test", nil, 0o644); !errors.Is(err, unix.EROFS) {
-		c.fail("root.readonly: writing to / gave %v, want EROFS", err)
-	}
-	if err := os.WriteFile("/mnt/ovl/written.txt", []byte("x"), 0o644); err != nil {
-		c.fail("overlay: %v", err)
-	}
-	if _, err := os.Stat("/rt-marker"); err != nil {
-		c.fail("not in the rootfs after pivot: %v", err)
-	}
-
-	mounts, err := mountinfo.Read()
-	if err != nil {
-		return err
-	}
-	byPoint := map[string]mountinfo.Mount{}
-	for _, m := range mounts {
-		byPoint[m.Point] = m
-	}
-	for point, fsType := range map[string]string{
-		"/proc": "proc", "/sys": "sysfs", "/dev": "tmpfs", "/dev/pts": "devpts", "/dev/shm": "tmpfs",
-		"/dev/mqueue": "mqueue", "/run": "tmpfs", "/mnt/ovl": "overlay", "/escape1": "tmpfs", "/escape2": "tmpfs",
-		"/sys/fs/cgroup": "tmpfs", "/sys/fs/cgroup/memory": "cgroup", "/sys/fs/cgroup/unified": "cgroup2",
-		"/proc/fs": "tmpfs", "/mnt/nested/inner": "tmpfs",
-	} {
-		if got := byPoint[point].FSType; got != fsType {
-			c.fail("%s: filesystem %q, want %q", point, got, fsType)
-		}
-	}
-	for _, p := range []string{"/mnt/ro", "/etc/a.txt", "/mnt/idmapped", "/dev/console", "/proc/version"} {
-		if _, ok := byPoint[p]; !ok {
-			c.fail("%s is not a mount point", p)
-		}
-	}
-	for _, p := range []string{"/mnt/ro", "/mnt/nested", "/mnt/nested/inner", "/sys", "/proc/sys", "/", "/proc/fs", "/etc/a.txt", "/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/mnt/rm", "/mnt/rmbind"} {
-		if !isReadOnly(p) {
-			c.fail("%s is writable, want read-only", p)
-		}
-	}
-	for _, p := range []string{"/run", "/dev/shm", "/escape1", "/mnt/ovl", "/mnt/idmapped"} {
-		if isReadOnly(p) {
-			c.fail("%s is read-only, want writable", p)
-		}
-	}
-	var sfs unix.Statfs_t
-	if err := unix.Statfs("/mnt/rm", &sfs); err != nil || sfs.Blocks*uint64(sfs.Bsize) != 2<<20 {
-		c.fail("/mnt/rm after remount: %d blocks of %d (%v), want 2MiB", sfs.Blocks, sfs.Bsize, err)
-	}
-	if err := unix.Statfs("/mnt/rmbind", &sfs); err != nil || sfs.Flags&unix.ST_NOEXEC == 0 {
-		c.fail("/mnt/rmbind flags %#x (%v), want noexec after a bind remount", sfs.Flags, err)
-	}
-	if err := unix.Statfs("/run", &sfs); err != nil || sfs.Blocks*uint64(sfs.Bsize) != 1<<20 {
-		c.fail("/run size: %d blocks of %d (%v), want 1MiB", sfs.Blocks, sfs.Bsize, err)
-	}
-	if err := unix.Statfs("/dev/shm", &sfs); err != nil || sfs.Flags&unix.ST_NOEXEC == 0 || sfs.Flags&unix.ST_NODEV == 0 {
-		c.fail("/dev/shm flags %#x (%v), want noexec,nodev", sfs.Flags, err)
-	}
-	expectMode(c, "/run", unix.S_IFDIR|0o750, 0, 0)
-	expectMode(c, "/run/sub/keep.txt", unix.S_IFREG|0o640, 1234, 5678)
-	expectContent(c, "/run/sub/keep.txt", "kept")
-	expectLink(c, "/run/link", "sub/keep.txt")
-	expectContent(c, "/etc/a.txt", "host file")
-	expectContent(c, "/mnt/ovl/lower.txt", "from lower")
-	expectContent(c, "/mnt/nested/top.txt", "nested")
-	expectContent(c, "/etc/hostname", "box\n")
-	// Stored as 0, seen as 1000 through the mount mapping 0 to 1000.
-	expectMode(c, "/mnt/idmapped/owned.txt", unix.S_IFREG|0o644, 1000, 1000)
-
-	expectDevice(c, "/dev/null", unix.S_IFCHR|0o666, 1, 3, 0, 0)
-	expectDevice(c, "/dev/tty", unix.S_IFCHR|0o666, 5, 0, 0, 0)
-	expectDevice(c, "/dev/urandom", unix.S_IFCHR|0o666, 1, 9, 0, 0)
-	expectDevice(c, "/dev/mynull", unix.S_IFCHR|0o600, 1, 3, 1234, 5678)
-	expectMode(c, "/dev/myfifo", unix.S_IFIFO|0o666, 0, 0)
-	expectDevice(c, "/proc/version", unix.S_IFCHR|0o666, 1, 3, 0, 0)
-	expectLink(c, "/dev/fd", "/proc/self/fd")
-	expectLink(c, "/dev/stdin", "/proc/self/fd/0")
-	expectLink(c, "/dev/stderr", "/proc/self/fd/2")
-	expectLink(c, "/dev/ptmx", "pts/ptmx")
-	if entries, err := os.ReadDir("/proc/fs"); err != nil || len(entries) != 0 {
-		c.fail("masked /proc/fs: %d entries (%v), want an empty directory", len(entries), err)
-	}
-	if consoleErr == nil {
-		var con, sl unix.Stat_t
-		if err := unix.Stat("/dev/console", &con); err != nil || unix.Stat(slave, &sl) != nil || con.Rdev != sl.Rdev {
-			c.fail("/dev/console is not %s (%v)", slave, err)
-		}
-	}
-	if procs, err := os.ReadFile("/sys/fs/cgroup/memory/cgroup.procs"); err != nil || !slices.Contains(strings.Fields(string(procs)), "1") {
-		c.fail("container's memory cgroup: %q (%v), want our pid 1 in it", procs, err)
-	}
-	return c.err()
-}
-
-// openPtySlave opens a pty pair in the container's devpts and returns the
-// slave's path, as init does for a terminal.
-func openPtySlave() (string, error) {
-	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return "", err
-	}
-	// Leaked on purpose: the slave must outlive the checks.
-	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
-	if err != nil {
-		return "", err
-	}
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("/dev/pts/%d", n), nil
-}
-
-func isReadOnly(p string) bool {
-	var sfs unix.Statfs_t
-	return unix.Statfs(p, &sfs) == nil && sfs.Flags&unix.ST_RDONLY != 0
-}
-
-func expectMode(c *checks, p string, mode uint32, uid, gid uint32) {
-	var st unix.Stat_t
-	if err := unix.Lstat(p, &st); err != nil {
-		c.fail("%s: %v", p, err)
-		return
-	}
-	if st.Mode != mode || st.Uid != uid || st.Gid != gid {
-		c.fail("%s: mode %o owner %d:%d, want %o %d:%d", p, st.Mode, st.Uid, st.Gid, mode, uid, gid)
-	}
-}
-
-func expectDevice(c *checks, p string, mode uint32, major, minor, uid, gid uint32) {
-	expectMode(c, p, mode, uid, gid)
-	var st unix.Stat_t
-	if err := unix.Lstat(p, &st); err == nil && (unix.Major(st.Rdev) != major || unix.Minor(st.Rdev) != minor) {
-		c.fail("%s: device %d:%d, want %d:%d", p, unix.Major(st.Rdev), unix.Minor(st.Rdev), major, minor)
-	}
-}
-
-func expectContent(c *checks, p, want string) {
-	got, err := os.ReadFile(p)
-	if err != nil || string(got) != want {
-		c.fail("%s: %q (%v), want %q", p, got, err, want)
-	}
-}
-
-func expectLink(c *checks, p, want string) {
-	got, err := os.Readlink(p)
-	if err != nil || got != want {
-		c.fail("%s: link to %q (%v), want %q", p, got, err, want)
-	}
-}
-
-func TestSetupNoPivot(t *testing.T) {
-	dir := newTestDir(t)
-	buildRootfs(t, dir)
-	runScenario(t, "nopivot", dir, mountNS())
-}
-
-// scenarioNoPivot uses move+chroot, no /dev mount in the spec (so a tmpfs
-// /dev is made) and rshared root propagation.
-func scenarioNoPivot(dir string) error {
-	rootfs := filepath.Join(dir, "rootfs")
-	spec := &specs.Spec{
-		Root: &specs.Root{Path: rootfs},
-		Mounts: []specs.Mount{
-			{Destination: "/proc", Type: "proc", Source: "proc"},
-			{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"noexec"}},
-		},
-		Linux: &specs.Linux{RootfsPropagation: "rshared"},
-	}
-	if err := Setup(&Config{Spec: spec, Rootfs: rootfs, NoPivot: true}, nil); err != nil {
-		return fmt.Errorf("Setup: %w", err)
-	}
-	c := &checks{}
-	if _, err := os.Stat("/rt-marker"); err != nil {
-		c.fail("not in the rootfs: %v", err)
-	}
-	mounts, err := mountinfo.Read()
-	if err != nil {
-		return err
-	}
-	seen := map[string]mountinfo.Mount{}
-	for _, m := range mounts {
-		seen[m.Point] = m
-	}
-	if m := seen["/dev"]; m.FSType != "tmpfs" {
-		c.fail("/dev: %q, want the default tmpfs", m.FSType)
-	}
-	if m := seen["/"]; !m.Shared() {
-		c.fail("/ is not shared after rootfsPropagation rshared")
-	}
-	expectDevice(c, "/dev/zero", unix.S_IFCHR|0o666, 1, 5, 0, 0)
-	return c.err()
-}
-
-func TestSetupSymlinkToRootAsDestination(t *testing.T) {
-	dir := newTestDir(t)
-	buildRootfs(t, dir)
-	runScenario(t, "evilroot", dir, mountNS())
-}
-
-// scenarioEvilRoot mounts on "/evil", a symlink to "/": the mount lands on
-// the rootfs itself, never on the host's root.
-func scenarioEvilRoot(dir string) error {
-	rootfs := filepath.Join(dir, "rootfs")
-	spec := &specs.Spec{
-		Root: &specs.Root{Path: rootfs},
-		Mounts: []specs.Mount{
-			{Destination: "/evil", Type: "tmpfs", Source: "evil-tmpfs"},
-			{Destination: "/proc", Type: "proc", Source: "proc"},
-		},
-	}
-	if err := Setup(&Config{Spec: spec, Rootfs: rootfs}, nil); err != nil {
-		return fmt.Errorf("Setup: %w", err)
-	}
-	c := &checks{}
-	mounts, err := mountinfo.Read()
-	if err != nil {
-		return err
-	}
-	for _, m := range mounts {
-		if m.Point == "/" && m.Source != "evil-tmpfs" {
-			c.fail("/ is %s from %s, want the tmpfs mounted through /evil", m.FSType, m.Source)
-		}
-	}
-	if _, err := os.Stat("/rt-marker"); err == nil {
-		c.fail("the rootfs contents are visible, want them covered by the tmpfs")
-	}
-	return c.err()
-}
-
-func TestSetupFailuresLeaveNothing(t *testing.T) {
-	dir := newTestDir(t)
-	buildRootfs(t, dir)
-	mustWrite(t, filepath.Join(dir, "src/a.txt"), "x", 0o644)
-	runScenario(t, "bad", dir, mountNS())
-}
-
-func scenarioBad(dir string) error {
-	rootfs := filepath.Join(dir, "rootfs")
-	tmp := specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs"}
-	cases := []struct {
-		mounts []specs.Mount
-		want   []string
-	}{
-		{[]specs.Mount{tmp, {Destination: "/proc", Type: "proc"}, {Destination: "/x", Type: "bind", Source: filepath.Join(dir, "nope")}},
-			[]string{"mounts[2] (bind ", "no such file"}},
-		{[]specs.Mount{tmp, {Destination: "/etc/hostname", Type: "bind", Source: filepath.Join(dir, "src")}},
-			[]string{"mounts[1] (bind ", "/etc/hostname is not a directory"}},
-		{[]specs.Mount{tmp, {Destination: "/etc", Type: "bind", Source: filepath.Join(dir, "src/a.txt")}},
-			[]string{"mounts[1] (bind ", "/etc is a directory"}},
-		{[]specs.Mount{tmp, {Destination: "/run", Type: "tmpfs", Options: []string{"foo"}}},
-			[]string{`mounts[1].options: unknown option "foo"`}},
-		{[]specs.Mount{tmp, {Destination: "/run", Type: "tmpfs", Options: []string{"size=lots"}}},
-			[]string{`mounts[1] (tmpfs on /run): mount with options "size=lots": invalid argument (tmpfs refuses one of them)`}},
-		{[]specs.Mount{tmp, {Destination: "/ovl", Type: "overlay", Options: []string{"lowerdir=/nonexistent-rt"}}},
-			[]string{`mounts[1] (overlay on /ovl): mount with options "lowerdir=/nonexistent-rt": `}},
-	}
-	c := &checks{}
-	for i, tc := range cases {
-		before, err := os.ReadFile("/proc/self/mountinfo")
-		if err != nil {
-			return err
-		}
-		spec := &specs.Spec{Root: &specs.Root{Path: rootfs}, Mounts: tc.mounts}
-		err = Setup(&Config{Spec: spec, Rootfs: rootfs}, func() error { return errors.New("reached pivot") })
-		if err == nil {
-			c.fail("case %d: Setup succeeded", i)
-			continue
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(err.Error(), w) {
-				c.fail("case %d: error %q lacks %q", i, err, w)
-			}
-		}
-		after, _ := os.ReadFile("/proc/self/mountinfo")
-		if !bytes.Equal(before, after) {
-			c.fail("case %d: mounts left behind:\nbefore:\n%s\nafter:\n%s", i, before, after)
-		}
-	}
-	return c.err()
-}
-
-func TestSetupCgroupNamespace(t *testing.T) {
-	dir := newTestDir(t)
-	buildRootfs(t, dir)
-	runScenario(t, "cgroupns", dir, &syscall.SysProcAttr{
-		Unshareflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWCGROUP,
-		Cloneflags:   syscall.CLONE_NEWPID,
-	})
-}
-
-func scenarioCgroupNS(dir string) error {
-	rootfs := filepath.Join(dir, "rootfs")
-	spec := &specs.Spec{
-		Root: &specs.Root{Path: rootfs},
-		Mounts: []specs.Mount{
-			{Destination: "/proc", Type: "proc", Source: "proc"},
-			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"ro"}},
-			{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "nodev", "noexec"}},
-		},
-	}
-	if err := Setup(&Config{Spec: spec, Rootfs: rootfs, CgroupNS: true}, nil); err != nil {
-		return fmt.Errorf("Setup: %w", err)
-	}
-	c := &checks{}
-	mounts, err := mountinfo.Read()
-	if err != nil {
-		return err
-	}
-	found := map[string]mountinfo.Mount{}
-	for _, m := range mounts {
-		found[m.Point] = m
-	}
-	for _, p := range []string{"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"} {
-		m, ok := found[p]
-		if !ok || !strings.HasPrefix(m.FSType, "cgroup") || m.Root != "/" {
-			c.fail("%s: %+v, want a cgroup mount rooted at the namespace's root", p, m)
-		}
-	}
-	if procs, err := os.ReadFile("/sys/fs/cgroup/memory/cgroup.procs"); err != nil || !slices.Contains(strings.Fields(string(procs)), "1") {
-		c.fail("memory cgroup.procs: %q (%v), want our pid 1", procs, err)
-	}
-	return c.err()
-}
-
-func TestSetupUserNamespace(t *testing.T) {
-	dir := newTestDir(t)
-	buildRootfs(t, dir)
-	if err := os.MkdirAll(filepath.Join(dir, "locked"), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(root, "etc/hostname"), []byte("box\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runScenario(t, "userns-outer", dir, mountNS())
+	return root, kerneltest.New(t, root)
 }
 
-// scenarioUserNSOuter makes a nosuid,nodev,noexec mount and starts the user
-// namespace scenario below it, where that mount's flags are locked.
-func scenarioUserNSOuter(dir string) error {
-	// Go writes the inner child's uid_map by its pid here: /proc must be
-	// this pid namespace's.
-	if err := unix.Mount("proc", "/proc", "proc", 0, ""); err != nil {
-		return err
+// deviceCalls are the calls that make the default devices, in order.
+func deviceCalls() []string {
+	var out []string
+	for _, d := range defaultDevices {
+		for _, f := range []string{"mknod %s c %d:%d 0666", "chown %s 0:0", "chmod %s 0666"} {
+			out = append(out, sprintf(f, d.Path, d.Major, d.Minor))
+		}
 	}
-	if err := unix.Mount("tmpfs", filepath.Join(dir, "locked"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return err
-	}
-	ids := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}}
-	out, err := startScenario("userns", dir, &syscall.SysProcAttr{
-		Cloneflags:   syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNET,
-		Unshareflags: syscall.CLONE_NEWNS,
-		UidMappings:  ids,
-		GidMappings:  ids,
-	})
-	os.Stdout.Write(out)
-	if err != nil {
-		return fmt.Errorf("user namespace scenario: %w", err)
-	}
-	return nil
+	return out
 }
 
-func scenarioUserNS(dir string) error {
-	rootfs := filepath.Join(dir, "rootfs")
-	spec := &specs.Spec{
-		Root: &specs.Root{Path: rootfs, Readonly: true},
-		Mounts: []specs.Mount{
-			{Destination: "/proc", Type: "proc", Source: "proc"},
-			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"ro", "nosuid", "nodev", "noexec"}},
-			{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"newinstance", "ptmxmode=0666"}},
-			// Asks to clear flags the kernel locked: they must stay set.
-			{Destination: "/locked", Type: "bind", Source: filepath.Join(dir, "locked"), Options: []string{"bind", "suid", "dev", "exec", "ro"}},
+// sprintf fills a device's path, major and minor into format.
+func sprintf(format, path string, major, minor int64) string {
+	s := strings.Replace(format, "%s", path, 1)
+	s = strings.Replace(s, "%d", strconv.FormatInt(major, 10), 1)
+	return strings.Replace(s, "%d", strconv.FormatInt(minor, 10), 1)
+}
+
+var pivotCalls = []string{
+	"fchdir /",
+	"pivot_root . .",
+	"fchdir host:/",
+	`mount "" . "" rec|slave ""`,
+	"umount . detach",
+	"chdir host:/",
+}
+
+func concat(parts ...[]string) []string { return slices.Concat(parts...) }
+
+func TestSetupCalls(t *testing.T) {
+	devTmpfs := `mount tmpfs /dev tmpfs nosuid|strictatime "mode=755,size=65536k"`
+	tests := []struct {
+		name   string
+		cfg    func(c *Config)
+		kinds  []string // only these calls are compared; all when empty
+		want   []string
+		beside func(t *testing.T, root string) // further checks on the rootfs
+	}{
+		{
+			name: "defaults",
+			cfg:  func(*Config) {},
+			want: concat([]string{
+				`mount "" host:/ "" rec|slave ""`,
+				`mount / / "" bind|rec ""`,
+				devTmpfs,
+			}, deviceCalls(), pivotCalls),
+			beside: func(t *testing.T, root string) {
+				for link, target := range map[string]string{"dev/fd": "/proc/self/fd", "dev/stdin": "/proc/self/fd/0", "dev/ptmx": "pts/ptmx"} {
+					if got, err := os.Readlink(filepath.Join(root, link)); err != nil || got != target {
+						t.Errorf("%s -> %q (%v), want %q", link, got, err, target)
+					}
+				}
+			},
 		},
-		Linux: &specs.Linux{MaskedPaths: []string{"/proc/version"}, ReadonlyPaths: []string{"/proc/sys"}},
+		{
+			name:  "rootfsPropagation rshared",
+			cfg:   func(c *Config) { c.Spec.Linux.RootfsPropagation = "rshared" },
+			kinds: []string{"mount"},
+			want: []string{
+				`mount "" host:/ "" rec|shared ""`,
+				`mount / / "" bind|rec ""`,
+				devTmpfs,
+				`mount "" . "" rec|slave ""`,
+				`mount "" host:/ "" rec|shared ""`,
+			},
+		},
+		{
+			name:  "shared parent made private",
+			cfg:   func(*Config) {},
+			kinds: []string{"mount"},
+			want: []string{
+				`mount "" host:/ "" rec|slave ""`,
+				`mount "" host:/ "" private ""`,
+				`mount / / "" bind|rec ""`,
+				devTmpfs,
+				`mount "" . "" rec|slave ""`,
+			},
+		},
+		{
+			name:  "no pivot",
+			cfg:   func(c *Config) { c.NoPivot = true },
+			kinds: []string{"mount", "chroot", "chdir", "pivot_root"},
+			want: []string{
+				`mount "" host:/ "" rec|slave ""`,
+				`mount / / "" bind|rec ""`,
+				devTmpfs,
+				"chdir /",
+				`mount / host:/ "" move ""`,
+				"chroot .",
+				"chdir host:/",
+			},
+		},
+		{
+			name:  "host mount namespace",
+			cfg:   func(c *Config) { c.HostMountNS = true; c.Spec.Linux.RootfsPropagation = "rprivate" },
+			kinds: []string{"mount", "chroot", "chdir", "pivot_root"},
+			want: []string{
+				`mount / / "" bind|rec ""`,
+				devTmpfs,
+				"chdir /",
+				"chroot .",
+				"chdir host:/",
+			},
+		},
+		{
+			name: "spec mounts",
+			cfg: func(c *Config) {
+				c.Spec.Mounts = []specs.Mount{
+					{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
+					{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "mode=755"}},
+					{Destination: "/run", Type: "tmpfs", Options: []string{"rprivate", "rnoexec"}},
+					// Relative to "/", as the runtime-spec says.
+					{Destination: "var/cache", Type: "tmpfs", Source: "cache", Options: []string{"ro", "strictatime"}},
+					{Destination: "/run", Type: "bind", Options: []string{"remount", "ro"}},
+				}
+			},
+			kinds: []string{"mount", "mount_setattr"},
+			want: []string{
+				`mount "" host:/ "" rec|slave ""`,
+				`mount / / "" bind|rec ""`,
+				`mount proc /proc proc nosuid|nodev|noexec ""`,
+				`mount tmpfs /dev tmpfs nosuid "mode=755"`,
+				`mount tmpfs /run tmpfs 0 ""`,
+				"mount_setattr /run recursive propagation=private",
+				"mount_setattr /run recursive set=noexec",
+				`mount cache /var/cache tmpfs ro|strictatime ""`,
+				"mount_setattr /run set=ro",
+				`mount "" . "" rec|slave ""`,
+			},
+			beside: func(t *testing.T, root string) {
+				if fi, err := os.Stat(filepath.Join(root, "var/cache")); err != nil || !fi.IsDir() {
+					t.Errorf("relative destination var/cache not made in the rootfs: %v", err)
+				}
+			},
+		},
+		{
+			name: "bind mounts",
+			cfg: func(c *Config) {
+				src := c.Spec.Annotations["src"]
+				c.Spec.Mounts = []specs.Mount{
+					{Destination: "/data", Type: "bind", Source: src, Options: []string{"rbind", "ro", "rslave"}},
+					{Destination: "/etc/hostname", Source: filepath.Join(src, "file"), Options: []string{"bind", "nosuid"}},
+				}
+			},
+			kinds: []string{"open_tree", "mount_setattr", "move_mount"},
+			want: []string{
+				"open_tree host:$SRC clone|recursive",
+				"mount_setattr host:$SRC set=ro",
+				"move_mount host:$SRC -> /data",
+				"mount_setattr /data recursive propagation=slave",
+				"open_tree host:$SRC/file clone",
+				"mount_setattr host:$SRC/file set=nosuid",
+				"move_mount host:$SRC/file -> /etc/hostname",
+			},
+		},
+		{
+			name:  "user namespace binds the host's devices",
+			cfg:   func(c *Config) { c.UserNS = true },
+			kinds: []string{"mknod", "open_tree", "move_mount"},
+			want: func() []string {
+				var out []string
+				for _, d := range defaultDevices {
+					out = append(out, "open_tree host:"+d.Path+" clone", "move_mount host:"+d.Path+" -> "+d.Path)
+				}
+				return out
+			}(),
+		},
+		{
+			name: "devices of the spec",
+			cfg: func(c *Config) {
+				uid, gid := uint32(1000), uint32(5)
+				c.Spec.Linux.Devices = []specs.LinuxDevice{
+					{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229, FileMode: fileMode(0o600), UID: &uid, GID: &gid},
+					// Replaces the default /dev/null.
+					{Path: "/dev/null", Type: "c", Major: 1, Minor: 3, FileMode: fileMode(0o640)},
+					{Path: "/data/fifo", Type: "p"},
+					{Path: "/dev/sda", Type: "b", Major: 8, Minor: 0},
+				}
+			},
+			kinds: []string{"mknod", "chown", "chmod"},
+			want: concat(
+				[]string{"mknod /dev/null c 1:3 0640", "chown /dev/null 0:0", "chmod /dev/null 0640"},
+				deviceCalls()[3:],
+				[]string{
+					"mknod /dev/fuse c 10:229 0600", "chown /dev/fuse 1000:5", "chmod /dev/fuse 0600",
+					"mknod /data/fifo p 0:0 0666", "chown /data/fifo 0:0", "chmod /data/fifo 0666",
+					"mknod /dev/sda b 8:0 0666", "chown /dev/sda 0:0", "chmod /dev/sda 0666",
+				}),
+		},
+		{
+			name: "a host /dev gets no devices",
+			cfg: func(c *Config) {
+				c.Spec.Mounts = []specs.Mount{{Destination: "/dev", Type: "bind", Source: c.Spec.Annotations["src"], Options: []string{"rbind"}}}
+			},
+			kinds: []string{"mknod", "move_mount"},
+			want:  []string{"move_mount host:$SRC -> /dev"},
+		},
 	}
-	cfg := &Config{Spec: spec, Rootfs: rootfs, UserNS: true}
-	if err := Setup(cfg, nil); err != nil {
-		return fmt.Errorf("Setup: %w", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root, rec := newRootfs(t)
+			if tt.name == "shared parent made private" {
+				rec.Mounts[0].Optional = []string{"shared:1"}
+			}
+			src := t.TempDir()
+			os.WriteFile(filepath.Join(src, "file"), nil, 0o644)
+			c := &Config{Spec: &specs.Spec{Linux: &specs.Linux{}, Annotations: map[string]string{"src": src}}, Rootfs: root}
+			tt.cfg(c)
+			if err := Setup(c, nil); err != nil {
+				t.Fatalf("Setup: %v\ncalls:\n%s", err, strings.Join(rec.Calls, "\n"))
+			}
+			got := rec.Calls
+			if len(tt.kinds) > 0 {
+				got = rec.Only(tt.kinds...)
+			}
+			want := make([]string, len(tt.want))
+			for i, w := range tt.want {
+				want[i] = strings.ReplaceAll(w, "$SRC", src)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("calls:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+			if tt.beside != nil {
+				tt.beside(t, root)
+			}
+		})
 	}
-	if err := Finalize(cfg); err != nil {
-		return fmt.Errorf("Finalize: %w", err)
+}
+
+// TestSetupIDMappedFromHost: the init cannot id-map a host directory; it
+// asks rt's parent (Config.HostSource) for the tree of every id-mapped bind
+// mount, by its index in mounts, and attaches what it gets.
+func TestSetupIDMappedFromHost(t *testing.T) {
+	root, rec := newRootfs(t)
+	src := t.TempDir()
+	ids := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	spec := &specs.Spec{
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc"},
+			{Destination: "/a", Type: "bind", Source: src, Options: []string{"bind", "idmap", "ro"}},
+			{Destination: "/b", Type: "bind", Source: src, Options: []string{"rbind", "ridmap"}, UIDMappings: ids, GIDMappings: ids},
+			{Destination: "/c", Type: "bind", Source: src, Options: []string{"bind"}},
+		},
+		Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.UserNamespace}}, UIDMappings: ids, GIDMappings: ids},
 	}
-	c := &checks{}
-	var sfs unix.Statfs_t
-	want := int64(unix.ST_NOSUID | unix.ST_NODEV | unix.ST_NOEXEC | unix.ST_RDONLY)
-	if err := unix.Statfs("/locked", &sfs); err != nil || sfs.Flags&want != want {
-		c.fail("/locked flags %#x (%v), want nosuid,nodev,noexec,ro kept", sfs.Flags, err)
+	var asked []int
+	c := &Config{Spec: spec, Rootfs: root, HostSource: func(index int) (*os.File, error) {
+		asked = append(asked, index)
+		return os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+	}}
+	if err := Setup(c, nil); err != nil {
+		t.Fatal(err)
 	}
-	mounts, err := mountinfo.Read()
-	if err != nil {
-		return err
+	if !slices.Equal(asked, []int{1, 2}) {
+		t.Errorf("asked rt for mounts %v, want [1 2]", asked)
 	}
-	isMount := map[string]bool{}
-	for _, m := range mounts {
-		isMount[m.Point] = true
+	want := []string{
+		"mount_setattr host:" + src + " set=ro",
+		"move_mount host:" + src + " -> /a",
+		"move_mount host:" + src + " -> /b",
+		"open_tree host:" + src + " clone",
+		"move_mount host:" + src + " -> /c",
 	}
-	for _, p := range []string{"/dev/null", "/dev/zero", "/dev/tty", "/proc/version"} {
-		if !isMount[p] {
-			c.fail("%s is not bound from the host", p)
+	if got := rec.Only("open_tree", "mount_setattr", "move_mount"); !slices.Equal(got, want) {
+		t.Errorf("calls:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	// Without a parent to ask (rootless), an id-mapped mount is refused.
+	root, _ = newRootfs(t)
+	c = &Config{Spec: spec, Rootfs: root}
+	if err := Setup(c, nil); err == nil || !strings.Contains(err.Error(), "id-mapped mounts need rt to run with privileges") {
+		t.Errorf("no HostSource: %v", err)
+	}
+}
+
+// TestSetupBeforePivot: the callback (createContainer hooks) runs after
+// every mount and device, before pivot_root.
+func TestSetupBeforePivot(t *testing.T) {
+	root, rec := newRootfs(t)
+	c := &Config{Spec: &specs.Spec{Mounts: []specs.Mount{{Destination: "/proc", Type: "proc"}}}, Rootfs: root}
+	var at int
+	if err := Setup(c, func() error { at = len(rec.Calls); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Calls[at-1] != "chmod /dev/tty 0666" || rec.Calls[at] != "fchdir /" {
+		t.Errorf("callback between %q and %q", rec.Calls[at-1], rec.Calls[at])
+	}
+	root, rec = newRootfs(t)
+	c.Rootfs = root
+	err := Setup(c, func() error { return errors.New("hook failed") })
+	if err == nil || err.Error() != "before pivot_root: hook failed" || slices.Contains(rec.Calls, "pivot_root . .") {
+		t.Errorf("failing callback: %v, calls %q", err, rec.Calls)
+	}
+}
+
+// TestSetupFailureDetachesRootfs: a failure leaves no mount behind in the
+// init's namespace: the rootfs bind, and all below it, is detached.
+func TestSetupFailureDetachesRootfs(t *testing.T) {
+	for _, tt := range []struct {
+		call    string
+		n       int
+		wantErr string
+	}{
+		{"mount", 4, `mounts[0] (proc on /proc): mount with options "": operation not permitted`},
+		{"move_mount", 1, "mounts[1] (bind $SRC on /data): move_mount $SRC to /data: operation not permitted"},
+		{"mknod", 2, "device /dev/zero: mknod: operation not permitted"},
+		{"pivot_root", 1, "pivot_root: operation not permitted"},
+	} {
+		t.Run(tt.call, func(t *testing.T) {
+			root, rec := newRootfs(t)
+			src := t.TempDir()
+			c := &Config{Spec: &specs.Spec{Mounts: []specs.Mount{
+				{Destination: "/proc", Type: "proc"},
+				{Destination: "/data", Source: src, Options: []string{"bind"}},
+			}}, Rootfs: root}
+			rec.Fail(tt.call, tt.n, unix.EPERM)
+			err := Setup(c, nil)
+			if want := strings.ReplaceAll(tt.wantErr, "$SRC", src); err == nil || err.Error() != want {
+				t.Errorf("error %v, want %q", err, want)
+			}
+			if last := rec.Calls[len(rec.Calls)-1]; last != "umount / detach" {
+				t.Errorf("last call %q, want the rootfs detached", last)
+			}
+		})
+	}
+}
+
+// TestSetupDestinationsStayInRoot: a destination through a symlink that
+// points at "/" or above is resolved inside the rootfs.
+func TestSetupDestinationsStayInRoot(t *testing.T) {
+	root, rec := newRootfs(t)
+	os.Symlink("/", filepath.Join(root, "abs"))
+	os.Symlink("../../../../..", filepath.Join(root, "up"))
+	probe := "rt-unit-escape-" + filepath.Base(root)
+	c := &Config{Spec: &specs.Spec{Mounts: []specs.Mount{
+		{Destination: "/abs/" + probe, Type: "tmpfs"},
+		{Destination: "/up/" + probe + "-2", Type: "tmpfs"},
+	}}, Rootfs: root}
+	if err := Setup(c, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`mount tmpfs /` + probe + ` tmpfs 0 ""`, `mount tmpfs /` + probe + `-2 tmpfs 0 ""`}
+	if got := rec.Only("mount")[3:5]; !slices.Equal(got, want) {
+		t.Errorf("mounts %q, want %q", got, want)
+	}
+	for _, p := range []string{"/" + probe, "/" + probe + "-2"} {
+		if _, err := os.Stat(p); err == nil {
+			os.Remove(p)
+			t.Errorf("%s was made on the host", p)
+		}
+		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+			t.Errorf("%s not made in the rootfs: %v", p, err)
 		}
 	}
-	// The host's node itself, with the host's owner.
-	expectDevice(c, "/dev/zero", unix.S_IFCHR|0o666, 1, 5, 0, 0)
-	for _, p := range []string{"/", "/proc/sys"} {
-		if !isReadOnly(p) {
-			c.fail("%s is writable, want read-only", p)
-		}
+}
+
+// TestSetupRefusesInvalid: Setup validates the spec again in the init.
+func TestSetupRefusesInvalid(t *testing.T) {
+	root, rec := newRootfs(t)
+	c := &Config{Spec: &specs.Spec{Mounts: []specs.Mount{{Destination: "/x", Type: "tmpfs", Options: []string{"frob"}}}}, Rootfs: root}
+	if err := Setup(c, nil); err == nil || err.Error() != `mounts[0].options: unknown option "frob"` || len(rec.Calls) != 0 {
+		t.Errorf("Setup = %v after %q", err, rec.Calls)
 	}
-	return c.err()
+}
+
+// TestCopyTree: tmpcopyup copies what the tmpfs covers, keeping modes,
+// owners (through the seam: only root may give files away), links.
+func TestCopyTree(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	rec := kerneltest.New(t, "")
+	os.MkdirAll(filepath.Join(src, "sub"), 0o750)
+	os.WriteFile(filepath.Join(src, "sub/keep.txt"), []byte("kept"), 0o640)
+	os.Symlink("sub/keep.txt", filepath.Join(src, "link"))
+	s, _ := os.Open(src)
+	d, _ := os.Open(dst)
+	defer s.Close()
+	defer d.Close()
+	if err := copyTree(s, d); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dst, "sub/keep.txt")); err != nil || string(b) != "kept" {
+		t.Errorf("copied file: %q, %v", b, err)
+	}
+	if l, err := os.Readlink(filepath.Join(dst, "link")); err != nil || l != "sub/keep.txt" {
+		t.Errorf("copied link: %q, %v", l, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dst, "sub")); err != nil || fi.Mode().Perm() != 0o750 {
+		t.Errorf("copied directory mode: %v, %v", fi.Mode(), err)
+	}
+	if n := len(rec.Only("chown")); n != 3 {
+		t.Errorf("%d chowns, want one per entry: %q", n, rec.Calls)
+	}
+}
+
+func TestFinalize(t *testing.T) {
+	root, rec := newRootfs(t)
+	containerRoot = root
+	t.Cleanup(func() { containerRoot = "/" })
+	os.MkdirAll(filepath.Join(root, "proc/sys"), 0o755)
+	os.MkdirAll(filepath.Join(root, "proc/acpi"), 0o755)
+	os.WriteFile(filepath.Join(root, "proc/kcore"), nil, 0o400)
+	spec := &specs.Spec{
+		Root: &specs.Root{Readonly: true},
+		Linux: &specs.Linux{
+			MaskedPaths:   []string{"/proc/kcore", "/proc/acpi", "/proc/nonexistent", "/etc/hostname/below-a-file"},
+			ReadonlyPaths: []string{"/proc/sys", "/proc/absent"},
+		},
+	}
+	if err := Finalize(&Config{Spec: spec, Rootfs: root}); err != nil {
+		t.Fatalf("Finalize: %v\n%s", err, strings.Join(rec.Calls, "\n"))
+	}
+	want := []string{
+		"open_tree host:/dev/null clone",
+		"move_mount host:/dev/null -> /proc/kcore",
+		"fsopen tmpfs",
+		"fsconfig fs tmpfs create",
+		"fsmount tmpfs ro",
+		"move_mount new tmpfs -> /proc/acpi",
+		"open_tree /proc/sys clone|recursive",
+		"mount_setattr /proc/sys recursive set=ro",
+		"move_mount /proc/sys -> /proc/sys",
+		"mount_setattr host:/ set=ro",
+	}
+	if !slices.Equal(rec.Calls, want) {
+		t.Errorf("calls:\n  %s\nwant:\n  %s", strings.Join(rec.Calls, "\n  "), strings.Join(want, "\n  "))
+	}
+	rec.Reset()
+	rec.Fail("move_mount", 1, unix.EPERM)
+	if err := Finalize(&Config{Spec: spec, Rootfs: root}); err == nil || err.Error() != "linux.maskedPaths[0] /proc/kcore: bind /dev/null: operation not permitted" {
+		t.Errorf("failing mask: %v", err)
+	}
+}
+
+func TestMountConsole(t *testing.T) {
+	root, rec := newRootfs(t)
+	containerRoot = root
+	t.Cleanup(func() { containerRoot = "/" })
+	os.MkdirAll(filepath.Join(root, "dev/pts"), 0o755)
+	if err := MountConsole("/dev/pts/3"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"open_tree host:/dev/pts/3 clone", "move_mount host:/dev/pts/3 -> /dev/console"}
+	if !slices.Equal(rec.Calls, want) {
+		t.Errorf("calls %q, want %q", rec.Calls, want)
+	}
+	if fi, err := os.Stat(filepath.Join(root, "dev/console")); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("no mount point for the console: %v", err)
+	}
+}
+
+func TestMountCgroup(t *testing.T) {
+	hostMounts := []mountinfo.Mount{
+		{ID: 1, Root: "/", Point: "/"},
+		{ID: 30, Root: "/", Point: "/sys/fs/cgroup/memory", FSType: "cgroup", SuperOptions: []string{"rw", "memory"}},
+		{ID: 31, Root: "/", Point: "/sys/fs/cgroup/cpu,cpuacct", FSType: "cgroup", SuperOptions: []string{"rw", "cpu", "cpuacct"}},
+		{ID: 32, Root: "/", Point: "/sys/fs/cgroup/systemd", FSType: "cgroup", SuperOptions: []string{"rw", "xattr", "name=systemd"}},
+		{ID: 33, Root: "/", Point: "/sys/fs/cgroup/unified", FSType: "cgroup2", SuperOptions: []string{"rw"}},
+	}
+	own := []proccgroup.Hierarchy{
+		{Controllers: "memory", Path: "/user/rt"}, {Controllers: "cpu,cpuacct", Path: "/user"},
+		{Controllers: "name=systemd", Path: "/init.scope"}, {Controllers: "", Path: "/u"},
+	}
+	cgroupMount := specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup", Options: []string{"ro", "nosuid"}}
+	tests := []struct {
+		name  string
+		cfg   func(c *Config)
+		kinds []string
+		want  []string
+		links []string
+	}{
+		{
+			name:  "hybrid, no cgroup namespace: the container's cgroups are bound",
+			cfg:   func(c *Config) { c.CgroupPaths = map[string]string{"memory": "/sys/fs/cgroup/memory/user/rt/c1"} },
+			kinds: []string{"mount", "open_tree", "move_mount", "mount_setattr"},
+			want: []string{
+				`mount tmpfs /sys/fs/cgroup tmpfs nosuid|nodev|noexec "mode=755"`,
+				"open_tree host:/sys/fs/cgroup/memory/user/rt/c1 clone",
+				"mount_setattr host:/sys/fs/cgroup/memory/user/rt/c1 set=ro|nosuid",
+				"move_mount host:/sys/fs/cgroup/memory/user/rt/c1 -> /sys/fs/cgroup/memory",
+				"open_tree host:/sys/fs/cgroup/cpu,cpuacct/user clone",
+				"mount_setattr host:/sys/fs/cgroup/cpu,cpuacct/user set=ro|nosuid",
+				"move_mount host:/sys/fs/cgroup/cpu,cpuacct/user -> /sys/fs/cgroup/cpu,cpuacct",
+				"open_tree host:/sys/fs/cgroup/systemd/init.scope clone",
+				"mount_setattr host:/sys/fs/cgroup/systemd/init.scope set=ro|nosuid",
+				"move_mount host:/sys/fs/cgroup/systemd/init.scope -> /sys/fs/cgroup/systemd",
+				"open_tree host:/sys/fs/cgroup/unified/u clone",
+				"mount_setattr host:/sys/fs/cgroup/unified/u set=ro|nosuid",
+				"move_mount host:/sys/fs/cgroup/unified/u -> /sys/fs/cgroup/unified",
+				"mount_setattr /sys/fs/cgroup set=ro",
+			},
+			links: []string{"cpu", "cpuacct"},
+		},
+		{
+			name:  "cgroup namespace: fresh mounts",
+			cfg:   func(c *Config) { c.CgroupNS = true },
+			kinds: []string{"mount"},
+			want: []string{
+				`mount tmpfs /sys/fs/cgroup tmpfs nosuid|nodev|noexec "mode=755"`,
+				`mount cgroup /sys/fs/cgroup/memory cgroup ro|nosuid "memory"`,
+				`mount cgroup /sys/fs/cgroup/cpu,cpuacct cgroup ro|nosuid "cpu,cpuacct"`,
+				`mount cgroup /sys/fs/cgroup/systemd cgroup ro|nosuid "name=systemd"`,
+				`mount cgroup2 /sys/fs/cgroup/unified cgroup2 ro|nosuid ""`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root, rec := newRootfs(t)
+			rec.Mounts, rec.Cgroups = hostMounts, own
+			c := &Config{Spec: &specs.Spec{Mounts: []specs.Mount{cgroupMount}}, Rootfs: root}
+			tt.cfg(c)
+			if err := Setup(c, nil); err != nil {
+				t.Fatalf("Setup: %v\n%s", err, strings.Join(rec.Calls, "\n"))
+			}
+			got := slices.DeleteFunc(rec.Only(tt.kinds...), func(l string) bool {
+				return strings.HasPrefix(l, `mount "" `) || strings.HasPrefix(l, "mount / ") || strings.Contains(l, " /dev ")
+			})
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("calls:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tt.want, "\n  "))
+			}
+			for _, l := range tt.links {
+				if target, err := os.Readlink(filepath.Join(root, "sys/fs/cgroup", l)); err != nil || target != "cpu,cpuacct" {
+					t.Errorf("link %s -> %q (%v)", l, target, err)
+				}
+			}
+		})
+	}
+}
+
+func TestHostMounts(t *testing.T) {
+	root, rec := newRootfs(t)
+	rec.Mounts = append(rec.Mounts, mountinfo.Mount{ID: 50, Point: root}, mountinfo.Mount{ID: 51, Point: root}, mountinfo.Mount{ID: 52, Point: root + "/proc"})
+	if n, err := MountsAt(root); err != nil || n != 2 {
+		t.Errorf("MountsAt = %d, %v; want 2", n, err)
+	}
+	if err := DetachHostMounts(root, 2); err != nil || len(rec.Calls) != 0 {
+		t.Errorf("nothing above the mounts before: %v, %q", err, rec.Calls)
+	}
+	// The fake's table does not change: detaching never gets below.
+	err := DetachHostMounts(root, 1)
+	if err == nil || !strings.Contains(err.Error(), "mounts keep reappearing") || len(rec.Only("umount")) != 16 {
+		t.Errorf("DetachHostMounts = %v after %d umounts", err, len(rec.Only("umount")))
+	}
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // This file is the host side of bind mounts: rt's parent process makes the
@@ -102,7 +104,7 @@ func cloneTree(src string, o *mountOptions, userns *os.File) (*os.File, error) {
 	if o.recursive {
 		flags |= unix.AT_RECURSIVE
 	}
-	fd, err := unix.OpenTree(unix.AT_FDCWD, src, flags)
+	fd, err := kernel.OpenTree(unix.AT_FDCWD, src, flags)
 	if err != nil {
 		return nil, fmt.Errorf("open_tree %s: %w", src, err)
 	}
@@ -115,7 +117,7 @@ func cloneTree(src string, o *mountOptions, userns *os.File) (*os.File, error) {
 		setFlags |= unix.AT_RECURSIVE
 	}
 	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
-	if err := unix.MountSetattr(int(tree.Fd()), "", setFlags, &attr); err != nil {
+	if err := kernel.MountSetattr(int(tree.Fd()), "", setFlags, &attr); err != nil {
 		tree.Close()
 		return nil, fmt.Errorf("id-map %s: %w", src, err)
 	}
@@ -144,7 +146,7 @@ func (s *Sources) idmapNamespace(m *specs.Mount) (*os.File, error) {
 	if ns, ok := s.idmaps[key]; ok {
 		return ns, nil
 	}
-	ns, err := newUserNamespace(m.UIDMappings, m.GIDMappings)
+	ns, err := kernel.IDMapNamespace(formatIDMap(m.UIDMappings), formatIDMap(m.GIDMappings))
 	if err != nil {
 		return nil, err
 	}

@@ -6,12 +6,12 @@ package seccomp
 import (
 	"errors"
 	"fmt"
-	"runtime"
-	"unsafe"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // Load builds the filter and loads it into the calling process, on every
@@ -102,13 +102,12 @@ func filterFlags(s *specs.LinuxSeccomp, usesNotify bool) (uintptr, error) {
 // flags ask for one, else -1.
 func loadProgram(prog []unix.SockFilter, flags uintptr) (int, error) {
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, seccompSetModeFilter, flags, uintptr(unsafe.Pointer(&fprog)))
-	runtime.KeepAlive(prog)
-	if errno != 0 {
-		return -1, errno
+	r, err := kernel.SeccompFilter(flags, &fprog)
+	if err != nil {
+		return -1, err
 	}
 	if flags&kernelFlagNewListener != 0 {
-		return int(r), nil
+		return r, nil
 	}
 	if r != 0 {
 		// Plain TSYNC reports the thread it could not synchronise.

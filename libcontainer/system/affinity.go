@@ -9,6 +9,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // maxCPUs is how many CPUs a unix.CPUSet can name.
@@ -81,16 +83,16 @@ func WithInitialCPUAffinity(a *specs.CPUAffinity, start func() error) error {
 	}
 	runtime.LockOSThread()
 	var saved unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &saved); err != nil {
+	if err := kernel.SchedGetaffinity(0, &saved); err != nil {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("sched_getaffinity: %w", err)
 	}
-	if err := unix.SchedSetaffinity(0, set); err != nil {
+	if err := kernel.SchedSetaffinity(0, set); err != nil {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("process.execCPUAffinity.initial: sched_setaffinity %q: %w", a.Initial, err)
 	}
 	startErr := start()
-	if err := unix.SchedSetaffinity(0, &saved); err != nil {
+	if err := kernel.SchedSetaffinity(0, &saved); err != nil {
 		// Leave the thread locked so no other goroutine runs on the pinned
 		// CPUs; Go retires it when this goroutine ends.
 		return errors.Join(startErr, fmt.Errorf("restore the runtime's CPU affinity: %w", err))
@@ -123,7 +125,7 @@ func SetExecCPUAffinity(a *specs.CPUAffinity, containerCPUs string) error {
 		set = &unix.CPUSet{}
 		set.Fill()
 	}
-	if err := unix.SchedSetaffinity(0, set); err != nil {
+	if err := kernel.SchedSetaffinity(0, set); err != nil {
 		return fmt.Errorf("process.execCPUAffinity: sched_setaffinity: %w", err)
 	}
 	return nil

@@ -1,358 +1,195 @@
 package system
 
 import (
-	"bufio"
-	"fmt"
-	"os"
-	"os/exec"
+	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/rtproject/rt/internal/childtest"
+	"github.com/rtproject/rt/libcontainer/internal/kernel/kerneltest"
 )
 
-func TestMain(m *testing.M) {
-	childtest.Main(map[string]func() error{
-		"user":             setupUserScenario,
-		"setgroups-denied": setgroupsDeniedScenario,
-		"setgroups-inner":  setgroupsInnerScenario,
-		"rlimits":          rlimitsScenario,
-		"rlimit-raise":     rlimitRaiseScenario,
-		"oom":              oomScenario,
-		"oom-lower":        oomLowerScenario,
-		"nnp":              nnpScenario,
-		"sched-batch":      schedScenario(specs.SchedBatch, 10),
-		"sched-idle":       schedScenario(specs.SchedIdle, 0),
-		"ioprio":           ioprioScenario,
-		"personality":      personalityScenario,
-		"set-mempolicy":    setMempolicy,
-		"affinity":         affinityScenario,
-	})
-	os.Exit(m.Run())
-}
+// These tests apply the attributes against the fake kernel and check the
+// calls; apply_kernel_test.go checks the same functions against the real one.
 
-// statusField returns a field of /proc/thread-self/status.
-func statusField(name string) (string, error) {
-	f, err := os.Open("/proc/thread-self/status")
-	if err != nil {
-		return "", err
+func u32p(v uint32) *uint32 { return &v }
+
+// check compares the recorded calls and the error with what a case wants.
+func check(t *testing.T, rec *kerneltest.Recorder, err error, wantCalls []string, wantErr string) {
+	t.Helper()
+	if got := errString(err); got != wantErr {
+		t.Errorf("error %q, want %q", got, wantErr)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+":"); ok {
-			return strings.TrimSpace(v), nil
-		}
-	}
-	return "", fmt.Errorf("no %s in /proc/thread-self/status", name)
-}
-
-// dropEffective removes capability c from the calling thread's effective
-// set, to act as init does on a machine without it.
-func dropEffective(c uint) error {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return err
-	}
-	data[c/32].Effective &^= 1 << (c % 32)
-	return unix.Capset(&hdr, &data[0])
-}
-
-const capSysResource = 24
-
-func TestSetupUser(t *testing.T) {
-	out := childtest.Run(t, "user")
-	want := "resuid=1000,1000,1000 resgid=1000,1000,1000 groups=[10 20] umask=027\n" +
-		"CapPrm kept: true\nCapEff: 0000000000000000\n"
-	if out != want {
-		t.Errorf("got\n%s\nwant\n%s", out, want)
+	if !slices.Equal(rec.Calls, wantCalls) {
+		t.Errorf("calls:\n  %s\nwant:\n  %s", strings.Join(rec.Calls, "\n  "), strings.Join(wantCalls, "\n  "))
 	}
 }
 
-func setupUserScenario() error {
-	before, err := statusField("CapPrm")
-	if err != nil {
-		return err
-	}
-	if err := SetupUser(specs.User{UID: 1000, GID: 1000, AdditionalGids: []uint32{10, 20}, Umask: u32(0o027)}); err != nil {
-		return err
-	}
-	ruid, euid, suid := unix.Getresuid()
-	rgid, egid, sgid := unix.Getresgid()
-	groups, err := unix.Getgroups()
-	if err != nil {
-		return err
-	}
-	umask := unix.Umask(0)
-	fmt.Printf("resuid=%d,%d,%d resgid=%d,%d,%d groups=%v umask=%03o\n", ruid, euid, suid, rgid, egid, sgid, groups, umask)
-	after, err := statusField("CapPrm")
-	if err != nil {
-		return err
-	}
-	eff, err := statusField("CapEff")
-	if err != nil {
-		return err
-	}
-	fmt.Printf("CapPrm kept: %v\nCapEff: %s\n", before == after && after != "0000000000000000", eff)
-	return nil
-}
-
-func TestSetupUserSetgroupsDenied(t *testing.T) {
-	out := childtest.Run(t, "setgroups-denied")
-	want := "with groups: process.user.additionalGids: cannot be set: setgroups is denied in this user namespace (/proc/self/setgroups is \"deny\")\n" +
-		"without groups: uid=0 gid=0\n"
-	if out != want {
-		t.Errorf("got\n%s\nwant\n%s", out, want)
-	}
-}
-
-// setgroupsDeniedScenario starts setgroups-inner in a user namespace that
-// maps only root and denies setgroups, as unprivileged container managers
-// set up. (A Go process cannot unshare its user namespace: it has threads.)
-func setgroupsDeniedScenario() error {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "RT_CHILDTEST_SCENARIO=setgroups-inner")
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:                 syscall.CLONE_NEWUSER,
-		UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
-		GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
-		GidMappingsEnableSetgroups: false,
-	}
-	return cmd.Run()
-}
-
-func setgroupsInnerScenario() error {
-	err := SetupUser(specs.User{AdditionalGids: []uint32{10}})
-	fmt.Printf("with groups: %v\n", err)
-	if err := SetupUser(specs.User{}); err != nil {
-		return err
-	}
-	fmt.Printf("without groups: uid=%d gid=%d\n", unix.Getuid(), unix.Getgid())
-	return nil
-}
-
-func TestSetRlimits(t *testing.T) {
-	// The program exec'd after SetRlimits sees the limits: Go must not
-	// put back the RLIMIT_NOFILE it raised at start-up.
-	out := childtest.Run(t, "rlimits")
-	if want := "512 1024\n"; out != want {
-		t.Errorf("limits after exec = %q, want %q", out, want)
-	}
-}
-
-func rlimitsScenario() error {
-	if err := SetRlimits(0, []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 512, Hard: 1024}}); err != nil {
-		return err
-	}
-	return unix.Exec("/bin/sh", []string{"sh", "-c", `echo "$(ulimit -Sn) $(ulimit -Hn)"`}, os.Environ())
-}
-
-func TestSetRlimitsRaiseHard(t *testing.T) {
-	out := childtest.Run(t, "rlimit-raise")
-	want := "process.rlimits[1]: set RLIMIT_NOFILE to soft 100 hard 2048: raising the hard limit above the current 1024 needs CAP_SYS_RESOURCE, which the runtime lacks: operation not permitted\n"
-	if out != want {
-		t.Errorf("got  %q\nwant %q", out, want)
-	}
-}
-
-func rlimitRaiseScenario() error {
-	if err := unix.Prlimit(0, unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: 1024, Max: 1024}, nil); err != nil {
-		return err
-	}
-	if err := dropEffective(capSysResource); err != nil {
-		return err
-	}
-	err := SetRlimits(0, []specs.POSIXRlimit{
-		{Type: "RLIMIT_CORE", Soft: 0, Hard: 0},
-		{Type: "RLIMIT_NOFILE", Soft: 100, Hard: 2048},
-	})
-	fmt.Println(err)
-	return nil
-}
-
-func TestSetOOMScoreAdj(t *testing.T) {
-	if out := childtest.Run(t, "oom"); out != "500\n" {
-		t.Errorf("oom_score_adj = %q, want 500", out)
-	}
-	out := childtest.Run(t, "oom-lower")
-	want := "process.oomScoreAdj: set -500 (now 500): lowering oom_score_adj needs CAP_SYS_RESOURCE, which the runtime lacks: write /proc/self/oom_score_adj: permission denied\n"
-	if out != want {
-		t.Errorf("got  %q\nwant %q", out, want)
-	}
-}
-
-func oomScenario() error {
-	if err := SetOOMScoreAdj(500); err != nil {
-		return err
-	}
-	b, err := os.ReadFile("/proc/self/oom_score_adj")
-	fmt.Print(string(b))
-	return err
-}
-
-func oomLowerScenario() error {
-	if err := dropEffective(capSysResource); err != nil {
-		return err
-	}
-	if err := SetOOMScoreAdj(500); err != nil {
-		return err
-	}
-	fmt.Println(SetOOMScoreAdj(-500))
-	return nil
-}
-
-func TestSetNoNewPrivs(t *testing.T) {
-	if out := childtest.Run(t, "nnp"); out != "0 1\n" {
-		t.Errorf("NoNewPrivs before and after = %q, want \"0 1\"", out)
-	}
-}
-
-func nnpScenario() error {
-	before, err := statusField("NoNewPrivs")
-	if err != nil {
-		return err
-	}
-	if err := SetNoNewPrivs(); err != nil {
-		return err
-	}
-	after, err := statusField("NoNewPrivs")
-	fmt.Println(before, after)
-	return err
-}
-
-func TestSetScheduler(t *testing.T) {
-	for _, tt := range []struct {
-		scenario, want string
+func TestSetupUserCalls(t *testing.T) {
+	tests := []struct {
+		name      string
+		user      specs.User
+		setgroups string // /proc/self/setgroups
+		fail      string // a call that fails with EINVAL
+		want      []string
+		wantErr   string
 	}{
-		{"sched-batch", "policy=3 nice=10 exec policy=3\n"},
-		{"sched-idle", "policy=5 nice=0 exec policy=5\n"},
+		{"root drops the inherited groups", specs.User{}, "allow", "", []string{
+			"setgroups []", "prctl PR_SET_KEEPCAPS 1", "setresgid 0 0 0", "setresuid 0 0 0", "prctl PR_SET_KEEPCAPS 0",
+		}, ""},
+		{"user with groups and umask", specs.User{UID: 1000, GID: 100, AdditionalGids: []uint32{10, 20}, Umask: u32p(0o027)}, "allow", "", []string{
+			"setgroups [10 20]", "prctl PR_SET_KEEPCAPS 1", "setresgid 100 100 100", "setresuid 1000 1000 1000",
+			"prctl PR_SET_KEEPCAPS 0", "umask 0027",
+		}, ""},
+		{"setgroups denied, no groups asked", specs.User{UID: 1}, "deny", "", []string{
+			"prctl PR_SET_KEEPCAPS 1", "setresgid 0 0 0", "setresuid 1 1 1", "prctl PR_SET_KEEPCAPS 0",
+		}, ""},
+		{"setgroups denied, groups asked", specs.User{AdditionalGids: []uint32{10}}, "deny", "", nil,
+			`process.user.additionalGids: cannot be set: setgroups is denied in this user namespace (/proc/self/setgroups is "deny")`},
+		{"unmapped uid", specs.User{UID: 5000}, "allow", "setresuid", []string{
+			"setgroups []", "prctl PR_SET_KEEPCAPS 1", "setresgid 0 0 0", "setresuid 5000 5000 5000 = invalid argument",
+		}, "setresuid 5000: invalid argument (the id is not mapped in the container's user namespace)"},
+		{"invalid", specs.User{UID: ^uint32(0)}, "allow", "", nil, "process.user.uid: 4294967295 is not a valid user id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := kerneltest.New(t, "")
+			rec.Proc["self/setgroups"] = tt.setgroups + "\n"
+			if tt.fail != "" {
+				rec.Fail(tt.fail, 1, unix.EINVAL)
+			}
+			check(t, rec, SetupUser(tt.user), tt.want, tt.wantErr)
+		})
+	}
+}
+
+func TestSetRlimitsCalls(t *testing.T) {
+	tests := []struct {
+		name    string
+		rlimits []specs.POSIXRlimit
+		fail    bool
+		want    []string
+		wantErr string
+	}{
+		{"in order", []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 512, Hard: 1024}, {Type: "RLIMIT_CORE"}}, false,
+			[]string{"prlimit 0 RLIMIT_NOFILE 512 1024", "prlimit 0 RLIMIT_CORE 0 0"}, ""},
+		{"raising the hard limit without CAP_SYS_RESOURCE", []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 100, Hard: 2048}}, true,
+			[]string{"prlimit 0 RLIMIT_NOFILE 100 2048 = operation not permitted"},
+			"process.rlimits[0]: set RLIMIT_NOFILE to soft 100 hard 2048: raising the hard limit above the current 1024 needs CAP_SYS_RESOURCE, which the runtime lacks: operation not permitted"},
+		{"invalid", []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 2, Hard: 1}}, false, nil,
+			"process.rlimits[0]: RLIMIT_NOFILE soft limit 2 is above its hard limit 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := kerneltest.New(t, "")
+			rec.Limits = map[int]unix.Rlimit{unix.RLIMIT_NOFILE: {Cur: 1024, Max: 1024}}
+			if tt.fail {
+				rec.Fail("prlimit", 1, unix.EPERM)
+			}
+			check(t, rec, SetRlimits(0, tt.rlimits), tt.want, tt.wantErr)
+		})
+	}
+}
+
+func TestSetOOMScoreAdjCalls(t *testing.T) {
+	rec := kerneltest.New(t, "")
+	check(t, rec, SetOOMScoreAdj(500), []string{`write /proc/self/oom_score_adj "500"`}, "")
+
+	rec = kerneltest.New(t, "")
+	rec.Proc["self/oom_score_adj"] = "300\n"
+	rec.Fail("write", 1, unix.EACCES)
+	check(t, rec, SetOOMScoreAdj(-500), []string{`write /proc/self/oom_score_adj "-500" = permission denied`},
+		"process.oomScoreAdj: set -500 (now 300): lowering oom_score_adj needs CAP_SYS_RESOURCE, which the runtime lacks: write /proc/self/oom_score_adj: permission denied")
+
+	rec = kerneltest.New(t, "")
+	check(t, rec, SetOOMScoreAdj(1001), nil, "process.oomScoreAdj: 1001 is outside -1000..1000")
+}
+
+func TestSetSchedulerCalls(t *testing.T) {
+	tests := []struct {
+		name  string
+		sched *specs.Scheduler
+		fail  bool
+		want  []string
+		err   string
+	}{
+		{"none", nil, false, nil, ""},
+		{"batch", &specs.Scheduler{Policy: specs.SchedBatch, Nice: 10}, false,
+			[]string{"sched_setattr policy=3 nice=10 priority=0 flags=0x0 runtime=0 deadline=0 period=0"}, ""},
+		{"fifo with a flag", &specs.Scheduler{Policy: specs.SchedFIFO, Priority: 50, Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagResetOnFork}}, false,
+			[]string{"sched_setattr policy=1 nice=0 priority=50 flags=0x1 runtime=0 deadline=0 period=0"}, ""},
+		{"deadline", &specs.Scheduler{Policy: specs.SchedDeadline, Runtime: 10000, Deadline: 20000, Period: 40000}, false,
+			[]string{"sched_setattr policy=6 nice=0 priority=0 flags=0x0 runtime=10000 deadline=20000 period=40000"}, ""},
+		{"not permitted", &specs.Scheduler{Policy: specs.SchedRR, Priority: 1}, true,
+			[]string{"sched_setattr policy=2 nice=0 priority=1 flags=0x0 runtime=0 deadline=0 period=0 = operation not permitted"},
+			"process.scheduler: sched_setattr policy SCHED_RR nice 0 priority 1: operation not permitted (needs CAP_SYS_NICE or a higher RLIMIT_RTPRIO/RLIMIT_NICE)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := kerneltest.New(t, "")
+			if tt.fail {
+				rec.Fail("sched_setattr", 1, unix.EPERM)
+			}
+			check(t, rec, SetScheduler(tt.sched), tt.want, tt.err)
+		})
+	}
+}
+
+func TestSetIOPriorityCalls(t *testing.T) {
+	rec := kerneltest.New(t, "")
+	check(t, rec, SetIOPriority(&specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 6}), []string{"ioprio_set class=2 level=6"}, "")
+	rec = kerneltest.New(t, "")
+	rec.Fail("ioprio_set", 1, unix.EPERM)
+	check(t, rec, SetIOPriority(&specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_RT}), []string{"ioprio_set class=1 level=0 = operation not permitted"},
+		"process.ioPriority: ioprio_set IOPRIO_CLASS_RT 0: operation not permitted (IOPRIO_CLASS_RT needs CAP_SYS_ADMIN or CAP_SYS_NICE)")
+}
+
+func TestSetPersonalityCalls(t *testing.T) {
+	for _, tt := range []struct {
+		p    *specs.LinuxPersonality
+		want []string
+	}{
+		{nil, nil},
+		{&specs.LinuxPersonality{Domain: specs.PerLinux32}, []string{"personality 0x8"}},
+		{&specs.LinuxPersonality{Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"ADDR_NO_RANDOMIZE", "UNAME26"}}, []string{"personality 0x60000"}},
 	} {
-		if out := childtest.Run(t, tt.scenario); out != tt.want {
-			t.Errorf("%s: got %q, want %q", tt.scenario, out, tt.want)
-		}
+		rec := kerneltest.New(t, "")
+		check(t, rec, SetPersonality(tt.p), tt.want, "")
 	}
 }
 
-func schedScenario(policy specs.LinuxSchedulerPolicy, nice int32) func() error {
-	return func() error {
-		if err := SetScheduler(&specs.Scheduler{Policy: policy, Nice: nice}); err != nil {
-			return err
-		}
-		attr, err := unix.SchedGetAttr(0, 0)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("policy=%d nice=%d ", attr.Policy, attr.Nice)
-		os.Stdout.Sync()
-		// Field 41 of /proc/PID/stat is the policy; the comm field before
-		// it ("sh") has no spaces.
-		return unix.Exec("/bin/sh", []string{"sh", "-c", `set -- $(cat /proc/$$/stat); shift 40; echo "exec policy=$1"`}, os.Environ())
-	}
+func TestSetNoNewPrivsCalls(t *testing.T) {
+	rec := kerneltest.New(t, "")
+	check(t, rec, SetNoNewPrivs(), []string{"prctl PR_SET_NO_NEW_PRIVS 1"}, "")
 }
 
-func TestSetIOPriority(t *testing.T) {
-	want := fmt.Sprintf("%#x %#x\n", 2<<13|6, 3<<13)
-	if out := childtest.Run(t, "ioprio"); out != want {
-		t.Errorf("ioprio_get = %q, want %q", out, want)
-	}
-}
-
-func ioprioScenario() error {
-	get := func() (uintptr, error) {
-		v, _, errno := unix.Syscall(unix.SYS_IOPRIO_GET, ioprioWhoProcess, 0, 0)
-		if errno != 0 {
-			return 0, errno
-		}
-		return v, nil
-	}
-	for _, p := range []specs.LinuxIOPriority{
-		{Class: specs.IOPRIO_CLASS_BE, Priority: 6},
-		{Class: specs.IOPRIO_CLASS_IDLE},
-	} {
-		if err := SetIOPriority(&p); err != nil {
-			return err
-		}
-		v, err := get()
-		if err != nil {
-			return err
-		}
-		fmt.Printf("%#x", v)
-		if p.Class == specs.IOPRIO_CLASS_BE {
-			fmt.Print(" ")
-		}
-	}
-	fmt.Println()
-	return nil
-}
-
-func TestSetPersonality(t *testing.T) {
-	if out := childtest.Run(t, "personality"); out != "i686\n" {
-		t.Errorf("uname -m = %q, want i686", out)
-	}
-}
-
-func personalityScenario() error {
-	if err := SetPersonality(&specs.LinuxPersonality{Domain: specs.PerLinux32}); err != nil {
-		return err
-	}
-	return unix.Exec("/usr/bin/uname", []string{"uname", "-m"}, os.Environ())
-}
-
-func TestExecCPUAffinity(t *testing.T) {
-	var online unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &online); err != nil {
-		t.Fatal(err)
-	}
-	if online.Count() < 2 || !online.IsSet(0) || !online.IsSet(1) {
-		t.Skip("needs CPUs 0 and 1")
-	}
-	out := childtest.Run(t, "affinity")
-	want := "initial child: 0\nruntime thread restored: true\nfinal: 1\nreset: 0-1\n"
-	if out != want {
-		t.Errorf("got\n%s\nwant\n%s", out, want)
-	}
-}
-
-func affinityScenario() error {
-	var before unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &before); err != nil {
-		return err
-	}
-	var childOut []byte
-	err := WithInitialCPUAffinity(&specs.CPUAffinity{Initial: "0"}, func() error {
-		var err error
-		childOut, err = exec.Command("/bin/grep", "Cpus_allowed_list", "/proc/self/status").Output()
-		return err
+func TestExecCPUAffinityCalls(t *testing.T) {
+	rec := kerneltest.New(t, "")
+	started := false
+	err := WithInitialCPUAffinity(&specs.CPUAffinity{Initial: "1"}, func() error {
+		started = len(rec.Calls) == 1
+		return nil
 	})
-	if err != nil {
-		return err
+	// The fake's own affinity is CPUs 0 and 1, which the runtime gets back.
+	check(t, rec, err, []string{"sched_setaffinity 1", "sched_setaffinity 0,1"}, "")
+	if !started {
+		t.Error("start did not run between pinning and restoring")
 	}
-	fmt.Printf("initial child: %s\n", strings.TrimSpace(strings.TrimPrefix(string(childOut), "Cpus_allowed_list:")))
-	var after unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &after); err != nil {
-		return err
+	for _, tt := range []struct {
+		a             *specs.CPUAffinity
+		containerCPUs string
+		want          string
+	}{
+		{&specs.CPUAffinity{Initial: "0", Final: "2-3"}, "", "sched_setaffinity 2,3"},
+		{&specs.CPUAffinity{Initial: "0"}, "4,6", "sched_setaffinity 4,6"},
+	} {
+		rec := kerneltest.New(t, "")
+		check(t, rec, SetExecCPUAffinity(tt.a, tt.containerCPUs), []string{tt.want}, "")
 	}
-	fmt.Printf("runtime thread restored: %v\n", after == before)
-
-	if err := SetExecCPUAffinity(&specs.CPUAffinity{Initial: "0", Final: "1"}, ""); err != nil {
-		return err
+	rec = kerneltest.New(t, "")
+	if err := SetExecCPUAffinity(&specs.CPUAffinity{Initial: "0"}, ""); err != nil || !strings.HasPrefix(rec.Calls[0], "sched_setaffinity 0,1,2,") {
+		t.Errorf("reset to every CPU: %v, %q", err, rec.Calls)
 	}
-	final, err := statusField("Cpus_allowed_list")
-	if err != nil {
-		return err
-	}
-	fmt.Printf("final: %s\n", final)
-	// Only initial given: back to the container's CPUs (here: all).
-	if err := SetExecCPUAffinity(&specs.CPUAffinity{Initial: "1"}, ""); err != nil {
-		return err
-	}
-	reset, err := statusField("Cpus_allowed_list")
-	fmt.Printf("reset: %s\n", reset)
-	return err
 }

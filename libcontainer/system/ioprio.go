@@ -6,6 +6,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // From include/uapi/linux/ioprio.h.
@@ -49,9 +51,7 @@ func SetIOPriority(p *specs.LinuxIOPriority) error {
 	if err := ValidateIOPriority(p); err != nil {
 		return err
 	}
-	_, _, errno := unix.Syscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, 0, uintptr(IOPrioValue(p)))
-	if errno != 0 {
-		err := error(errno)
+	if err := kernel.IoprioSet(ioprioWhoProcess, 0, IOPrioValue(p)); err != nil {
 		if errors.Is(err, unix.EPERM) {
 			return fmt.Errorf("process.ioPriority: ioprio_set %s %d: %w (IOPRIO_CLASS_RT needs CAP_SYS_ADMIN or CAP_SYS_NICE)", p.Class, p.Priority, err)
 		}

@@ -5,10 +5,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // The kernel's mempolicy modes and mode flags (uapi/linux/mempolicy.h);
@@ -159,9 +159,8 @@ func SetMemoryPolicy(p *specs.LinuxMemoryPolicy) error {
 		return err
 	}
 	// maxnode counts one more bit than the kernel reads.
-	_, _, errno := unix.Syscall(unix.SYS_SET_MEMPOLICY, uintptr(mp.mode), uintptr(unsafe.Pointer(&mp.nodes[0])), maxNUMANodes+1)
-	if errno != 0 {
-		return fmt.Errorf("linux.memoryPolicy: set_mempolicy %s %v nodes %q: %w", p.Mode, p.Flags, p.Nodes, errno)
+	if err := kernel.SetMempolicy(mp.mode, mp.nodes[:], maxNUMANodes+1); err != nil {
+		return fmt.Errorf("linux.memoryPolicy: set_mempolicy %s %v nodes %q: %w", p.Mode, p.Flags, p.Nodes, err)
 	}
 	return nil
 }

@@ -1,14 +1,15 @@
 package system
 
 import (
-	"os"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/rtproject/rt/internal/childtest"
+	"github.com/rtproject/rt/libcontainer/internal/kernel/kerneltest"
 )
 
 func TestParseMemoryPolicy(t *testing.T) {
@@ -67,20 +68,25 @@ func TestParseMemoryPolicy(t *testing.T) {
 	}
 }
 
-// TestSetMemoryPolicy applies a policy in a child and reads it back from
-// numa_maps, as runc's tests do.
-func TestSetMemoryPolicy(t *testing.T) {
-	out := childtest.Run(t, "set-mempolicy")
-	if !strings.HasPrefix(out, "interleave:0") {
-		t.Errorf("numa_maps policy %q, want interleave:0", out)
+// TestSetMemoryPolicyCalls applies policies on the fake kernel;
+// memorypolicy_kernel_test.go reads one back from a real process.
+func TestSetMemoryPolicyCalls(t *testing.T) {
+	rec := kerneltest.New(t, "")
+	if err := SetMemoryPolicy(&specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0-1,3", Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes}}); err != nil {
+		t.Fatal(err)
 	}
-}
-
-func setMempolicy() error {
-	if err := SetMemoryPolicy(&specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "0"}); err != nil {
-		return err
+	want := fmt.Sprintf("set_mempolicy mode=%#x nodes=[0 1 3] maxnode=%d", 2|memoryPolicyFlags[specs.MpolFStaticNodes], maxNUMANodes+1)
+	if !slices.Equal(rec.Calls, []string{want}) {
+		t.Errorf("calls %q, want %q", rec.Calls, want)
 	}
-	// The policy is the thread's and survives execve: the program exec'd
-	// shows it for its first mapping.
-	return unix.Exec("/bin/sh", []string{"sh", "-c", `head -n 1 /proc/self/numa_maps | cut -d " " -f 2`}, os.Environ())
+	rec = kerneltest.New(t, "")
+	rec.Fail("set_mempolicy", 1, unix.EINVAL)
+	err := SetMemoryPolicy(&specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "7"})
+	if err == nil || err.Error() != `linux.memoryPolicy: set_mempolicy MPOL_INTERLEAVE [] nodes "7": invalid argument` {
+		t.Errorf("refused policy: %v", err)
+	}
+	rec = kerneltest.New(t, "")
+	if err := SetMemoryPolicy(nil); err != nil || len(rec.Calls) != 0 {
+		t.Errorf("no policy: %v, %q", err, rec.Calls)
+	}
 }

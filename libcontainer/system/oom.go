@@ -3,11 +3,12 @@ package system
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // ValidateOOMScoreAdj checks process.oomScoreAdj against the kernel's range.
@@ -25,21 +26,16 @@ func SetOOMScoreAdj(adj int) error {
 	if err := ValidateOOMScoreAdj(adj); err != nil {
 		return err
 	}
-	const path = "/proc/self/oom_score_adj"
-	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("process.oomScoreAdj: open %s: %w", path, err)
+	err := kernel.WriteProc("self/oom_score_adj", []byte(strconv.Itoa(adj)))
+	if err == nil {
+		return nil
 	}
-	defer f.Close()
-	if _, err := f.WriteString(strconv.Itoa(adj)); err != nil {
-		// The kernel answers EACCES when the value is below the lowest
-		// one this process may set without CAP_SYS_RESOURCE.
-		if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
-			cur, _ := os.ReadFile(path)
-			return fmt.Errorf("process.oomScoreAdj: set %d (now %s): lowering oom_score_adj needs CAP_SYS_RESOURCE, which the runtime lacks: %w",
-				adj, strings.TrimSpace(string(cur)), err)
-		}
-		return fmt.Errorf("process.oomScoreAdj: write %d to %s: %w", adj, path, err)
+	// The kernel answers EACCES when the value is below the lowest one
+	// this process may set without CAP_SYS_RESOURCE.
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		cur, _ := kernel.ReadProc("self/oom_score_adj")
+		return fmt.Errorf("process.oomScoreAdj: set %d (now %s): lowering oom_score_adj needs CAP_SYS_RESOURCE, which the runtime lacks: %w",
+			adj, strings.TrimSpace(string(cur)), err)
 	}
-	return nil
+	return fmt.Errorf("process.oomScoreAdj: %w", err)
 }

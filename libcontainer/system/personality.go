@@ -5,7 +5,8 @@ import (
 	"fmt"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // From include/uapi/linux/personality.h.
@@ -67,8 +68,8 @@ func SetPersonality(p *specs.LinuxPersonality) error {
 	if err != nil {
 		return err
 	}
-	if _, _, errno := unix.Syscall(unix.SYS_PERSONALITY, v, 0, 0); errno != 0 {
-		return fmt.Errorf("linux.personality: personality(%#x): %w", v, errno)
+	if err := kernel.Personality(v); err != nil {
+		return fmt.Errorf("linux.personality: personality(%#x): %w", v, err)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 var rlimitByName = map[string]int{
@@ -66,11 +68,11 @@ func SetRlimits(pid int, rlimits []specs.POSIXRlimit) error {
 	for i, r := range rlimits {
 		res := rlimitByName[r.Type]
 		var old unix.Rlimit
-		if err := unix.Prlimit(pid, res, nil, &old); err != nil {
+		if err := kernel.Prlimit(pid, res, nil, &old); err != nil {
 			return fmt.Errorf("process.rlimits[%d]: get %s: %w", i, r.Type, err)
 		}
 		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
-		if err := unix.Prlimit(pid, res, &lim, nil); err != nil {
+		if err := kernel.Prlimit(pid, res, &lim, nil); err != nil {
 			if errors.Is(err, unix.EPERM) && r.Hard > old.Max {
 				return fmt.Errorf("process.rlimits[%d]: set %s to soft %d hard %d: raising the hard limit above the current %d needs CAP_SYS_RESOURCE, which the runtime lacks: %w",
 					i, r.Type, r.Soft, r.Hard, old.Max, err)

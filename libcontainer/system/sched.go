@@ -6,6 +6,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 var schedPolicyByName = map[specs.LinuxSchedulerPolicy]uint32{
@@ -117,7 +119,7 @@ func SetScheduler(s *specs.Scheduler) error {
 	if err != nil {
 		return err
 	}
-	if err := unix.SchedSetAttr(0, attr, 0); err != nil {
+	if err := kernel.SchedSetAttr(0, attr, 0); err != nil {
 		if errors.Is(err, unix.EPERM) {
 			return fmt.Errorf("process.scheduler: sched_setattr policy %s nice %d priority %d: %w (needs CAP_SYS_NICE or a higher RLIMIT_RTPRIO/RLIMIT_NICE)", s.Policy, s.Nice, s.Priority, err)
 		}

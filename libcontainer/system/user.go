@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 )
 
 // ngroupsMax is the kernel's limit on supplementary groups (NGROUPS_MAX).
@@ -62,31 +63,30 @@ func SetupUser(u specs.User) error {
 		for i, g := range u.AdditionalGids {
 			gids[i] = int(g)
 		}
-		// syscall's Setgroups changes every thread (x/sys/unix's only the
-		// calling one), like its Setresuid and Setresgid.
-		if err := syscall.Setgroups(gids); err != nil {
+		// For every thread, like setresuid and setresgid.
+		if err := kernel.Setgroups(gids); err != nil {
 			return fmt.Errorf("setgroups %v: %w", u.AdditionalGids, err)
 		}
 	case len(u.AdditionalGids) > 0:
 		return errors.New("process.user.additionalGids: cannot be set: setgroups is denied in this user namespace (/proc/self/setgroups is \"deny\")")
 	}
 
-	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+	if err := kernel.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_KEEPCAPS, 1): %w", err)
 	}
-	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+	if err := kernel.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
 		return fmt.Errorf("setresgid %d: %w%s", u.GID, err, unmappedHint(err))
 	}
-	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+	if err := kernel.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
 		return fmt.Errorf("setresuid %d: %w%s", u.UID, err, unmappedHint(err))
 	}
 	// execve clears KEEPCAPS anyway; clearing it here keeps init's own
 	// state the same as the program's will be.
-	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
+	if err := kernel.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_KEEPCAPS, 0): %w", err)
 	}
 	if u.Umask != nil {
-		unix.Umask(int(*u.Umask))
+		kernel.Umask(int(*u.Umask))
 	}
 	return nil
 }
@@ -101,7 +101,7 @@ func unmappedHint(err error) string {
 // setgroupsAllowed reports whether setgroups(2) may be called: in a user
 // namespace whose /proc/self/setgroups says "deny" it always fails.
 func setgroupsAllowed() (bool, error) {
-	b, err := os.ReadFile("/proc/self/setgroups")
+	b, err := kernel.ReadProc("self/setgroups")
 	if errors.Is(err, os.ErrNotExist) {
 		return true, nil // kernels before 3.19
 	}

@@ -13,6 +13,7 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet -mod=vendor $pkgs
+go vet -mod=vendor -tags kernel $pkgs # the kernel tests (see DEVELOPERS.md)
 go vet -mod=vendor -tags rtdocs . # the man page and completion generator (docs.go)
 
 bin=$(go env GOPATH)/bin/staticcheck
@@ -21,6 +22,7 @@ if ! "$bin" -version 2>/dev/null | grep -q "${version#v}"; then
 fi
 # SA1019: the runtime-spec's deprecated fields (prestart hooks, kernel memory) must still be honoured.
 "$bin" -checks inherit,-SA1019 $pkgs
+"$bin" -checks inherit,-SA1019 -tags kernel $pkgs
 if ! tests/scripts/notices.sh | diff -u THIRD_PARTY_NOTICES - >&2; then
 	echo "lint: THIRD_PARTY_NOTICES is out of date (vendor/ or the build tags changed): run make notices" >&2
 	exit 1

@@ -93,7 +93,11 @@ for s in $suites; do
 		# The raw-clone primitive runs Go code in a forked child: keep it race-clean.
 		run_go unit-race -race ./nsenter/
 		;;
-	integration) RT_BINARY=$root/rt run_go integration -timeout 15m ./tests/integration/ ;;
+	integration)
+		RT_BINARY=$root/rt run_go integration -timeout 15m ./tests/integration/
+		# The library packages against the real kernel (build tag kernel).
+		run_go kernel -tags kernel -run '^TestKernel' $(go list -mod=vendor ./... | grep -v /tests/)
+		;;
 	conformance) run_script conformance env RUNTIME="$root/rt" CONFORMANCE_BASELINE="$root/tests/conformance/baseline-runc.txt" tests/conformance/run.sh ;;
 	containerd) run_script containerd env RUNTIME="$root/rt" tests/clients/containerd.sh ;;
 	podman) run_script podman env RUNTIME="$root/rt" tests/clients/podman.sh ;;

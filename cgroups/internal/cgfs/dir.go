@@ -10,6 +10,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// NewDir makes one cgroup directory. Tests on a fake cgroupfs replace it
+// (cgtest.FakeFS) to do what the kernel does: fill a new cgroup with its
+// interface files.
+var NewDir = func(dir string) error { return os.Mkdir(dir, 0o755) }
+
 // Mkdir creates dir and its missing parents below root (an existing
 // directory), calling created for each level it made, top-down, so that
 // callers can initialise a new level before the next is made below it
@@ -39,7 +44,7 @@ func mkdirAll(root string, parts []string, created func(dir string) error) error
 	cur := root
 	for _, part := range parts {
 		cur = filepath.Join(cur, part)
-		err := os.Mkdir(cur, 0o755)
+		err := NewDir(cur)
 		if errors.Is(err, os.ErrExist) {
 			continue
 		}

@@ -100,3 +100,28 @@ func StartCommand(t *testing.T, dir, script string) (*exec.Cmd, *strings.Builder
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	return cmd, &out
 }
+
+// FakeFS makes cgfs create each new cgroup directory (under a test's
+// temporary directory) with files, name → content, as the kernel fills a
+// new cgroup with its interface files; until the test ends.
+func FakeFS(t *testing.T, files map[string]string) {
+	t.Helper()
+	prev := cgfs.NewDir
+	cgfs.NewDir = func(dir string) error {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return err
+		}
+		return WriteFiles(dir, files)
+	}
+	t.Cleanup(func() { cgfs.NewDir = prev })
+}
+
+// WriteFiles writes files (name → content) into dir.
+func WriteFiles(dir string, files map[string]string) error {
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

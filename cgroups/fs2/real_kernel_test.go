@@ -1,3 +1,8 @@
+//go:build kernel
+
+// These tests mount a cgroup2 hierarchy and load device programs for real:
+// they need root and run with the kernel tests of the integration suite.
+
 package fs2
 
 import (
@@ -17,14 +22,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestMain(m *testing.M) { cgtest.Main(m) }
-
 const helperEnv = "RT_FS2_TEST_IN_NAMESPACE"
 
-// TestRealCgroup2 runs the v2 driver against a real cgroup2 hierarchy: the
+// TestKernelRealCgroup2 runs the v2 driver against a real cgroup2 hierarchy: the
 // test binary re-executes itself in private mount and cgroup namespaces
 // and mounts its own cgroup2 there, so nothing is mounted on the host.
-func TestRealCgroup2(t *testing.T) {
+func TestKernelRealCgroup2(t *testing.T) {
 	if os.Getenv(helperEnv) == "" {
 		cgtest.NeedRoot(t)
 		if _, err := exec.LookPath("unshare"); err != nil {
@@ -37,7 +40,7 @@ func TestRealCgroup2(t *testing.T) {
 			}
 		}
 		cmd := exec.Command("unshare", "--mount", "--cgroup", "--propagation", "private",
-			os.Args[0], "-test.run", "^TestRealCgroup2$", "-test.v", "-test.count=1")
+			os.Args[0], "-test.run", "^TestKernelRealCgroup2$", "-test.v", "-test.count=1")
 		cmd.Env = append(os.Environ(), helperEnv+"=1")
 		out, err := cmd.CombinedOutput()
 		t.Logf("namespace helper:\n%s", out)
@@ -217,7 +220,7 @@ func testDeviceFilter(t *testing.T, mnt string) {
 	}
 }
 
-func TestDeviceFilterLoads(t *testing.T) {
+func TestKernelDeviceFilterLoads(t *testing.T) {
 	cgtest.NeedRoot(t)
 	for _, rules := range [][]specs.LinuxDeviceCgroup{
 		nil,

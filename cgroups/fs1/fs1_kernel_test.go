@@ -1,9 +1,16 @@
+//go:build kernel
+
+// These tests make real cgroups below the test's own: they need root and
+// run with the kernel tests of the integration suite; fake_test.go runs the
+// same code on a fake cgroupfs as any user.
+
 package fs1
 
 import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,14 +19,6 @@ import (
 	"github.com/rtproject/rt/cgroups/internal/cgfs"
 	"github.com/rtproject/rt/cgroups/internal/cgtest"
 )
-
-func TestMain(m *testing.M) { cgtest.Main(m) }
-
-func i64(v int64) *int64   { return &v }
-func u64(v uint64) *uint64 { return &v }
-func u16(v uint16) *uint16 { return &v }
-func u32(v uint32) *uint32 { return &v }
-func boolp(v bool) *bool   { return &v }
 
 // newReal creates a v1 cgroup "<prefix>/c1" below the test's own cgroups
 // with a busy child process in it.
@@ -59,7 +58,7 @@ func read(t *testing.T, dir, file string) string {
 	return s
 }
 
-func TestSetReadBack(t *testing.T) {
+func TestKernelSetReadBack(t *testing.T) {
 	m, _, _ := newReal(t)
 	p := m.Paths()
 	major, minor := rootDisk(t)
@@ -147,7 +146,7 @@ func TestSetReadBack(t *testing.T) {
 	}
 }
 
-func TestUnsupportedFieldsAreNamed(t *testing.T) {
+func TestKernelUnsupportedFieldsAreNamed(t *testing.T) {
 	m, _, _ := newReal(t)
 	p := m.Paths()
 	major, minor := rootDisk(t)
@@ -187,7 +186,7 @@ func TestUnsupportedFieldsAreNamed(t *testing.T) {
 	}
 }
 
-func TestProcessLifecycle(t *testing.T) {
+func TestKernelProcessLifecycle(t *testing.T) {
 	m, pid, stop := newReal(t)
 	pids, err := m.Pids()
 	if err != nil || !slices.Contains(pids, pid) {
@@ -261,7 +260,7 @@ func TestProcessLifecycle(t *testing.T) {
 }
 
 // TestOOMNotify runs a memory hog in a small cgroup and waits for the event.
-func TestOOMNotify(t *testing.T) {
+func TestKernelOOMNotify(t *testing.T) {
 	m, _, stop := newReal(t)
 	stop()
 	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(8 << 20), Swap: i64(8 << 20)}}); err != nil {
@@ -288,10 +287,6 @@ func procState(t *testing.T, pid int) string {
 	return f[0]
 }
 
-func throttle(major, minor string, rate uint64) specs.LinuxThrottleDevice {
-	return specs.LinuxThrottleDevice{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: atoi(major), Minor: atoi(minor)}, Rate: rate}
-}
-
 // rootDisk finds a whole block device to throttle.
 func rootDisk(t *testing.T) (string, string) {
 	entries, _ := os.ReadDir("/sys/block")
@@ -309,3 +304,7 @@ func rootDisk(t *testing.T) (string, string) {
 	t.Skip("no block device to throttle")
 	return "", ""
 }
+
+func u32(v uint32) *uint32 { return &v }
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -1,0 +1,242 @@
+package initproc
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/internal/initproto"
+	"github.com/rtproject/rt/libcontainer/internal/kernel/kerneltest"
+)
+
+func intp(v int) *int { return &v }
+
+// testProcess sets every attribute the init applies, for the order tests
+// here and in process_kernel_test.go.
+func testProcess() *specs.Process {
+	umask := uint32(0o027)
+	return &specs.Process{
+		Args: []string{"/bin/sh"}, Cwd: "/", Env: []string{"HOME=/"},
+		User: specs.User{UID: 1000, GID: 1000, AdditionalGids: []uint32{10, 20}, Umask: &umask},
+		Capabilities: &specs.LinuxCapabilities{
+			Bounding:    []string{"CAP_CHOWN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW"},
+			Permitted:   []string{"CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW"},
+			Effective:   []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"},
+			Inheritable: []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"},
+			Ambient:     []string{"CAP_NET_BIND_SERVICE"},
+		},
+		Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 256, Hard: 512}},
+		OOMScoreAdj:     intp(300),
+		Scheduler:       &specs.Scheduler{Policy: specs.SchedBatch},
+		IOPriority:      &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 7},
+		NoNewPrivileges: true,
+	}
+}
+
+// calls returns what the fake kernel saw, with the runs of bounding-set
+// drops folded into one line, the chowns of the test's own stdio left out
+// and the filter's length not shown.
+func calls(rec *kerneltest.Recorder) []string {
+	var out []string
+	drops := 0
+	flush := func() {
+		if drops > 0 {
+			out = append(out, fmt.Sprintf("prctl PR_CAPBSET_DROP x%d", drops))
+			drops = 0
+		}
+	}
+	for _, c := range rec.Calls {
+		switch {
+		case strings.HasPrefix(c, "prctl PR_CAPBSET_DROP "):
+			drops++
+			continue
+		case strings.HasPrefix(c, "fchown "):
+			continue
+		case strings.HasPrefix(c, "seccomp "):
+			// The program's length is libseccomp's business.
+			c, _, _ = strings.Cut(c, " instructions=")
+		}
+		flush()
+		out = append(out, c)
+	}
+	flush()
+	return out
+}
+
+// TestApplyProcessOrder checks the order the kernel needs: what needs
+// privilege first, then the bounding set, the user, the capabilities, and
+// the seccomp filter as early as possible without no_new_privs (loading it
+// needs CAP_SYS_ADMIN then) or last with it.
+func TestApplyProcessOrder(t *testing.T) {
+	seccomp := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}
+	attrs := []string{
+		"prlimit 0 RLIMIT_NOFILE 256 512",
+		`write /proc/self/oom_score_adj "300"`,
+		"sched_setattr policy=3 nice=0 priority=0 flags=0x0 runtime=0 deadline=0 period=0",
+		"ioprio_set class=2 level=7",
+		"personality 0x8",
+	}
+	user := []string{
+		"setgroups [10 20]", "prctl PR_SET_KEEPCAPS 1", "setresgid 1000 1000 1000", "setresuid 1000 1000 1000",
+		"prctl PR_SET_KEEPCAPS 0", "umask 0027",
+		"capset effective=0x420 permitted=0x2420 inheritable=0x420", "prctl PR_CAP_AMBIENT_CLEAR_ALL", "prctl PR_CAP_AMBIENT_RAISE 10",
+	}
+	tests := []struct {
+		name   string
+		mode   initproto.Mode
+		mutate func(p *specs.Process, cfg *initproto.Config)
+		want   []string
+	}{
+		{
+			name: "a container's init with no_new_privs",
+			mode: initproto.ModeStandard,
+			want: slices.Concat(
+				[]string{"keyctl join _ses.c1", "keyctl setperm 1000 0x3f090000"},
+				attrs,
+				[]string{"prctl PR_CAPBSET_DROP x34"},
+				user,
+				[]string{"chdir /work", "prctl PR_SET_NO_NEW_PRIVS 1", "seccomp flags=0x1"},
+			),
+		},
+		{
+			name: "without no_new_privs the filter goes in first, with CAP_SYS_ADMIN",
+			mode: initproto.ModeStandard,
+			mutate: func(p *specs.Process, cfg *initproto.Config) {
+				p.NoNewPrivileges = false
+				cfg.NoNewKeyring = true
+			},
+			want: slices.Concat(
+				attrs,
+				[]string{"seccomp flags=0x1", "prctl PR_CAPBSET_DROP x34"},
+				user,
+				[]string{"chdir /work"},
+			),
+		},
+		{
+			name: "an exec'd process: no keyring, its own CPU affinity",
+			mode: initproto.ModeExec,
+			mutate: func(p *specs.Process, cfg *initproto.Config) {
+				p.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "1"}
+			},
+			want: slices.Concat(
+				attrs,
+				[]string{"sched_setaffinity 1", "prctl PR_CAPBSET_DROP x34"},
+				user,
+				[]string{"chdir /work", "prctl PR_SET_NO_NEW_PRIVS 1", "seccomp flags=0x1"},
+			),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := kerneltest.New(t, "")
+			p := testProcess()
+			p.Args, p.Cwd, p.Env = []string{"/bin/sh"}, "/work", []string{"HOME=/root"}
+			cfg := &initproto.Config{
+				Mode: tt.mode, ID: "c1", Process: p,
+				Spec: &specs.Spec{Linux: &specs.Linux{Seccomp: seccomp, Personality: &specs.LinuxPersonality{Domain: specs.PerLinux32}}},
+			}
+			if tt.mutate != nil {
+				tt.mutate(p, cfg)
+			}
+			if err := applyProcess(nil, cfg); err != nil {
+				t.Fatalf("applyProcess: %v\n%s", err, strings.Join(rec.Calls, "\n"))
+			}
+			if got := calls(rec); !slices.Equal(got, tt.want) {
+				t.Errorf("calls:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tt.want, "\n  "))
+			}
+		})
+	}
+}
+
+// TestApplyProcessFailures: the error names the field, and nothing after
+// the failing step is applied.
+func TestApplyProcessFailures(t *testing.T) {
+	for _, tt := range []struct {
+		fail, want string
+	}{
+		{"prlimit", "process.rlimits[0]: set RLIMIT_NOFILE to soft 1 hard 2: operation not permitted"},
+		{"setresuid", "setresuid 1000: operation not permitted"},
+		{"seccomp", "linux.seccomp: load seccomp filter: operation not permitted"},
+	} {
+		t.Run(tt.fail, func(t *testing.T) {
+			rec := kerneltest.New(t, "")
+			rec.Fail(tt.fail, 1, unix.EPERM)
+			cfg := &initproto.Config{Mode: initproto.ModeExec, Process: &specs.Process{
+				Args: []string{"/bin/sh"}, Cwd: "/", Env: []string{"HOME=/"}, NoNewPrivileges: true,
+				User:    specs.User{UID: 1000, GID: 1000},
+				Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 1, Hard: 2}},
+			}, Spec: &specs.Spec{Linux: &specs.Linux{Seccomp: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+				Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}}}}
+			err := applyProcess(nil, cfg)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+			last := rec.Calls[len(rec.Calls)-1]
+			if !strings.HasPrefix(last, tt.fail+" ") {
+				t.Errorf("went on after the failure: last call %q", last)
+			}
+		})
+	}
+}
+
+func TestPrepareProcess(t *testing.T) {
+	rec := kerneltest.New(t, "")
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "tool"), []byte("#!/bin/sh\n"), 0o755)
+	os.WriteFile(filepath.Join(bin, "data"), nil, 0o644)
+	for _, tt := range []struct {
+		args0, path, want, err string
+	}{
+		{"tool", bin, filepath.Join(bin, "tool"), ""},
+		{"tool", "/nonexistent:" + bin, filepath.Join(bin, "tool"), ""},
+		{filepath.Join(bin, "tool"), "", filepath.Join(bin, "tool"), ""},
+		{"data", bin, "", `process.args[0]: exec: "data": executable file not found in $PATH`},
+		{filepath.Join(bin, "data"), "", "", fmt.Sprintf("process.args[0]: exec: %q: permission denied", filepath.Join(bin, "data"))},
+		{bin, "", "", fmt.Sprintf("process.args[0]: exec: %q: is a directory", bin)},
+	} {
+		cfg := &initproto.Config{Mode: initproto.ModeExec, Spec: &specs.Spec{}, Process: &specs.Process{
+			Args: []string{tt.args0}, Cwd: "/", Env: []string{"HOME=/", "PATH=" + tt.path},
+		}}
+		got, err := prepareProcess(nil, cfg)
+		if got != tt.want || errString(err) != tt.err {
+			t.Errorf("%s in %q: %q, %v; want %q, %q", tt.args0, tt.path, got, err, tt.want, tt.err)
+		}
+	}
+	// An invalid process is refused before anything is applied.
+	rec.Reset()
+	if _, err := prepareProcess(nil, &initproto.Config{Process: &specs.Process{Args: []string{"x"}, Cwd: "rel"}}); err == nil || len(rec.Calls) != 0 {
+		t.Errorf("invalid process: %v, calls %q", err, rec.Calls)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestSetHome(t *testing.T) {
+	p := &specs.Process{Env: []string{"HOME=/mine"}}
+	setHome(p)
+	if !slices.Equal(p.Env, []string{"HOME=/mine"}) {
+		t.Errorf("HOME given: %q", p.Env)
+	}
+	// uid 0 is root in every /etc/passwd.
+	p = &specs.Process{}
+	setHome(p)
+	if !slices.Equal(p.Env, []string{"HOME=/root"}) {
+		t.Errorf("root: %q", p.Env)
+	}
+	p = &specs.Process{User: specs.User{UID: 4000000}}
+	setHome(p)
+	if !slices.Equal(p.Env, []string{"HOME=/"}) {
+		t.Errorf("unknown user: %q", p.Env)
+	}
+}

@@ -1,0 +1,253 @@
+package kernel
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/internal/mountinfo"
+	"github.com/rtproject/rt/internal/proccgroup"
+)
+
+// Host is the running kernel.
+type Host struct{}
+
+func (Host) Mount(source, target, fstype string, flags uintptr, data string) error {
+	return unix.Mount(source, target, fstype, flags, data)
+}
+func (Host) Unmount(target string, flags int) error { return unix.Unmount(target, flags) }
+func (Host) OpenTree(dirfd int, path string, flags uint) (int, error) {
+	return unix.OpenTree(dirfd, path, flags)
+}
+func (Host) MoveMount(fromDirfd int, fromPath string, toDirfd int, toPath string, flags int) error {
+	return unix.MoveMount(fromDirfd, fromPath, toDirfd, toPath, flags)
+}
+func (Host) MountSetattr(dirfd int, path string, flags uint, attr *unix.MountAttr) error {
+	return unix.MountSetattr(dirfd, path, flags, attr)
+}
+func (Host) Fsopen(fsName string, flags int) (int, error) { return unix.Fsopen(fsName, flags) }
+func (Host) FsconfigSetString(fd int, key, value string) error {
+	return unix.FsconfigSetString(fd, key, value)
+}
+func (Host) FsconfigCreate(fd int) error { return unix.FsconfigCreate(fd) }
+func (Host) Fsmount(fd, flags, attrs int) (int, error) {
+	return unix.Fsmount(fd, flags, attrs)
+}
+func (Host) PivotRoot(newroot, putold string) error { return unix.PivotRoot(newroot, putold) }
+
+func (Host) MountID(fd int) (uint64, bool, error) {
+	var stx unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &stx); err != nil {
+		return 0, false, err
+	}
+	return stx.Mnt_id, stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0, nil
+}
+
+func (Host) Mountinfo() ([]mountinfo.Mount, error) { return mountinfo.Read() }
+
+func (Host) OwnCgroups() ([]proccgroup.Hierarchy, error) {
+	return proccgroup.ReadFile("/proc/self/cgroup")
+}
+
+func (Host) IDMapNamespace(uidMap, gidMap string) (*os.File, error) {
+	return newUserNamespace(uidMap, gidMap)
+}
+
+func (Host) Mknodat(dirfd int, path string, mode uint32, dev int) error {
+	return unix.Mknodat(dirfd, path, mode, dev)
+}
+func (Host) Fchownat(dirfd int, path string, uid, gid, flags int) error {
+	return unix.Fchownat(dirfd, path, uid, gid, flags)
+}
+func (Host) Fchmodat(dirfd int, path string, mode uint32, flags int) error {
+	return unix.Fchmodat(dirfd, path, mode, flags)
+}
+func (Host) Fchown(fd, uid, gid int) error        { return unix.Fchown(fd, uid, gid) }
+func (Host) Chroot(path string) error             { return unix.Chroot(path) }
+func (Host) Chdir(path string) error              { return unix.Chdir(path) }
+func (Host) Fchdir(fd int) error                  { return unix.Fchdir(fd) }
+func (Host) Unshare(flags int) error              { return unix.Unshare(flags) }
+func (Host) Sethostname(name []byte) error        { return unix.Sethostname(name) }
+func (Host) Setdomainname(name []byte) error      { return unix.Setdomainname(name) }
+func (Host) ReadProc(name string) ([]byte, error) { return os.ReadFile("/proc/" + name) }
+
+// WriteProc writes data with one write(2), as procfs and sysfs files want.
+func (Host) WriteProc(name string, data []byte) error {
+	f, err := os.OpenFile("/proc/"+name, os.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (Host) Prlimit(pid, resource int, newLimit, old *unix.Rlimit) error {
+	return unix.Prlimit(pid, resource, newLimit, old)
+}
+func (Host) SchedSetAttr(pid int, attr *unix.SchedAttr, flags uint) error {
+	return unix.SchedSetAttr(pid, attr, flags)
+}
+func (Host) SchedGetaffinity(pid int, set *unix.CPUSet) error { return unix.SchedGetaffinity(pid, set) }
+func (Host) SchedSetaffinity(pid int, set *unix.CPUSet) error { return unix.SchedSetaffinity(pid, set) }
+func (Host) IoprioSet(which, who, prio int) error {
+	if _, _, e := unix.Syscall(unix.SYS_IOPRIO_SET, uintptr(which), uintptr(who), uintptr(prio)); e != 0 {
+		return e
+	}
+	return nil
+}
+func (Host) Personality(persona uintptr) error {
+	if _, _, e := unix.Syscall(unix.SYS_PERSONALITY, persona, 0, 0); e != 0 {
+		return e
+	}
+	return nil
+}
+func (Host) Prctl(option int, arg2, arg3, arg4, arg5 uintptr) error {
+	return unix.Prctl(option, arg2, arg3, arg4, arg5)
+}
+func (Host) PrctlRetInt(option int, arg2, arg3, arg4, arg5 uintptr) (int, error) {
+	return unix.PrctlRetInt(option, arg2, arg3, arg4, arg5)
+}
+func (Host) Capget(hdr *unix.CapUserHeader, data *[2]unix.CapUserData) error {
+	return unix.Capget(hdr, &data[0])
+}
+func (Host) Capset(hdr *unix.CapUserHeader, data *[2]unix.CapUserData) error {
+	return unix.Capset(hdr, &data[0])
+}
+
+// Setgroups changes every thread: syscall's does, x/sys/unix's only the
+// calling one's.
+func (Host) Setgroups(gids []int) error           { return syscall.Setgroups(gids) }
+func (Host) Setresgid(rgid, egid, sgid int) error { return unix.Setresgid(rgid, egid, sgid) }
+func (Host) Setresuid(ruid, euid, suid int) error { return unix.Setresuid(ruid, euid, suid) }
+func (Host) Umask(mask int) int                   { return unix.Umask(mask) }
+
+func (Host) SetMempolicy(mode int, nodes []uint64, maxnode uint64) error {
+	_, _, e := unix.Syscall(unix.SYS_SET_MEMPOLICY, uintptr(mode), uintptr(unsafe.Pointer(&nodes[0])), uintptr(maxnode))
+	runtime.KeepAlive(nodes)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func (Host) KeyctlJoinSessionKeyring(name string) (int, error) {
+	return unix.KeyctlJoinSessionKeyring(name)
+}
+func (Host) KeyctlDescribe(id int) (string, error) {
+	return unix.KeyctlString(unix.KEYCTL_DESCRIBE, id)
+}
+func (Host) KeyctlSetperm(id int, perm uint32) error { return unix.KeyctlSetperm(id, perm) }
+
+// seccompSetModeFilter is SECCOMP_SET_MODE_FILTER of seccomp(2).
+const seccompSetModeFilter = 1
+
+func (Host) SeccompFilter(flags uintptr, prog *unix.SockFprog) (int, error) {
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, seccompSetModeFilter, flags, uintptr(unsafe.Pointer(prog)))
+	runtime.KeepAlive(prog)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(r), nil
+}
+
+// newUserNamespace returns a handle of a fresh user namespace carrying the
+// given uid_map and gid_map contents, as mount_setattr(MOUNT_ATTR_IDMAP) needs.
+//
+// A process cannot unshare a user namespace once it has threads, so a child
+// is created in one. Rather than depending on what the binary does when run,
+// the child is traced: it stops on the SIGTRAP that follows a traced execve,
+// before any of its own code runs, and stays there until it is killed once
+// its namespace has been opened.
+func newUserNamespace(uidMap, gidMap string) (*os.File, error) {
+	// A tracee's stops go to the thread that started it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	pidfd := -1
+	cmd := &exec.Cmd{
+		Path: "/proc/self/exe",
+		Args: []string{"rt-userns-holder"},
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: syscall.CLONE_NEWUSER,
+			Ptrace:     true,
+			PidFD:      &pidfd,
+			Pdeathsig:  syscall.SIGKILL,
+		},
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start user namespace holder: %w", err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		reap(cmd.Process.Pid)
+		_ = cmd.Process.Release()
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
+	}()
+
+	// The pid the clone returned is in our pid namespace, but /proc may
+	// belong to another (the host's, before pivot_root); the pidfd's fdinfo
+	// gives the pid as that /proc numbers it.
+	pid, err := procPidOfPidfd(pidfd)
+	if err != nil {
+		return nil, err
+	}
+	dir := "/proc/" + strconv.Itoa(pid)
+	if err := os.WriteFile(dir+"/uid_map", []byte(uidMap), 0); err != nil {
+		return nil, fmt.Errorf("write uid_map: %w", err)
+	}
+	if err := os.WriteFile(dir+"/gid_map", []byte(gidMap), 0); err != nil {
+		return nil, fmt.Errorf("write gid_map: %w", err)
+	}
+	ns, err := os.OpenFile(dir+"/ns/user", os.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open user namespace: %w", err)
+	}
+	return ns, nil
+}
+
+// reap waits for the killed holder. Its ptrace stop may be reported before
+// its death, so wait until it is really gone.
+func reap(pid int) {
+	for {
+		var ws unix.WaitStatus
+		_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || ws.Exited() || ws.Signaled() {
+			return
+		}
+	}
+}
+
+func procPidOfPidfd(pidfd int) (int, error) {
+	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(pidfd))
+	if err != nil {
+		return 0, fmt.Errorf("read pidfd info: %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(info))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "Pid:"); ok {
+			pid, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || pid <= 0 {
+				return 0, fmt.Errorf("pidfd info: holder pid %q not visible in /proc", v)
+			}
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("pidfd info: no Pid line")
+}
