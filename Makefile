@@ -15,7 +15,7 @@ GOFLAGS_BUILD := -mod=vendor -trimpath -tags $(BUILD_TAGS) -ldflags "$(LDFLAGS)"
 STATICCHECK_VERSION := v0.8.2
 RUNTIME ?= $(CURDIR)/rt
 
-.PHONY: all rt deps test unit integration demo lint notices docs-tool man completion install uninstall bench conformance test-containerd test-podman test-docker test-cri clean
+.PHONY: all rt deps test unit integration demo lint notices docs-tool man completion install uninstall bench conformance test-containerd test-podman test-docker test-cri test-cri2 clean
 
 all: rt
 
@@ -98,6 +98,9 @@ test-docker: deps rt
 
 test-cri: deps rt
 	@RUNTIME=$(RUNTIME) tests/clients/cri.sh
+
+test-cri2: deps rt
+	@RUNTIME=$(RUNTIME) tests/clients/cri2.sh
 
 clean:
 	rm -rf rt _build

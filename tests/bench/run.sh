@@ -28,8 +28,6 @@ REPO=$(cd "$HERE/../.." && pwd)
 export PATH=$PATH:/usr/local/go/bin
 
 BUILD_DIR=$REPO/_build/bench
-RUNC_UPSTREAM_VERSION=1.5.2
-RUNC_CACHE=/var/cache/rt-tests/runc-$RUNC_UPSTREAM_VERSION
 
 die() { say "bench: $*"; exit 2; }
 
@@ -46,36 +44,6 @@ inside() {
 }
 
 # ---------------------------------------------------------------- setup
-
-# upstream_runc prints the path of runc $RUNC_UPSTREAM_VERSION, building it from the Go module
-# proxy the first time (as its Makefile's `runc` target does, without libpathrs, which needs a
-# Rust library Debian 12 does not ship).
-upstream_runc() {
-	if [ -n "${RUNC_UPSTREAM:-}" ]; then
-		echo "$RUNC_UPSTREAM"
-		return
-	fi
-	if [ ! -x "$RUNC_CACHE/runc" ]; then
-		say "bench: building runc $RUNC_UPSTREAM_VERSION into $RUNC_CACHE (once)"
-		local scratch dir
-		scratch=$(mktemp -d /tmp/rt-bench-runc.XXXXXX)
-		dir=$(cd "$scratch" && GOFLAGS=-mod=mod GOTOOLCHAIN=local \
-			go mod download -json "github.com/opencontainers/runc@v$RUNC_UPSTREAM_VERSION" | jq -r .Dir)
-		cp -r "$dir" "$scratch/src"
-		chmod -R u+w "$scratch/src"
-		if ! (cd "$scratch/src" && CGO_ENABLED=1 GOFLAGS=-mod=mod GOTOOLCHAIN=local go build -trimpath \
-			-buildvcs=false -buildmode=pie -tags "seccomp urfave_cli_no_docs" \
-			-ldflags "-X main.gitCommit=v$RUNC_UPSTREAM_VERSION" -o runc .) >&2; then
-			rm -rf "$scratch"
-			return 1
-		fi
-		mkdir -p "$RUNC_CACHE"
-		install -m 0755 "$scratch/src/runc" "$RUNC_CACHE/runc.tmp"
-		mv "$RUNC_CACHE/runc.tmp" "$RUNC_CACHE/runc"
-		rm -rf "$scratch"
-	fi
-	echo "$RUNC_CACHE/runc"
-}
 
 # bench_cgroup_dirs prints the benchmark's own cgroup in every v1 hierarchy it remounts.
 bench_cgroup_dirs() {

@@ -24,8 +24,13 @@
 #   remove_new_dirs              remove the empty directories below and including those
 #   processes_in_ns TYPE NS      the pids of the processes in namespace NS of TYPE (net, mnt, …;
 #                                NS as readlink /proc/PID/ns/TYPE prints it)
+#   upstream_runc                print the path of upstream runc $RUNC_UPSTREAM_VERSION ($RUNC_UPSTREAM
+#                                when set), built from the Go module proxy once into
+#                                /var/cache/rt-tests/runc-<version>; returns 1 when the build fails
 #   write_argv_logger FILE RUNTIME LOG   a runtime wrapper that appends "rc=N (caller) ARGS" to LOG
 #   record_invocations LOG OUT TITLE...  write the recorded-invocations file from LOG
+
+RUNC_UPSTREAM_VERSION=1.5.2
 
 PASSED=0
 FAILED=0
@@ -243,4 +248,34 @@ record_invocations() {
 			echo
 		fi
 	} >"$out"
+}
+
+# upstream_runc is built as runc's Makefile `runc` target does, without libpathrs (a Rust
+# library Debian 12 does not ship).
+upstream_runc() {
+	if [ -n "${RUNC_UPSTREAM:-}" ]; then
+		echo "$RUNC_UPSTREAM"
+		return
+	fi
+	local cache=${RT_TEST_CACHE:-/var/cache/rt-tests}/runc-$RUNC_UPSTREAM_VERSION
+	if [ ! -x "$cache/runc" ]; then
+		say "building runc $RUNC_UPSTREAM_VERSION into $cache (once)"
+		local scratch dir
+		scratch=$(mktemp -d /tmp/rt-runc-build.XXXXXX)
+		dir=$(cd "$scratch" && GOFLAGS=-mod=mod GOTOOLCHAIN=local \
+			go mod download -json "github.com/opencontainers/runc@v$RUNC_UPSTREAM_VERSION" | jq -r .Dir)
+		cp -r "$dir" "$scratch/src"
+		chmod -R u+w "$scratch/src"
+		if ! (cd "$scratch/src" && CGO_ENABLED=1 GOFLAGS=-mod=mod GOTOOLCHAIN=local go build -trimpath \
+			-buildvcs=false -buildmode=pie -tags "seccomp urfave_cli_no_docs" \
+			-ldflags "-X main.gitCommit=v$RUNC_UPSTREAM_VERSION" -o runc .) >&2; then
+			rm -rf "$scratch"
+			return 1
+		fi
+		mkdir -p "$cache"
+		install -m 0755 "$scratch/src/runc" "$cache/runc.tmp"
+		mv "$cache/runc.tmp" "$cache/runc"
+		rm -rf "$scratch"
+	fi
+	echo "$cache/runc"
 }

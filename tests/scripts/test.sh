@@ -8,12 +8,17 @@
 # The client scripts also run with runc, which must pass them too (the scripts
 # themselves are then known good).
 #
+# cri2 runs critest's user-namespace and recursive read-only mount specs against containerd 2
+# (built from the Go module proxy; Debian's 1.6 cannot run them), cri2-runc the same with
+# upstream runc 1.5.2 (Debian's runc 1.1.5 has no id-mapped mounts, so containerd would not
+# offer user namespaces).
+#
 # TEST_SUITES selects suites (default: "unit integration conformance containerd podman
-# docker cri containerd-runc podman-runc docker-runc cri-runc").
+# docker cri cri2 containerd-runc podman-runc docker-runc cri-runc cri2-runc").
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-suites=${TEST_SUITES:-unit integration conformance containerd podman docker cri containerd-runc podman-runc docker-runc cri-runc}
+suites=${TEST_SUITES:-unit integration conformance containerd podman docker cri cri2 containerd-runc podman-runc docker-runc cri-runc cri2-runc}
 logdir=$(mktemp -d /tmp/rt-test-logs.XXXXXX)
 chmod 755 "$logdir"
 passed=0
@@ -107,6 +112,8 @@ for s in $suites; do
 	docker-runc) run_script docker-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/docker-runc-invocations.txt" tests/clients/docker.sh ;;
 	cri) run_script cri env RUNTIME="$root/rt" tests/clients/cri.sh ;;
 	cri-runc) run_script cri-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/cri-runc-invocations.txt" tests/clients/cri.sh ;;
+	cri2) run_script cri2 env RUNTIME="$root/rt" tests/clients/cri2.sh ;;
+	cri2-runc) run_script cri2-runc env RUNTIME="$(bash -c '. tests/scripts/lib.sh && upstream_runc')" tests/clients/cri2.sh ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac
 done
@@ -115,7 +122,7 @@ done
 # the checks each skipped (by name, with the reason).
 client_summary() {
 	local c r line
-	for c in containerd podman docker cri; do
+	for c in containerd podman docker cri cri2; do
 		for r in "$c" "$c-runc"; do
 			[ -f "$logdir/$r.log" ] || continue
 			line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logdir/$r.log" | tail -1)
