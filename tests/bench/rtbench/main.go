@@ -395,7 +395,7 @@ func (bn *bench) memoryLimits(rcs []*runtimeCfg, granularity int64) {
 			continue
 		}
 		for tries := 0; tries < 8 && h < top && !bn.stopped.Load(); tries++ {
-			if bn.fitsMemory(rc, h) && bn.fitsMemory(rc, h) && bn.fitsMemory(rc, h) {
+			if bn.fitsMemoryTimes(rc, h, 3) {
 				break
 			}
 			h += granularity

@@ -409,9 +409,7 @@ func (bn *bench) cleanup(rc *runtimeCfg) {
 	}
 	rc.mu.Unlock()
 	if r, err := bn.run(rc, "list", "-q"); err == nil {
-		for _, id := range strings.Fields(string(r.stdout)) {
-			ids = append(ids, id)
-		}
+		ids = append(ids, strings.Fields(string(r.stdout))...)
 	}
 	seen := map[string]bool{}
 	for _, id := range ids {
@@ -431,3 +429,14 @@ var errStopped = errors.New("interrupted")
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func mib(b int64) float64        { return float64(b) / (1 << 20) }
 func kib(k int64) float64        { return float64(k) / 1024 }
+
+// fitsMemoryTimes reports whether fitsMemory holds n runs in a row: a limit
+// near the edge passes or fails with the timing of the init's cgroup move.
+func (bn *bench) fitsMemoryTimes(rc *runtimeCfg, limit int64, n int) bool {
+	for i := 0; i < n; i++ {
+		if !bn.fitsMemory(rc, limit) {
+			return false
+		}
+	}
+	return true
+}

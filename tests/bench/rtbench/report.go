@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 )
 
@@ -194,10 +193,3 @@ func dump(path string, sections map[string]*store) error {
 	return os.WriteFile(path, data, 0o644)
 }
 
-func names(rcs []*runtimeCfg) string {
-	var n []string
-	for _, rc := range rcs {
-		n = append(n, rc.name)
-	}
-	return strings.Join(n, ", ")
-}
