@@ -192,4 +192,3 @@ func dump(path string, sections map[string]*store) error {
 	}
 	return os.WriteFile(path, data, 0o644)
 }
-
