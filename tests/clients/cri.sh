@@ -87,16 +87,16 @@ write_config() {
 	write_cni_config
 }
 
-write_config_v3() {
-	local host
-	cat >"$WORK/config.toml" <<-EOF
-		version = 3
-		root = "$WORK/root"
-		state = "$WORK/state"
-		disabled_plugins = [
-		  "io.containerd.internal.v1.tracing",
-		  "io.containerd.tracing.processor.v1.otlp",
-		  "io.containerd.nri.v1.nri",
+# config_head VERSION PLUGIN... prints what both config versions start with: where
+# containerd keeps its data and sockets, and the plugins it leaves out (tracing and PLUGINs).
+config_head() {
+	local version=$1 p
+	shift
+	printf 'version = %s\nroot = "%s"\nstate = "%s"\ndisabled_plugins = [\n' "$version" "$WORK/root" "$WORK/state"
+	for p in io.containerd.internal.v1.tracing io.containerd.tracing.processor.v1.otlp "$@"; do
+		printf '  "%s",\n' "$p"
+	done
+	cat <<-EOF
 		]
 		[grpc]
 		  address = "$WORK/containerd.sock"
@@ -104,6 +104,13 @@ write_config_v3() {
 		  address = "$WORK/containerd.sock.ttrpc"
 		[debug]
 		  level = "info"
+	EOF
+}
+
+write_config_v3() {
+	local host
+	config_head 3 io.containerd.nri.v1.nri >"$WORK/config.toml"
+	cat >>"$WORK/config.toml" <<-EOF
 		[plugins."io.containerd.internal.v1.opt"]
 		  path = "$WORK/opt"
 		[plugins."io.containerd.grpc.v1.cri"]
@@ -141,24 +148,8 @@ write_config_v3() {
 
 write_config_v2() {
 	local r=io.containerd.grpc.v1.cri host
-	cat >"$WORK/config.toml" <<-EOF
-		version = 2
-		root = "$WORK/root"
-		state = "$WORK/state"
-		disabled_plugins = [
-		  "io.containerd.internal.v1.tracing",
-		  "io.containerd.tracing.processor.v1.otlp",
-		  "io.containerd.snapshotter.v1.aufs",
-		  "io.containerd.snapshotter.v1.btrfs",
-		  "io.containerd.snapshotter.v1.devmapper",
-		  "io.containerd.snapshotter.v1.zfs",
-		]
-		[grpc]
-		  address = "$WORK/containerd.sock"
-		[ttrpc]
-		  address = "$WORK/containerd.sock.ttrpc"
-		[debug]
-		  level = "info"
+	config_head 2 io.containerd.snapshotter.v1.{aufs,btrfs,devmapper,zfs} >"$WORK/config.toml"
+	cat >>"$WORK/config.toml" <<-EOF
 		[plugins."io.containerd.monitor.v1.cgroups"]
 		  no_prometheus = true
 		[plugins."$r"]
