@@ -36,9 +36,9 @@ func loadSeccomp(ch *initproto.Channel, p *seccomp.Program, who string) error {
 	if err != nil {
 		return fmt.Errorf("linux.seccomp: %w", err)
 	}
-	// The words of runc's debug line, which its tests look for.
-	trace.Log("seccomp filter flags: %d", p.Flags())
-	t.Done("%s: seccomp filter loaded", who)
+	// runc's words and value, which its tests look for.
+	trace.Log("seccomp filter flags: %d", p.ProfileFlags())
+	t.Done("%s: seccomp filter loaded, seccomp(2) flags %#x", who, p.Flags())
 	if fd < 0 {
 		return nil
 	}

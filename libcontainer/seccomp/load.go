@@ -57,6 +57,14 @@ func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 // Flags are the flags seccomp(2) gets with the filter.
 func (p *Program) Flags() uintptr { return p.flags }
 
+// ProfileFlags are the flags the profile asks for (linux.seccomp.flags, and
+// the listener for a notify rule): Flags without the thread-sync ones rt adds
+// because its init is multi-threaded. runc, single-threaded there, passes
+// exactly these, and its --debug line reports them.
+func (p *Program) ProfileFlags() uintptr {
+	return p.flags &^ (kernelFlagTsync | kernelFlagTsyncESRCH)
+}
+
 // Len is the number of BPF instructions of the filter.
 func (p *Program) Len() int { return len(p.filter) }
 
