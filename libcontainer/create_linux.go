@@ -195,7 +195,9 @@ func (b *builder) build() error {
 	defer b.init.close()
 	pid := b.init.proc.Pid
 	st.InitPid = pid
-	t.Done("create: rt init started, pid %d; %s", pid, cp.describeNamespaces())
+	if trace.Enabled() {
+		t.Done("create: rt init started, pid %d; %s", pid, cp.describeNamespaces())
+	}
 
 	t = trace.Start()
 	if m, err := b.c.newCgroupManager(); err != nil {
@@ -207,7 +209,9 @@ func (b *builder) build() error {
 		}
 		st.CgroupPaths = m.Paths()
 		cfg.CgroupPaths = st.CgroupPaths
-		t.Done("create: init joined its cgroup: %s", describeCgroupPaths(st.CgroupPaths))
+		if trace.Enabled() {
+			t.Done("create: init joined its cgroup: %s", describeCgroupPaths(st.CgroupPaths))
+		}
 	} else {
 		trace.Log("create: no cgroup (linux.cgroupsPath unset and no resources)")
 	}

@@ -86,7 +86,9 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 	if err := system.WithInitialCPUAffinity(o.Process.ExecCPUAffinity, start); err != nil {
 		return nil, err
 	}
-	t.Done("exec: rt init started in container %s, pid %d; %s", c.state.ID, init.proc.Pid, cp.describeNamespaces())
+	if trace.Enabled() {
+		t.Done("exec: rt init started in container %s, pid %d; %s", c.state.ID, init.proc.Pid, cp.describeNamespaces())
+	}
 	defer init.close()
 	ok := false
 	defer func() {

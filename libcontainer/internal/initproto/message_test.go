@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -150,5 +151,34 @@ func TestLogWriter(t *testing.T) {
 	a.Close()
 	if _, err := (LogWriter{Ch: a}).Write([]byte("late")); err == nil {
 		t.Errorf("write on a closed channel succeeded")
+	}
+}
+
+// TestRelayLog: an entry of the init is logged again by rt with its level,
+// message and fields (a trace step's duration), and only at levels rt logs.
+func TestRelayLog(t *testing.T) {
+	var buf strings.Builder
+	std := logrus.StandardLogger()
+	out, lvl, f := std.Out, std.GetLevel(), std.Formatter
+	std.SetOutput(&buf)
+	std.SetFormatter(&logrus.JSONFormatter{DisableTimestamp: true})
+	defer func() { std.SetOutput(out); std.SetLevel(lvl); std.SetFormatter(f) }()
+
+	step := `{"duration":"1.2ms","level":"debug","msg":"init: pivot_root to /r","time":"2026-12-02T08:00:00Z"}`
+	std.SetLevel(logrus.InfoLevel)
+	RelayLog(step)
+	if buf.Len() != 0 {
+		t.Errorf("a debug entry relayed at info level: %q", buf.String())
+	}
+	std.SetLevel(logrus.DebugLevel)
+	RelayLog(step)
+	RelayLog(`{"level":"warning","msg":"ignoring unknown or unavailable capabilities: [CAP_X]"}`)
+	RelayLog(`not json`)
+	want := `{"duration":"1.2ms","level":"debug","msg":"init: pivot_root to /r"}
+{"level":"warning","msg":"ignoring unknown or unavailable capabilities: [CAP_X]"}
+{"level":"warning","msg":"init: not json"}
+`
+	if buf.String() != want {
+		t.Errorf("relayed:\n%s\nwant:\n%s", buf.String(), want)
 	}
 }
