@@ -14,7 +14,9 @@ import (
 func TestStatsBlkioLayers(t *testing.T) {
 	const throttled = "254:0 Read 4096\n254:0 Write 8192\n254:0 Total 12288\nTotal 12288\n"
 	const bfq = "8:0 Read 1\n8:0 Write 2\n8:0 Total 3\nTotal 3\n"
-	want := func(op string, v uint64, major uint64) cgfs.BlkioEntry { return cgfs.BlkioEntry{Major: major, Op: op, Value: v} }
+	want := func(op string, v uint64, major uint64) cgfs.BlkioEntry {
+		return cgfs.BlkioEntry{Major: major, Op: op, Value: v}
+	}
 	for _, tt := range []struct {
 		name  string
 		files map[string]string
