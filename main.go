@@ -21,6 +21,7 @@ import (
 	"github.com/urfave/cli"
 
 	"github.com/rtproject/rt/libcontainer/initproc"
+	"github.com/rtproject/rt/nsenter"
 )
 
 // Set at build time by the Makefile.
@@ -46,6 +47,9 @@ rt takes runc's commands, flags and output formats, so container engines
 (containerd, Docker, podman) can run it wherever they would run runc.`
 
 func main() {
+	// nsenter.Spawn's intermediate process, re-executed to clone the init
+	// from this fresh image, never gets further.
+	nsenter.RunIntermediate()
 	// The re-executed container init never reaches the CLI.
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		initproc.Init()

@@ -28,6 +28,8 @@ type childProcess struct {
 	stdio [3]*os.File
 	// extra become fds 3, 4, … in the child.
 	extra []*os.File
+	// preserveFds is how many of extra are rt's own fds 3, 4, … passed on.
+	preserveFds int
 	// cloneflags creates new namespaces (the time namespace excepted: init unshares it).
 	cloneflags uintptr
 	uidMaps    []syscall.SysProcIDMap
@@ -41,7 +43,7 @@ type childProcess struct {
 // newChildProcess gives the child stdio (rt's own where nil) and the
 // preserved fds, which keep their numbers 3, 4, …; rt's own fds follow them.
 func newChildProcess(stdio [3]*os.File, preserveFds int) *childProcess {
-	cp := &childProcess{stdio: stdio}
+	cp := &childProcess{stdio: stdio, preserveFds: preserveFds}
 	for i, f := range cp.stdio {
 		if f == nil {
 			cp.stdio[i] = []*os.File{os.Stdin, os.Stdout, os.Stderr}[i]
@@ -92,6 +94,7 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 	}()
 	var joins []nsenter.Namespace
 	needSpawn := cp.alwaysSpawn
+	joinsPid := false
 	for _, j := range cp.joins {
 		f, err := os.OpenFile(j.path, os.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
@@ -101,19 +104,27 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 		joins = append(joins, nsenter.Namespace{Type: namespaces.CloneFlag(j.typ), Fd: int(f.Fd())})
 		switch j.typ {
 		case specs.UserNamespace, specs.TimeNamespace, specs.MountNamespace:
+			if cp.cloneflags&unix.CLONE_NEWUSER != 0 {
+				return nil, fmt.Errorf("a new user namespace cannot be combined with joining a user, mount or time namespace by path")
+			}
 			needSpawn = true
+		case specs.PIDNamespace:
+			// The child appears in a pid namespace where others live:
+			// only Spawn makes sure they never see a copy of this process.
+			needSpawn, joinsPid = true, true
 		}
 	}
 	env := []string{initproto.SockEnv + "=" + strconv.Itoa(sockFd)}
 	argv := []string{"rt", "init"}
 
 	if needSpawn {
-		if cp.cloneflags&unix.CLONE_NEWUSER != 0 {
-			return nil, fmt.Errorf("a new user namespace cannot be combined with joining a user, mount or time namespace by path")
-		}
 		files := append(cp.stdio[:], cp.extra...)
 		pid, err := nsenter.Spawn(&nsenter.SpawnConfig{
 			Exe: exe, Argv: argv, Env: env, Files: files, Join: joins, Unshare: cp.cloneflags,
+			UIDMappings: cp.uidMaps, GIDMappings: cp.gidMaps,
+			// As below: only root of the parent namespace may allow setgroups.
+			SetgroupsAllowed: os.Geteuid() == 0,
+			CloneFromExe:     joinsPid,
 		})
 		var je *nsenter.JoinError
 		if errors.As(err, &je) && je.Index < len(cp.joins) {
@@ -124,6 +135,11 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 			return nil, err
 		}
 		return os.FindProcess(pid)
+	}
+	// Go's fork passes on every fd without close-on-exec: those rt's caller
+	// gave it beyond --preserve-fds are not the container's.
+	if err := unix.CloseRange(uint(3+cp.preserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return nil, fmt.Errorf("mark inherited fds close-on-exec: %w", err)
 	}
 
 	// The memfd is executed through the child's own fd table, as the last

@@ -7,8 +7,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"unsafe"
 
@@ -28,14 +31,30 @@ type SpawnConfig struct {
 	Exe  *os.File
 	Argv []string
 	Env  []string
-	// Files become the child's fds 0..len(Files)-1.
+	// Files become the child's fds 0..len(Files)-1; the child gets no other.
 	Files []*os.File
 	// Join lists namespaces to enter, in any order: Spawn enters those it
 	// can before the user namespace, then the user namespace, then the rest.
 	Join []Namespace
-	// Unshare is a set of CLONE_NEW* flags for namespaces to create after joining
-	// (never CLONE_NEWUSER: id mappings need a parent to write them).
-	Unshare uintptr
+	// Unshare is a set of CLONE_NEW* flags for namespaces to create after
+	// joining: the final child is cloned with them. With CLONE_NEWUSER, the
+	// new user namespace gets UIDMappings and GIDMappings (written by Spawn)
+	// and the other new namespaces are owned by it; it cannot be combined
+	// with joining a user namespace.
+	Unshare     uintptr
+	UIDMappings []syscall.SysProcIDMap
+	GIDMappings []syscall.SysProcIDMap
+	// SetgroupsAllowed leaves setgroups(2) usable in the new user namespace
+	// (only root of the parent namespace may allow it).
+	SetgroupsAllowed bool
+	// CloneFromExe makes the intermediate process execute Exe before it
+	// creates the final child, so that the final child is a copy of that
+	// fresh image and not of the caller: set it whenever the final child
+	// lands in a pid namespace other processes live in, which could otherwise
+	// see the caller's binary and memory through /proc/<pid>/exe and
+	// /proc/<pid>/mem while it execs (CVE-2019-5736). Exe must then call
+	// RunIntermediate first thing in main.
+	CloneFromExe bool
 }
 
 // JoinError is a failure to join SpawnConfig.Join[Index].
@@ -50,9 +69,9 @@ func (e *JoinError) Error() string {
 
 func (e *JoinError) Unwrap() error { return e.Err }
 
-// Failure stages reported by the children through the error pipe: the
-// stage in byte 0, for setns the index of the join in byte 1, the errno in
-// bytes 4-7.
+// Failure stages reported by the children through the error pipe, and the
+// two reports that are not failures: the final child's pid (stageOK), or its
+// pid while it waits for the maps of its new user namespace (stageMaps).
 const (
 	stageOK = iota
 	stageSetns
@@ -61,15 +80,42 @@ const (
 	stageDup
 	stageExec
 	stageSetID
+	stageMaps
+	stageIntermediate
 )
 
 var stageNames = map[uint32]string{
-	stageSetns:   "setns",
-	stageUnshare: "unshare",
-	stageClone:   "clone",
-	stageDup:     "dup3",
-	stageExec:    "execveat",
-	stageSetID:   "become root of the joined user namespace",
+	stageSetns:        "setns",
+	stageUnshare:      "unshare",
+	stageClone:        "clone",
+	stageDup:          "dup3",
+	stageExec:         "execveat",
+	stageSetID:        "become root of the user namespace",
+	stageIntermediate: "re-executed intermediate",
+}
+
+// intermediateEnv marks the re-executed intermediate (CloneFromExe). Its
+// value is "n,flags,setgroups,index": Exe is at fd n, followed by the error
+// pipe, the sync pipe and the pid namespace to join (fdExe… below); flags
+// are the final child's CLONE_NEW* flags, setgroups 1 if SetgroupsAllowed,
+// index the pid namespace's in SpawnConfig.Join.
+const intermediateEnv = "_RT_NSENTER_INTERMEDIATE"
+
+// Where the intermediate keeps its fds, relative to n = len(Files).
+const (
+	fdExe   = 0 // the binary, by fd
+	fdPipe  = 1 // the error pipe's write end
+	fdSync  = 2 // the sync pipe's read end (CLONE_NEWUSER)
+	fdPidns = 3 // the pid namespace to join (CloneFromExe)
+	fdCount = 4
+)
+
+// sigaction is the kernel's struct sigaction (amd64 and arm64).
+type sigaction struct {
+	handler  uintptr
+	flags    uint64
+	restorer uintptr
+	mask     uint64
 }
 
 // childArgs holds everything the children touch, prepared before the fork so
@@ -82,23 +128,45 @@ type childArgs struct {
 	fds     []uintptr
 	nsTypes []uintptr
 	nsFds   []uintptr
+	// nsIndex is each namespace's index in SpawnConfig.Join, for JoinError.
+	nsIndex []uint8
 	nsDone  []uint8
-	unshare uintptr
+	// cloneNew: the CLONE_NEW* flags the final child is cloned with.
+	cloneNew uintptr
 	// setIDs: a user namespace is joined, so become its uid/gid 0.
 	setIDs bool
-	pipe   uintptr
-	msg    [8]byte
-	sigset unix.Sigset_t
+	// With CLONE_NEWUSER in cloneNew, the final child's parent reports
+	// stageMaps, and the child waits on sync for its maps, then becomes
+	// root of the new namespace (dropping its groups if setgroups).
+	setgroups bool
+	sync      uintptr
+	// intermediateEnvv, when set, is the environment to re-execute Exe with
+	// (CloneFromExe): the intermediate execs instead of cloning, and leaves
+	// the pid namespace (pidnsFd) to its re-executed self, since a process
+	// whose children go to another pid namespace cannot start threads.
+	intermediateEnvv **byte
+	pidnsFd          uintptr
+	// pidnsIndex is the pid namespace's index in SpawnConfig.Join.
+	pidnsIndex uint8
+	pipe             uintptr
+	msg              [8]byte
+	syncBuf          [1]byte
+	sigset           unix.Sigset_t
+	sa               sigaction
 }
 
 // Spawn creates a process that runs cfg.Exe inside the given namespaces and
 // returns its pid. The process is a child of the caller: an intermediate
 // process joins the namespaces and forks it with CLONE_PARENT, then exits.
 func Spawn(cfg *SpawnConfig) (int, error) {
-	if cfg.Unshare&unix.CLONE_NEWUSER != 0 {
-		return -1, errors.New("nsenter: cannot create a user namespace while joining namespaces")
+	a := &childArgs{cloneNew: cfg.Unshare, setgroups: cfg.SetgroupsAllowed}
+	newUser := cfg.Unshare&unix.CLONE_NEWUSER != 0
+	for _, ns := range cfg.Join {
+		a.setIDs = a.setIDs || ns.Type == unix.CLONE_NEWUSER
 	}
-	a := &childArgs{unshare: cfg.Unshare}
+	if newUser && a.setIDs {
+		return -1, errors.New("nsenter: cannot both join and create a user namespace")
+	}
 	argv, err := syscall.SlicePtrFromStrings(cfg.Argv)
 	if err != nil {
 		return -1, err
@@ -110,50 +178,116 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 	a.argv, a.envv = &argv[0], &envv[0]
 	a.empty, _ = syscall.BytePtrFromString("")
 
-	// Every source fd must lie above the child's target range, so that dup3
-	// into place never overwrites a source that is still needed.
+	// Every fd the children use must lie above the child's target range
+	// (0..n-1, then fdCount more), so that dup3 into place never overwrites
+	// one that is still needed.
+	n := len(cfg.Files)
+	above := n + fdCount
 	var dups []int
 	defer func() {
 		for _, fd := range dups {
 			unix.Close(fd)
 		}
 	}()
+	dupAbove := func(fd uintptr) (uintptr, error) {
+		d, err := unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, above)
+		if err != nil {
+			return 0, err
+		}
+		dups = append(dups, d)
+		return uintptr(d), nil
+	}
 	for _, f := range cfg.Files {
 		if f == nil {
 			a.fds = append(a.fds, ^uintptr(0))
 			continue
 		}
-		fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, len(cfg.Files)+3)
+		fd, err := dupAbove(f.Fd())
 		if err != nil {
 			return -1, fmt.Errorf("dup fd: %w", err)
 		}
-		dups = append(dups, fd)
-		a.fds = append(a.fds, uintptr(fd))
+		a.fds = append(a.fds, fd)
 	}
-	exeFd, err := unix.FcntlInt(cfg.Exe.Fd(), unix.F_DUPFD_CLOEXEC, len(cfg.Files)+3)
-	if err != nil {
+	if a.exeFd, err = dupAbove(cfg.Exe.Fd()); err != nil {
 		return -1, fmt.Errorf("dup exe fd: %w", err)
 	}
-	dups = append(dups, exeFd)
-	a.exeFd = uintptr(exeFd)
-	for _, ns := range cfg.Join {
-		a.setIDs = a.setIDs || ns.Type == unix.CLONE_NEWUSER
+	pidnsIndex := 0
+	for i, ns := range cfg.Join {
+		fd, err := dupAbove(uintptr(ns.Fd))
+		if err != nil {
+			return -1, fmt.Errorf("dup namespace fd: %w", err)
+		}
+		if cfg.CloneFromExe && ns.Type == unix.CLONE_NEWPID {
+			a.pidnsFd, pidnsIndex = fd, i
+			continue
+		}
 		a.nsTypes = append(a.nsTypes, uintptr(ns.Type))
-		a.nsFds = append(a.nsFds, uintptr(ns.Fd))
+		a.nsFds = append(a.nsFds, fd)
+		a.nsIndex = append(a.nsIndex, uint8(i))
 	}
-	a.nsDone = make([]uint8, len(cfg.Join))
+	if cfg.CloneFromExe && a.pidnsFd == 0 {
+		return -1, errors.New("nsenter: CloneFromExe needs a pid namespace to join")
+	}
+	a.nsDone = make([]uint8, len(a.nsTypes))
+	if cfg.CloneFromExe {
+		setgroups := 0
+		if cfg.SetgroupsAllowed {
+			setgroups = 1
+		}
+		marker := fmt.Sprintf("%s=%d,%d,%d,%d", intermediateEnv, n, cfg.Unshare, setgroups, pidnsIndex)
+		ienv, err := syscall.SlicePtrFromStrings(append(cfg.Env[:len(cfg.Env):len(cfg.Env)], marker))
+		if err != nil {
+			return -1, err
+		}
+		a.intermediateEnvv = &ienv[0]
+	}
 
+	// The error pipe's write end and the sync pipe's read end belong to the
+	// children: the caller closes its copies right after the fork, so that
+	// EOF on the error pipe means they are done.
+	var childEnds []int
+	closeChildEnds := func() {
+		for _, fd := range childEnds {
+			unix.Close(fd)
+		}
+		childEnds = nil
+	}
+	defer closeChildEnds()
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		return -1, err
 	}
-	a.pipe = uintptr(p[1])
 	rd := os.NewFile(uintptr(p[0]), "nsenter-errpipe")
 	defer rd.Close()
+	wfd, err := unix.FcntlInt(uintptr(p[1]), unix.F_DUPFD_CLOEXEC, above)
+	unix.Close(p[1])
+	if err != nil {
+		return -1, fmt.Errorf("dup error pipe: %w", err)
+	}
+	childEnds = append(childEnds, wfd)
+	a.pipe = uintptr(wfd)
+	var syncW *os.File
+	if newUser {
+		var s [2]int
+		if err := unix.Pipe2(s[:], unix.O_CLOEXEC); err != nil {
+			return -1, err
+		}
+		syncW = os.NewFile(uintptr(s[1]), "nsenter-sync")
+		defer syncW.Close()
+		sfd, err := unix.FcntlInt(uintptr(s[0]), unix.F_DUPFD_CLOEXEC, above)
+		unix.Close(s[0])
+		if err != nil {
+			return -1, fmt.Errorf("dup sync pipe: %w", err)
+		}
+		childEnds = append(childEnds, sfd)
+		a.sync = uintptr(sfd)
+	}
 
 	pid1, err := forkJoiner(a)
-	unix.Close(p[1])
+	closeChildEnds()
 	runtime.KeepAlive(cfg)
+	runtime.KeepAlive(argv)
+	runtime.KeepAlive(envv)
 	if err != nil {
 		return -1, fmt.Errorf("fork: %w", err)
 	}
@@ -168,44 +302,151 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 		}
 	}()
 
-	var buf [8]byte
-	if _, err := readFull(rd, buf[:]); err != nil {
-		return -1, fmt.Errorf("nsenter: intermediate process died: %w", err)
-	}
-	stage, val := uint32(buf[0]), binary.LittleEndian.Uint32(buf[4:])
+	return awaitFinal(rd, func(pid int) error {
+		if err := writeIDMaps(pid, cfg); err != nil {
+			return err
+		}
+		if _, err := syncW.Write([]byte{0}); err != nil {
+			return fmt.Errorf("nsenter: release the child: %w", err)
+		}
+		return nil
+	})
+}
+
+func stageError(stage, index, errno uint32) error {
 	if stage == stageSetns {
-		return -1, &JoinError{Index: int(buf[1]), Err: syscall.Errno(val)}
+		return &JoinError{Index: int(index), Err: syscall.Errno(errno)}
 	}
-	if stage != stageOK {
-		return -1, fmt.Errorf("nsenter: %s: %w", stageNames[stage], syscall.Errno(val))
+	name, ok := stageNames[stage]
+	if !ok {
+		name = "stage " + strconv.Itoa(int(stage))
 	}
-	pid2 := int(val)
-	// The pipe reaches EOF when the final child execs (close-on-exec) or dies.
-	n, _ := readFull(rd, buf[:])
-	if n == len(buf) {
-		stage, val = uint32(buf[0]), binary.LittleEndian.Uint32(buf[4:])
-		var ws unix.WaitStatus
-		unix.Wait4(pid2, &ws, 0, nil)
-		return -1, fmt.Errorf("nsenter: %s: %w", stageNames[stage], syscall.Errno(val))
+	return fmt.Errorf("nsenter: %s: %w", name, syscall.Errno(errno))
+}
+
+// awaitFinal reads the final child's pid and waits for the pipe to close,
+// which it does once the final child has exec'd (the pipe is close-on-exec
+// there) and the intermediate has exited. A failure report from either, or
+// a final child that is gone by then, is an error. When the final child
+// waits for the maps of its new user namespace, mapUser writes them and
+// releases it.
+func awaitFinal(rd *os.File, mapUser func(pid int) error) (int, error) {
+	pid2 := -1
+	var failure error
+	for {
+		var buf [8]byte
+		n, err := io.ReadFull(rd, buf[:])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			failure = fmt.Errorf("nsenter: short report from a child (%d bytes): %w", n, err)
+			break
+		}
+		// The stage in byte 0, for setns the index of the join in byte 1,
+		// the errno or pid in bytes 4-7.
+		stage, index, val := uint32(buf[0]), uint32(buf[1]), binary.LittleEndian.Uint32(buf[4:])
+		switch {
+		case stage == stageOK && pid2 < 0:
+			pid2 = int(val)
+		case stage == stageMaps && pid2 < 0:
+			pid2 = int(val)
+			failure = mapUser(pid2)
+		case failure == nil:
+			failure = stageError(stage, index, val)
+		}
+		if failure != nil {
+			break
+		}
+	}
+	if pid2 < 0 && failure == nil {
+		failure = errors.New("nsenter: intermediate process died before it created the child")
+	}
+	if failure == nil {
+		// A child that died before execveat also closes the pipe: it is
+		// reaped here unless it exec'd (and then waits for its parent).
+		failure = diedBeforeExec(pid2)
+	}
+	if failure != nil {
+		if pid2 > 0 {
+			unix.Kill(pid2, unix.SIGKILL)
+			var ws unix.WaitStatus
+			unix.Wait4(pid2, &ws, 0, nil)
+		}
+		return -1, failure
 	}
 	return pid2, nil
 }
 
-func readFull(f *os.File, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		m, err := f.Read(b[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
+// diedBeforeExec reports an error when pid has already exited. The children
+// execute programs that first wait for their parent (rt init reads its config),
+// so one that is gone when the pipe closes died before it could exec.
+func diedBeforeExec(pid int) error {
+	var info unix.Siginfo
+	if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil {
+		return nil
 	}
-	return n, nil
+	if pidOf(&info) != int32(pid) {
+		return nil
+	}
+	return fmt.Errorf("nsenter: the child died before it exec'd (%s)", describeExit(&info))
+}
+
+// pidOf and statusOf read si_pid and si_status of a SIGCHLD siginfo.
+func pidOf(info *unix.Siginfo) int32 {
+	return *(*int32)(unsafe.Pointer(uintptr(unsafe.Pointer(info)) + 16))
+}
+
+func describeExit(info *unix.Siginfo) string {
+	status := *(*int32)(unsafe.Pointer(uintptr(unsafe.Pointer(info)) + 24))
+	if info.Code == 1 { // CLD_EXITED
+		return "exit status " + strconv.Itoa(int(status))
+	}
+	return "killed by signal " + unix.Signal(status).String()
+}
+
+// writeIDMaps gives the intermediate's new user namespace its mappings, as
+// the parent of a process in a new user namespace must.
+func writeIDMaps(pid int, cfg *SpawnConfig) error {
+	dir := "/proc/" + strconv.Itoa(pid)
+	setgroups := "deny"
+	if cfg.SetgroupsAllowed {
+		setgroups = "allow"
+	}
+	if err := writeProcFile(dir+"/setgroups", setgroups); err != nil {
+		return err
+	}
+	if err := writeProcFile(dir+"/uid_map", formatIDMap(cfg.UIDMappings)); err != nil {
+		return err
+	}
+	return writeProcFile(dir+"/gid_map", formatIDMap(cfg.GIDMappings))
+}
+
+// writeProcFile is replaced in tests; the host's /proc is the caller's own.
+var writeProcFile = func(path, data string) error {
+	if err := os.WriteFile(path, []byte(data), 0); err != nil {
+		return fmt.Errorf("nsenter: %w", err)
+	}
+	return nil
+}
+
+func formatIDMap(m []syscall.SysProcIDMap) string {
+	var b strings.Builder
+	for _, e := range m {
+		fmt.Fprintf(&b, "%d %d %d\n", e.ContainerID, e.HostID, e.Size)
+	}
+	return b.String()
 }
 
 // forkJoiner forks the intermediate process with every signal blocked on the
 // forking thread, so that no Go signal handler can run in the children.
 func forkJoiner(a *childArgs) (int, error) {
+	return forkBlocked(a, joinerChild)
+}
+
+// forkBlocked runs fork (which clones) with syscall.ForkLock held and every
+// signal blocked on a locked thread; the children restore a.sigset.
+func forkBlocked(a *childArgs, fork func(*childArgs) int) (int, error) {
 	syscall.ForkLock.Lock()
 	defer syscall.ForkLock.Unlock()
 	runtime.LockOSThread()
@@ -219,7 +460,7 @@ func forkJoiner(a *childArgs) (int, error) {
 		return -1, e
 	}
 	a.sigset = old
-	pid := joinerChild(a)
+	pid := fork(a)
 	unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, sigsetSize, 0, 0)
 	if pid < 0 {
 		return -1, syscall.Errno(-pid)
@@ -228,8 +469,9 @@ func forkJoiner(a *childArgs) (int, error) {
 }
 
 // joinerChild forks. In the parent it returns the child's pid (or -errno). In
-// the child it never returns: it joins, unshares, forks the final process with
-// CLONE_PARENT, reports that process's pid and exits.
+// the child it never returns: it joins, unshares, puts the fds in place and
+// closes every other, then either re-executes Exe (CloneFromExe) or forks the
+// final process with CLONE_PARENT, reports that process's pid and exits.
 //
 // It runs in a forked copy of a multi-threaded Go process that has only this
 // thread, so it must not allocate, grow the stack, take locks or call into the
@@ -245,6 +487,8 @@ func joinerChild(a *childArgs) int {
 	if r1 != 0 {
 		return int(r1)
 	}
+	// Nobody in the namespaces we join may look into this copy of the caller.
+	syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_DUMPABLE, 0, 0, 0, 0, 0)
 
 	// Enter every namespace the initial user namespace may enter, then the
 	// user namespace, then those only its owner may enter.
@@ -265,7 +509,7 @@ func joinerChild(a *childArgs) int {
 			if pass == 0 && e == unix.EPERM {
 				continue
 			}
-			a.msg[1] = byte(i)
+			a.msg[1] = a.nsIndex[i]
 			childFail(a, stageSetns, e)
 		}
 	}
@@ -275,47 +519,135 @@ func joinerChild(a *childArgs) int {
 	// supplementary groups too (EPERM where setgroups is denied: none to drop
 	// that the kernel would honour).
 	if a.setIDs {
-		if _, _, e = syscall.RawSyscall(unix.SYS_SETRESGID, 0, 0, 0); e != 0 {
-			childFail(a, stageSetID, e)
+		becomeRoot(a, true)
+	}
+
+	// The fds: Files at 0..n-1, then the intermediate's own (kept across its
+	// re-execution, close-on-exec otherwise), and nothing else, whatever the
+	// caller had open without close-on-exec.
+	n := uintptr(len(a.fds))
+	for i := uintptr(0); i < n; i++ {
+		if a.fds[i] == ^uintptr(0) {
+			syscall.RawSyscall(unix.SYS_CLOSE, i, 0, 0)
+			continue
 		}
-		if _, _, e = syscall.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); e != 0 && e != unix.EPERM {
-			childFail(a, stageSetID, e)
+		if _, _, e = syscall.RawSyscall(unix.SYS_DUP3, a.fds[i], i, 0); e != 0 {
+			childFail(a, stageDup, e)
 		}
-		if _, _, e = syscall.RawSyscall(unix.SYS_SETRESUID, 0, 0, 0); e != 0 {
+	}
+	var cloexec uintptr = unix.O_CLOEXEC
+	if a.intermediateEnvv != nil {
+		cloexec = 0
+	}
+	if _, _, e = syscall.RawSyscall(unix.SYS_DUP3, a.pipe, n+fdPipe, cloexec); e != 0 {
+		childFail(a, stageDup, e)
+	}
+	a.pipe = n + fdPipe
+	if _, _, e = syscall.RawSyscall(unix.SYS_DUP3, a.exeFd, n+fdExe, cloexec); e != 0 {
+		childFail(a, stageDup, e)
+	}
+	a.exeFd = n + fdExe
+	if a.sync != 0 {
+		if _, _, e = syscall.RawSyscall(unix.SYS_DUP3, a.sync, n+fdSync, cloexec); e != 0 {
+			childFail(a, stageDup, e)
+		}
+		a.sync = n + fdSync
+	}
+	if a.pidnsFd != 0 {
+		if _, _, e = syscall.RawSyscall(unix.SYS_DUP3, a.pidnsFd, n+fdPidns, cloexec); e != 0 {
+			childFail(a, stageDup, e)
+		}
+		a.pidnsFd = n + fdPidns
+	}
+	syscall.RawSyscall(unix.SYS_CLOSE_RANGE, n+fdCount, ^uintptr(0), 0)
+	resetSignalHandlers(a)
+
+	if a.intermediateEnvv != nil {
+		syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&a.sigset)), 0, sigsetSize, 0, 0)
+		_, _, e = syscall.RawSyscall6(unix.SYS_EXECVEAT, a.exeFd, uintptr(unsafe.Pointer(a.empty)),
+			uintptr(unsafe.Pointer(a.argv)), uintptr(unsafe.Pointer(a.intermediateEnvv)), unix.AT_EMPTY_PATH, 0)
+		childFail(a, stageExec, e)
+	}
+	cloneFinal(a)
+	return 0
+}
+
+// becomeRoot makes the process uid and gid 0 of its user namespace, dropping
+// its supplementary groups when dropGroups.
+//
+//go:nosplit
+//go:norace
+func becomeRoot(a *childArgs, dropGroups bool) {
+	if _, _, e := syscall.RawSyscall(unix.SYS_SETRESGID, 0, 0, 0); e != 0 {
+		childFail(a, stageSetID, e)
+	}
+	if dropGroups {
+		if _, _, e := syscall.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); e != 0 && e != unix.EPERM {
 			childFail(a, stageSetID, e)
 		}
 	}
-	if a.unshare != 0 {
-		if _, _, e = syscall.RawSyscall(unix.SYS_UNSHARE, a.unshare, 0, 0); e != 0 {
-			childFail(a, stageUnshare, e)
-		}
+	if _, _, e := syscall.RawSyscall(unix.SYS_SETRESUID, 0, 0, 0); e != 0 {
+		childFail(a, stageSetID, e)
 	}
-	r1, _, e = syscall.RawSyscall6(unix.SYS_CLONE, uintptr(unix.CLONE_PARENT|unix.SIGCHLD), 0, 0, 0, 0, 0)
+}
+
+// cloneFinal forks the final child with CLONE_PARENT, so that it is the
+// caller's child, into the new namespaces. The parent reports its pid and
+// exits; the child, once its user namespace has maps, restores the signal
+// mask and executes Exe.
+//
+//go:nosplit
+//go:norace
+func cloneFinal(a *childArgs) {
+	r1, _, e := syscall.RawSyscall6(unix.SYS_CLONE, uintptr(unix.CLONE_PARENT|unix.SIGCHLD)|a.cloneNew, 0, 0, 0, 0, 0)
 	if e != 0 {
 		childFail(a, stageClone, e)
 	}
 	if r1 != 0 {
-		a.msg[0] = stageOK
+		a.msg[0], a.msg[1], a.msg[2], a.msg[3] = stageOK, 0, 0, 0
+		if a.cloneNew&unix.CLONE_NEWUSER != 0 {
+			a.msg[0] = stageMaps
+		}
 		a.msg[4], a.msg[5], a.msg[6], a.msg[7] = byte(r1), byte(r1>>8), byte(r1>>16), byte(r1>>24)
 		syscall.RawSyscall(unix.SYS_WRITE, a.pipe, uintptr(unsafe.Pointer(&a.msg[0])), 8)
 		syscall.RawSyscall(unix.SYS_EXIT_GROUP, 0, 0, 0)
 	}
-
-	// The final child.
-	for i := 0; i < len(a.fds); i++ {
-		if a.fds[i] == ^uintptr(0) {
-			syscall.RawSyscall(unix.SYS_CLOSE, uintptr(i), 0, 0)
-			continue
+	if a.cloneNew&unix.CLONE_NEWUSER != 0 {
+		r1, _, e = syscall.RawSyscall(unix.SYS_READ, a.sync, uintptr(unsafe.Pointer(&a.syncBuf[0])), 1)
+		if e != 0 || r1 != 1 {
+			// The caller gave up on us.
+			syscall.RawSyscall(unix.SYS_EXIT_GROUP, 127, 0, 0)
 		}
-		if _, _, e = syscall.RawSyscall(unix.SYS_DUP3, a.fds[i], uintptr(i), 0); e != 0 {
-			childFail(a, stageDup, e)
-		}
+		becomeRoot(a, a.setgroups)
 	}
+	resetSignalHandlers(a)
 	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&a.sigset)), 0, sigsetSize, 0, 0)
 	_, _, e = syscall.RawSyscall6(unix.SYS_EXECVEAT, a.exeFd, uintptr(unsafe.Pointer(a.empty)),
 		uintptr(unsafe.Pointer(a.argv)), uintptr(unsafe.Pointer(a.envv)), unix.AT_EMPTY_PATH, 0)
 	childFail(a, stageExec, e)
-	return 0
+}
+
+// resetSignalHandlers sets every signal the Go runtime handles back to its
+// default before the mask is restored, as Go's own fork does: a signal
+// arriving between unmasking and exec must not run a Go handler in a copy
+// without a runtime. Ignored signals stay ignored, as across execve.
+//
+//go:nosplit
+//go:norace
+func resetSignalHandlers(a *childArgs) {
+	for sig := uintptr(1); sig <= 64; sig++ {
+		if sig == uintptr(unix.SIGKILL) || sig == uintptr(unix.SIGSTOP) {
+			continue
+		}
+		if _, _, e := syscall.RawSyscall6(unix.SYS_RT_SIGACTION, sig, 0, uintptr(unsafe.Pointer(&a.sa)), sigsetSize, 0, 0); e != 0 {
+			continue
+		}
+		if a.sa.handler == 0 || a.sa.handler == 1 { // SIG_DFL, SIG_IGN
+			continue
+		}
+		a.sa.handler, a.sa.flags, a.sa.restorer, a.sa.mask = 0, 0, 0, 0
+		syscall.RawSyscall6(unix.SYS_RT_SIGACTION, sig, uintptr(unsafe.Pointer(&a.sa)), 0, sigsetSize, 0, 0)
+	}
 }
 
 //go:nosplit
@@ -326,6 +658,94 @@ func childFail(a *childArgs, stage byte, e syscall.Errno) {
 	a.msg[4], a.msg[5], a.msg[6], a.msg[7] = byte(e), byte(e>>8), 0, 0
 	syscall.RawSyscall(unix.SYS_WRITE, a.pipe, uintptr(unsafe.Pointer(&a.msg[0])), 8)
 	syscall.RawSyscall(unix.SYS_EXIT_GROUP, 127, 0, 0)
+}
+
+// RunIntermediate is the second half of Spawn with CloneFromExe: when this
+// process is Spawn's re-executed intermediate (it already sits in every
+// namespace and holds exactly the final child's fds), it clones the final
+// child from itself, reports its pid and exits. Otherwise it returns at once.
+// Call it first thing in main.
+func RunIntermediate() {
+	v, ok := os.LookupEnv(intermediateEnv)
+	if !ok {
+		return
+	}
+	var n, setgroups int
+	var cloneNew uintptr
+	var pidnsIndex uint8
+	if _, err := fmt.Sscanf(v, "%d,%d,%d,%d", &n, &cloneNew, &setgroups, &pidnsIndex); err != nil || n < 0 {
+		fmt.Fprintln(os.Stderr, "nsenter: bad", intermediateEnv)
+		os.Exit(127)
+	}
+	a := &childArgs{exeFd: uintptr(n + fdExe), pipe: uintptr(n + fdPipe), sync: uintptr(n + fdSync),
+		pidnsFd: uintptr(n + fdPidns), pidnsIndex: pidnsIndex, cloneNew: cloneNew, setgroups: setgroups == 1}
+	fail := func(err error) {
+		var errno syscall.Errno
+		if !errors.As(err, &errno) {
+			errno = unix.EINVAL
+		}
+		var msg [8]byte
+		binary.LittleEndian.PutUint32(msg[:4], stageIntermediate)
+		binary.LittleEndian.PutUint32(msg[4:], uint32(errno))
+		unix.Write(int(a.pipe), msg[:])
+		os.Exit(127)
+	}
+	// Exe and the pipe were kept open across our exec for this; the final
+	// child gets them close-on-exec, like the rest of Spawn's children.
+	if _, err := unix.FcntlInt(a.exeFd, unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+		fail(err)
+	}
+	if _, err := unix.FcntlInt(a.pipe, unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+		fail(err)
+	}
+	if cloneNew&unix.CLONE_NEWUSER != 0 {
+		if _, err := unix.FcntlInt(a.sync, unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+			fail(err)
+		}
+	}
+	// The final child is a copy of us in the pid namespace: nobody there may
+	// look into it until it has exec'd.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		fail(err)
+	}
+	var env []string
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, intermediateEnv+"=") {
+			env = append(env, e)
+		}
+	}
+	argv, err := syscall.SlicePtrFromStrings(os.Args)
+	if err != nil {
+		fail(err)
+	}
+	envv, err := syscall.SlicePtrFromStrings(env)
+	if err != nil {
+		fail(err)
+	}
+	a.argv, a.envv = &argv[0], &envv[0]
+	a.empty, _ = syscall.BytePtrFromString("")
+	if _, err := forkBlocked(a, joinPidAndClone); err != nil {
+		fail(err)
+	}
+	// Not reached: the parent side of finalChild reports and exits.
+	os.Exit(127)
+}
+
+// joinPidAndClone joins the pid namespace on this (locked) thread, which
+// then cannot start threads any more, and clones the final child into it.
+// Both sides end in cloneFinal: the parent reports the pid and exits, the
+// child execs.
+//
+//go:nosplit
+//go:norace
+func joinPidAndClone(a *childArgs) int {
+	if _, _, e := syscall.RawSyscall(unix.SYS_SETNS, a.pidnsFd, unix.CLONE_NEWPID, 0); e != 0 {
+		a.msg[1] = a.pidnsIndex
+		childFail(a, stageSetns, e)
+	}
+	syscall.RawSyscall(unix.SYS_CLOSE, a.pidnsFd, 0, 0)
+	cloneFinal(a)
+	return 0
 }
 
 // sigsetSize is the kernel's sigset_t size, smaller than unix.Sigset_t (glibc's).

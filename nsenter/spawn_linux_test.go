@@ -119,3 +119,133 @@ func TestSpawnReportsFailures(t *testing.T) {
 		t.Fatalf("want an execveat error, got %v", err)
 	}
 }
+
+// TestMain lets the test binary be Spawn's Exe: the re-executed
+// intermediate (CloneFromExe), and the helper the final child runs.
+func TestMain(m *testing.M) {
+	RunIntermediate()
+	if os.Getenv("NSENTER_TEST_HELPER") == "1" {
+		helper()
+	}
+	os.Exit(m.Run())
+}
+
+// helper prints what the final child sees of itself: its pid namespace, its
+// fds, and whether it may be looked into (dumpable), then exits.
+func helper() {
+	// Probe the fds before opening any.
+	var fds []string
+	for fd := 0; fd < 256; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			fds = append(fds, strconv.Itoa(fd))
+		}
+	}
+	ns, _ := os.Readlink("/proc/self/ns/pid")
+	os.Stdout.WriteString(ns + "\n" + strings.Join(fds, ",") + "\n")
+	os.Exit(0)
+}
+
+// TestSpawnCloneFromExe: with CloneFromExe the final child lands in the
+// joined pid namespace with exactly the fds it was given, whatever the caller
+// had open without close-on-exec.
+func TestSpawnCloneFromExe(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	target := startInNewNamespaces(t, unix.CLONE_NEWPID, false)
+	pidns, err := os.Open("/proc/" + itoa(target.Process.Pid) + "/ns/pid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pidns.Close()
+	exe, err := os.Open("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exe.Close()
+	// An fd the caller leaks (no close-on-exec) must not reach the child.
+	leak, err := unix.Open("/", unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(leak)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	devnull, _ := os.Open(os.DevNull)
+	defer devnull.Close()
+	pid, err := Spawn(&SpawnConfig{Exe: exe, Argv: []string{"helper"}, Env: []string{"NSENTER_TEST_HELPER=1",
+		// Or the helper's Go runtime opens the cgroup cpu files itself.
+		"GODEBUG=containermaxprocs=0"},
+		Files: []*os.File{devnull, w, w}, Join: []Namespace{{Type: unix.CLONE_NEWPID, Fd: int(pidns.Fd())}},
+		CloneFromExe: true})
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ws unix.WaitStatus
+	unix.Wait4(pid, &ws, 0, nil)
+	out := make([]byte, 4096)
+	n, _ := r.Read(out)
+	lines := strings.Split(strings.TrimSpace(string(out[:n])), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("helper output %q (wait status %v)", out[:n], ws)
+	}
+	if want := nsLink(t, target.Process.Pid, "pid"); lines[0] != want {
+		t.Errorf("pid namespace %s, want %s", lines[0], want)
+	}
+	if lines[1] != "0,1,2" {
+		t.Errorf("fds %s, want 0,1,2", lines[1])
+	}
+}
+
+// TestSpawnChildDiesBeforeExec: a final child that cannot exec is an error,
+// not a pid.
+func TestSpawnChildDiesBeforeExec(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	target := startInNewNamespaces(t, unix.CLONE_NEWPID, false)
+	pidns, _ := os.Open("/proc/" + itoa(target.Process.Pid) + "/ns/pid")
+	defer pidns.Close()
+	exe, _ := os.Open("/proc/self/exe")
+	defer exe.Close()
+	// The intermediate re-executes itself, so a bad environment kills it.
+	_, err := Spawn(&SpawnConfig{Exe: exe, Argv: []string{"x"}, Env: []string{intermediateEnv + "=junk"},
+		Join: []Namespace{{Type: unix.CLONE_NEWPID, Fd: int(pidns.Fd())}}, CloneFromExe: true})
+	if err == nil {
+		t.Fatal("Spawn succeeded with an intermediate that could not run")
+	}
+	t.Log(err)
+}
+
+// TestSpawnManyFiles: the error pipe and the binary stay usable however many
+// fds the child gets (the children's own fds lie above the child's range, or
+// dup3 into place would overwrite them): a failing exec is still reported.
+func TestSpawnManyFiles(t *testing.T) {
+	devnull, _ := os.Open(os.DevNull)
+	defer devnull.Close()
+	files := make([]*os.File, 24)
+	for i := range files {
+		files[i] = devnull
+	}
+	dir, _ := os.Open("/")
+	defer dir.Close()
+	_, err := Spawn(&SpawnConfig{Exe: dir, Argv: []string{"x"}, Files: files})
+	if err == nil || !strings.Contains(err.Error(), "execveat") {
+		t.Fatalf("want an execveat error, got %v", err)
+	}
+	exe, _ := os.Open("/bin/true")
+	defer exe.Close()
+	pid, err := Spawn(&SpawnConfig{Exe: exe, Argv: []string{"true"}, Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ws unix.WaitStatus
+	unix.Wait4(pid, &ws, 0, nil)
+	if !ws.Exited() || ws.ExitStatus() != 0 {
+		t.Errorf("true: %v", ws)
+	}
+}

@@ -29,6 +29,10 @@ import (
 
 // Init is the entry point of the re-executed `rt init`. It never returns.
 func Init() {
+	// Nobody in the container may look into the init (its fds, memory and
+	// root, through /proc/<pid>) until it has exec'd the container's
+	// process, which makes it dumpable again.
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	// Credentials and namespaces are per thread in the kernel: keep the setup on one.
 	runtime.LockOSThread()
 	fd, err := strconv.Atoi(os.Getenv(initproto.SockEnv))

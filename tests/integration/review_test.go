@@ -484,8 +484,10 @@ func TestReviewFdHygiene(t *testing.T) {
 		if strings.Contains(r.Stdout, "WROTE") {
 			t.Errorf("writing /proc/1/exe from the container succeeded: %s", r)
 		}
-		if !strings.Contains(r.Stdout, "memfd:") {
-			t.Errorf("/proc/1/exe of a created container: %q, want a memfd", r.Stdout)
+		// The created init is not dumpable: a process without CAP_SYS_PTRACE
+		// may not even look; otherwise it sees the sealed memfd.
+		if !strings.Contains(r.Stdout, "memfd:") && !strings.Contains(r.Stdout+r.Stderr, "Permission denied") {
+			t.Errorf("/proc/1/exe of a created container: %q, want a memfd or no access", r.Stdout)
 		}
 	})
 }
