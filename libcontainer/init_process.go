@@ -45,9 +45,10 @@ func (p *initProcess) converse(c *conversation) error {
 	if err := p.ch.SendConfig(c.cfg); err != nil {
 		return fmt.Errorf("send config to init: %w", err)
 	}
+	execing := false
 	for {
 		m, fds, err := p.ch.Recv()
-		if err == io.EOF && c.cfg.Mode == initproto.ModeExec {
+		if err == io.EOF && execing {
 			// The socket is close-on-exec in the init: the process started.
 			return nil
 		}
@@ -55,7 +56,7 @@ func (p *initProcess) converse(c *conversation) error {
 			if c.cfg.Mode == initproto.ModeExec {
 				// Not reaped here: in a paused container (exec
 				// --ignore-paused) the process may be frozen.
-				return fmt.Errorf("exec init: %w", err)
+				return fmt.Errorf("exec init ended before it exec'd the process: %w", err)
 			}
 			return fmt.Errorf("container init exited before it was ready: %w", p.exitError(err))
 		}
@@ -92,6 +93,8 @@ func (p *initProcess) converse(c *conversation) error {
 			}
 		case m.Type == initproto.MsgReady && c.cfg.Mode == initproto.ModeStandard:
 			return nil
+		case m.Type == initproto.MsgExec && c.cfg.Mode == initproto.ModeExec:
+			execing = true
 		case m.Type == initproto.MsgError:
 			return errors.New(m.Error)
 		default:

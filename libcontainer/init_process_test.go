@@ -66,6 +66,7 @@ func TestConverse(t *testing.T) {
 		ready     = initproto.MsgReady
 		log       = initproto.MsgLog
 		fail      = initproto.MsgError
+		execMsg   = initproto.MsgExec
 	)
 	for _, tt := range []struct {
 		name        string
@@ -82,8 +83,15 @@ func TestConverse(t *testing.T) {
 			[]initproto.Type{cfgMsg, hooksDone}, "process.cwd: no such directory"},
 		{"create init dies", initproto.ModeStandard, []initproto.Type{log}, true, 0,
 			[]initproto.Type{cfgMsg}, "container init exited before it was ready: EOF"},
-		{"exec", initproto.ModeExec, []initproto.Type{log}, true, 0,
+		{"exec", initproto.ModeExec, []initproto.Type{log, execMsg}, true, 0,
 			[]initproto.Type{cfgMsg}, ""},
+		// EOF before exec: the init died, the process never started.
+		{"exec init dies", initproto.ModeExec, []initproto.Type{log}, true, 0,
+			[]initproto.Type{cfgMsg}, "exec init ended before it exec'd the process: EOF"},
+		{"exec fails at execve", initproto.ModeExec, []initproto.Type{execMsg, fail}, false, 0,
+			[]initproto.Type{cfgMsg}, "process.cwd: no such directory"},
+		{"create says exec", initproto.ModeStandard, []initproto.Type{execMsg}, false, 0,
+			[]initproto.Type{cfgMsg}, `unexpected message "exec" from init`},
 		{"exec fails", initproto.ModeExec, []initproto.Type{fail}, false, 0,
 			[]initproto.Type{cfgMsg}, "process.cwd: no such directory"},
 		// An exec init has no hooks to ask for, nor a ready to send.

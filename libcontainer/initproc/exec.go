@@ -28,6 +28,10 @@ func execInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	if err != nil {
 		return err
 	}
+	// EOF without this message tells rt the init died before the exec.
+	if err := ch.Send(initproto.Message{Type: initproto.MsgExec}); err != nil {
+		return err
+	}
 	logrus.SetOutput(io.Discard)
 	err = unix.Exec(path, proc.Args, proc.Env)
 	return fmt.Errorf("exec %s: %w", proc.Args[0], err)

@@ -42,8 +42,9 @@
 // printed the error on its own stderr.
 //
 // An exec (Config.Mode "exec"): config, then seccomp-fd and seccomp-ack as
-// above when the filter notifies, then the init execs the process. Its end of
-// the socket is close-on-exec: EOF means the process started. There is no
+// above when the filter notifies, then exec: the init is about to execve the
+// process. Its end of the socket is close-on-exec, so EOF after exec means the
+// process started, and EOF before it means the init died. There is no
 // run-hooks and no ready.
 //
 // Throughout, the init may send log (a logrus JSON entry for rt's own log:

@@ -24,6 +24,7 @@ const (
 	MsgSeccompFd    Type = "seccomp-fd"    // init → rt, carries the notify fd
 	MsgSeccompAck   Type = "seccomp-ack"   // rt → init
 	MsgReady        Type = "ready"         // init → rt (create): waiting on exec.fifo
+	MsgExec         Type = "exec"          // init → rt (exec): about to execve the process
 	MsgError        Type = "error"         // init → rt: setup failed, Message.Error says why
 	MsgLog          Type = "log"           // init → rt: Message.Log is a logrus JSON entry
 )
