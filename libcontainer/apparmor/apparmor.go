@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 
-	"golang.org/x/sys/unix"
+	"github.com/rtproject/rt/internal/procfs"
 )
 
 // Enabled reports whether AppArmor is active on this host: the module
@@ -37,35 +37,14 @@ func ApplyProfile(name string) error {
 	}
 	// Since Linux 5.8 AppArmor has its own attr directory, so that it can
 	// be stacked with other LSMs; older kernels only have the shared one.
-	err := writeAttr("/proc/thread-self/attr/apparmor/exec", "exec "+name)
+	// After pivot_root /proc is whatever the bundle mounted there: a profile
+	// written to a look-alike file would silently not apply.
+	err := procfs.WriteThreadSelf("attr/apparmor/exec", []byte("exec "+name))
 	if errors.Is(err, os.ErrNotExist) {
-		err = writeAttr("/proc/thread-self/attr/exec", "exec "+name)
+		err = procfs.WriteThreadSelf("attr/exec", []byte("exec "+name))
 	}
 	if err != nil {
 		return fmt.Errorf("process.apparmorProfile: set profile %q: %w", name, err)
 	}
 	return nil
-}
-
-func writeAttr(path, value string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	// After pivot_root /proc is whatever the bundle mounted there; a
-	// profile written to a look-alike file would silently not apply.
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
-		f.Close()
-		return fmt.Errorf("statfs %s: %w", path, err)
-	}
-	if st.Type != unix.PROC_SUPER_MAGIC {
-		f.Close()
-		return fmt.Errorf("%s is not on procfs", path)
-	}
-	_, err = f.WriteString(value)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rtproject/rt/internal/mountinfo"
 	"github.com/rtproject/rt/internal/proccgroup"
+	"github.com/rtproject/rt/internal/procfs"
 )
 
 // Host is the running kernel.
@@ -78,20 +79,12 @@ func (Host) Fchdir(fd int) error                  { return unix.Fchdir(fd) }
 func (Host) Unshare(flags int) error              { return unix.Unshare(flags) }
 func (Host) Sethostname(name []byte) error        { return unix.Sethostname(name) }
 func (Host) Setdomainname(name []byte) error      { return unix.Setdomainname(name) }
-func (Host) ReadProc(name string) ([]byte, error) { return os.ReadFile("/proc/" + name) }
 
-// WriteProc writes data with one write(2), as procfs and sysfs files want.
-func (Host) WriteProc(name string, data []byte) error {
-	f, err := os.OpenFile("/proc/"+name, os.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+// ReadProc and WriteProc go through a procfs of rt's own (internal/procfs):
+// in the init, the /proc path is the bundle's to shape. WriteProc writes
+// with one write(2), as procfs files want.
+func (Host) ReadProc(name string) ([]byte, error)     { return procfs.Read(name) }
+func (Host) WriteProc(name string, data []byte) error { return procfs.Write(name, data) }
 
 func (Host) Prlimit(pid, resource int, newLimit, old *unix.Rlimit) error {
 	return unix.Prlimit(pid, resource, newLimit, old)
@@ -198,21 +191,20 @@ func newUserNamespace(uidMap, gidMap string) (*os.File, error) {
 		}
 	}()
 
-	// The pid the clone returned is in our pid namespace, but /proc may
-	// belong to another (the host's, before pivot_root); the pidfd's fdinfo
-	// gives the pid as that /proc numbers it.
+	// The pid the clone returned is in our pid namespace, and so is the
+	// private procfs; the pidfd's fdinfo gives the pid as that numbers it,
+	// which keeps the two in agreement whatever procfs serves.
 	pid, err := procPidOfPidfd(pidfd)
 	if err != nil {
 		return nil, err
 	}
-	dir := "/proc/" + strconv.Itoa(pid)
-	if err := os.WriteFile(dir+"/uid_map", []byte(uidMap), 0); err != nil {
-		return nil, fmt.Errorf("write uid_map: %w", err)
+	if err := procfs.WritePid(pid, "uid_map", []byte(uidMap)); err != nil {
+		return nil, err
 	}
-	if err := os.WriteFile(dir+"/gid_map", []byte(gidMap), 0); err != nil {
-		return nil, fmt.Errorf("write gid_map: %w", err)
+	if err := procfs.WritePid(pid, "gid_map", []byte(gidMap)); err != nil {
+		return nil, err
 	}
-	ns, err := os.OpenFile(dir+"/ns/user", os.O_RDONLY|unix.O_CLOEXEC, 0)
+	ns, err := procfs.OpenNamespace(pid, "user")
 	if err != nil {
 		return nil, fmt.Errorf("open user namespace: %w", err)
 	}
@@ -235,7 +227,7 @@ func reap(pid int) {
 }
 
 func procPidOfPidfd(pidfd int) (int, error) {
-	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(pidfd))
+	info, err := procfs.ReadSelf("fdinfo/" + strconv.Itoa(pidfd))
 	if err != nil {
 		return 0, fmt.Errorf("read pidfd info: %w", err)
 	}
