@@ -162,6 +162,9 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 			return err
 		}
 		defer dest.Close()
+		if err := checkProcDestination(s.cfg.Rootfs, dest, m, nil); err != nil {
+			return err
+		}
 		if err := s.mountHierarchy(dirs[0].h, mounts, dest, o); err != nil {
 			return err
 		}

@@ -167,6 +167,21 @@ func bindHostDevice(dir *os.File, name, hostPath string) error {
 	return bindOnto(hostPath, target)
 }
 
+// bindFdOnto clones the mount of the file src is (not recursively), with
+// src as its root, and attaches the clone on target.
+func bindFdOnto(src, target *os.File) error {
+	tree, err := kernel.OpenTree(int(src.Fd()), "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return fmt.Errorf("open_tree %s: %w", src.Name(), err)
+	}
+	defer unix.Close(tree)
+	if err := kernel.MoveMount(tree, "", int(target.Fd()), "",
+		unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("bind %s: %w", src.Name(), err)
+	}
+	return nil
+}
+
 // bindOnto clones src (not recursively) and attaches the clone on target.
 func bindOnto(src string, target *os.File) error {
 	tree, err := kernel.OpenTree(unix.AT_FDCWD, src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)

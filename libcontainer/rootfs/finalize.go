@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/opencontainers/selinux/go-selinux"
@@ -15,21 +16,31 @@ import (
 // the rootfs: "/" in the init, a test's rootfs directory in unit tests.
 var containerRoot = "/"
 
-// Finalize applies linux.maskedPaths (files get /dev/null bound over them,
-// directories a read-only tmpfs), then linux.readonlyPaths (a recursive
-// read-only bind of the path on itself), then root.readonly. Paths that do
+// Finalize applies linux.readonlyPaths (a recursive read-only bind of the
+// path on itself), then linux.maskedPaths (files get the container's
+// /dev/null, checked to be the null device, bound over them; directories a
+// read-only tmpfs), then root.readonly. Paths that do
 // not exist are skipped. Call it inside the new root after sysctls and the
 // hostname are set, since readonlyPaths usually include /proc/sys.
 func Finalize(c *Config) error {
 	l := c.linux()
-	for i, p := range l.MaskedPaths {
-		if err := maskPath(p, l.MountLabel); err != nil {
-			return fmt.Errorf("linux.maskedPaths[%d] %s: %w", i, p, err)
-		}
-	}
+	// Read-only paths first, as runc: a mask made afterwards stays on top.
 	for i, p := range l.ReadonlyPaths {
 		if err := readonlyPath(p); err != nil {
 			return fmt.Errorf("linux.readonlyPaths[%d] %s: %w", i, p, err)
+		}
+	}
+	var devNull *os.File
+	for i, p := range l.MaskedPaths {
+		if devNull == nil {
+			var err error
+			if devNull, err = openDevNull(); err != nil {
+				return fmt.Errorf("linux.maskedPaths: %w", err)
+			}
+			defer devNull.Close()
+		}
+		if err := maskPath(p, l.MountLabel, devNull); err != nil {
+			return fmt.Errorf("linux.maskedPaths[%d] %s: %w", i, p, err)
 		}
 	}
 	if c.Spec.Root != nil && c.Spec.Root.Readonly {
@@ -49,7 +60,9 @@ func isMissing(err error) bool {
 	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR)
 }
 
-func maskPath(p, mountLabel string) error {
+// maskPath binds devNull over a file at p, or an empty read-only tmpfs over
+// a directory.
+func maskPath(p, mountLabel string, devNull *os.File) error {
 	target, err := pathrs.OpenInRoot(containerRoot, p)
 	if isMissing(err) {
 		return nil
@@ -63,7 +76,7 @@ func maskPath(p, mountLabel string) error {
 		return err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return bindOnto("/dev/null", target)
+		return bindFdOnto(devNull, target)
 	}
 	// An empty read-only tmpfs, made detached so no path is looked up again.
 	fs, err := kernel.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)

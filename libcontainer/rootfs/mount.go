@@ -77,6 +77,9 @@ func (s *setup) mountBind(index int, m *specs.Mount, o *mountOptions) error {
 		return err
 	}
 	defer dest.Close()
+	if err := checkProcDestination(s.cfg.Rootfs, dest, m, tree); err != nil {
+		return err
+	}
 	if err := kernel.MoveMount(int(tree.Fd()), "", int(dest.Fd()), "",
 		unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("move_mount %s to %s: %w", m.Source, m.Destination, err)
@@ -152,11 +155,19 @@ func keepLocked(attr *unix.MountAttr, mnt int) {
 // mountFS mounts a new filesystem instance (tmpfs, proc, overlay, …) on the
 // resolved destination.
 func (s *setup) mountFS(m *specs.Mount, o *mountOptions) error {
+	if m.Type == "proc" || m.Type == "sysfs" {
+		if err := checkOrdinaryDirectory(s.cfg.Rootfs, m); err != nil {
+			return err
+		}
+	}
 	dest, err := prepareDestination(s.cfg.Rootfs, m.Destination, true)
 	if err != nil {
 		return err
 	}
 	defer dest.Close()
+	if err := checkProcDestination(s.cfg.Rootfs, dest, m, nil); err != nil {
+		return err
+	}
 
 	var hidden *os.File
 	if o.tmpcopyup {

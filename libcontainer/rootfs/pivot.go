@@ -131,6 +131,9 @@ func chrootRoot(rootfs string) error {
 }
 
 func moveRoot(rootfs string) error {
+	if err := detachHostProcAndSys(rootfs); err != nil {
+		return err
+	}
 	if err := kernel.Chdir(rootfs); err != nil {
 		return fmt.Errorf("chdir to new root: %w", err)
 	}

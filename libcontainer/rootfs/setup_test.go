@@ -437,6 +437,12 @@ func TestFinalize(t *testing.T) {
 	os.MkdirAll(filepath.Join(root, "proc/sys"), 0o755)
 	os.MkdirAll(filepath.Join(root, "proc/acpi"), 0o755)
 	os.WriteFile(filepath.Join(root, "proc/kcore"), nil, 0o400)
+	// A stand-in for the null device, which only root could make.
+	os.MkdirAll(filepath.Join(root, "dev"), 0o755)
+	os.WriteFile(filepath.Join(root, "dev/null"), nil, 0o666)
+	isNull := isNullDevice
+	isNullDevice = func(int) error { return nil }
+	t.Cleanup(func() { isNullDevice = isNull })
 	spec := &specs.Spec{
 		Root: &specs.Root{Readonly: true},
 		Linux: &specs.Linux{
@@ -447,23 +453,24 @@ func TestFinalize(t *testing.T) {
 	if err := Finalize(&Config{Spec: spec, Rootfs: root}); err != nil {
 		t.Fatalf("Finalize: %v\n%s", err, strings.Join(rec.Calls, "\n"))
 	}
+	// Read-only paths first, then masks with the container's own /dev/null.
 	want := []string{
-		"open_tree host:/dev/null clone",
-		"move_mount host:/dev/null -> /proc/kcore",
+		"open_tree /proc/sys clone|recursive",
+		"mount_setattr /proc/sys recursive set=ro",
+		"move_mount /proc/sys -> /proc/sys",
+		"open_tree /dev/null clone",
+		"move_mount /dev/null -> /proc/kcore",
 		"fsopen tmpfs",
 		"fsconfig fs tmpfs create",
 		"fsmount tmpfs ro",
 		"move_mount new tmpfs -> /proc/acpi",
-		"open_tree /proc/sys clone|recursive",
-		"mount_setattr /proc/sys recursive set=ro",
-		"move_mount /proc/sys -> /proc/sys",
 		"mount_setattr host:/ set=ro",
 	}
 	if !slices.Equal(rec.Calls, want) {
 		t.Errorf("calls:\n  %s\nwant:\n  %s", strings.Join(rec.Calls, "\n  "), strings.Join(want, "\n  "))
 	}
 	rec.Reset()
-	rec.Fail("move_mount", 1, unix.EPERM)
+	rec.Fail("move_mount", 2, unix.EPERM)
 	if err := Finalize(&Config{Spec: spec, Rootfs: root}); err == nil || err.Error() != "linux.maskedPaths[0] /proc/kcore: bind /dev/null: operation not permitted" {
 		t.Errorf("failing mask: %v", err)
 	}

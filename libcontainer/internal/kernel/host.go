@@ -72,13 +72,13 @@ func (Host) Fchownat(dirfd int, path string, uid, gid, flags int) error {
 func (Host) Fchmodat(dirfd int, path string, mode uint32, flags int) error {
 	return unix.Fchmodat(dirfd, path, mode, flags)
 }
-func (Host) Fchown(fd, uid, gid int) error        { return unix.Fchown(fd, uid, gid) }
-func (Host) Chroot(path string) error             { return unix.Chroot(path) }
-func (Host) Chdir(path string) error              { return unix.Chdir(path) }
-func (Host) Fchdir(fd int) error                  { return unix.Fchdir(fd) }
-func (Host) Unshare(flags int) error              { return unix.Unshare(flags) }
-func (Host) Sethostname(name []byte) error        { return unix.Sethostname(name) }
-func (Host) Setdomainname(name []byte) error      { return unix.Setdomainname(name) }
+func (Host) Fchown(fd, uid, gid int) error   { return unix.Fchown(fd, uid, gid) }
+func (Host) Chroot(path string) error        { return unix.Chroot(path) }
+func (Host) Chdir(path string) error         { return unix.Chdir(path) }
+func (Host) Fchdir(fd int) error             { return unix.Fchdir(fd) }
+func (Host) Unshare(flags int) error         { return unix.Unshare(flags) }
+func (Host) Sethostname(name []byte) error   { return unix.Sethostname(name) }
+func (Host) Setdomainname(name []byte) error { return unix.Setdomainname(name) }
 
 // ReadProc and WriteProc go through a procfs of rt's own (internal/procfs):
 // in the init, the /proc path is the bundle's to shape. WriteProc writes
