@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/internal/trace"
 	"github.com/rtproject/rt/libcontainer/hooks"
@@ -74,6 +75,16 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 	// Every namespace of the init, found through its /proc entry.
 	for _, ns := range spec.Linux.Namespaces {
 		cp.joins = append(cp.joins, nsJoin{typ: ns.Type, path: namespaces.ProcPath(c.state.InitPid, ns.Type)})
+	}
+	if c.state.HostMountNS {
+		// The init is chrooted into the rootfs in the host's mount
+		// namespace: so is the process, or it would see the host's root.
+		root, err := os.OpenFile(c.state.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open the container's root %s: %w", c.state.Rootfs, err)
+		}
+		defer root.Close()
+		cp.root = root
 	}
 
 	var init *initProcess

@@ -35,6 +35,9 @@ type childProcess struct {
 	uidMaps    []syscall.SysProcIDMap
 	gidMaps    []syscall.SysProcIDMap
 	joins      []nsJoin
+	// root, when set, becomes the child's root directory (exec into a
+	// container without a mount namespace, whose init is chrooted).
+	root *os.File
 	// alwaysSpawn forces the raw-clone path (exec: the binary must not be
 	// looked up inside the container's mount namespace).
 	alwaysSpawn bool
@@ -120,7 +123,7 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 	if needSpawn {
 		files := append(cp.stdio[:], cp.extra...)
 		pid, err := nsenter.Spawn(&nsenter.SpawnConfig{
-			Exe: exe, Argv: argv, Env: env, Files: files, Join: joins, Unshare: cp.cloneflags,
+			Exe: exe, Argv: argv, Env: env, Files: files, Join: joins, Unshare: cp.cloneflags, Root: cp.root,
 			UIDMappings: cp.uidMaps, GIDMappings: cp.gidMaps,
 			// As below: only root of the parent namespace may allow setgroups.
 			SetgroupsAllowed: os.Geteuid() == 0,

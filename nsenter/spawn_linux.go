@@ -16,6 +16,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/internal/procfs"
 )
 
 // Namespace is an open namespace to join.
@@ -36,6 +38,10 @@ type SpawnConfig struct {
 	// Join lists namespaces to enter, in any order: Spawn enters those it
 	// can before the user namespace, then the user namespace, then the rest.
 	Join []Namespace
+	// Root, when set, is a directory that becomes the child's root and
+	// working directory (chroot) once the namespaces are joined: the root of
+	// a container without a mount namespace of its own.
+	Root *os.File
 	// Unshare is a set of CLONE_NEW* flags for namespaces to create after
 	// joining: the final child is cloned with them. With CLONE_NEWUSER, the
 	// new user namespace gets UIDMappings and GIDMappings (written by Spawn)
@@ -70,8 +76,9 @@ func (e *JoinError) Error() string {
 func (e *JoinError) Unwrap() error { return e.Err }
 
 // Failure stages reported by the children through the error pipe, and the
-// two reports that are not failures: the final child's pid (stageOK), or its
-// pid while it waits for the maps of its new user namespace (stageMaps).
+// three reports that are not failures: the final child's pid (stageOK), or
+// its pid while it waits for the maps of its new user namespace (stageMaps),
+// and the final child's last word before execveat (stageExecing).
 const (
 	stageOK = iota
 	stageSetns
@@ -82,6 +89,8 @@ const (
 	stageSetID
 	stageMaps
 	stageIntermediate
+	stageExecing
+	stageChroot
 )
 
 var stageNames = map[uint32]string{
@@ -92,6 +101,7 @@ var stageNames = map[uint32]string{
 	stageExec:         "execveat",
 	stageSetID:        "become root of the user namespace",
 	stageIntermediate: "re-executed intermediate",
+	stageChroot:       "chroot",
 }
 
 // intermediateEnv marks the re-executed intermediate (CloneFromExe). Its
@@ -135,6 +145,9 @@ type childArgs struct {
 	cloneNew uintptr
 	// setIDs: a user namespace is joined, so become its uid/gid 0.
 	setIDs bool
+	// rootFd, when not zero, is the directory to chroot into.
+	rootFd uintptr
+	dot    *byte
 	// With CLONE_NEWUSER in cloneNew, the final child's parent reports
 	// stageMaps, and the child waits on sync for its maps, then becomes
 	// root of the new namespace (dropping its groups if setgroups).
@@ -148,11 +161,11 @@ type childArgs struct {
 	pidnsFd          uintptr
 	// pidnsIndex is the pid namespace's index in SpawnConfig.Join.
 	pidnsIndex uint8
-	pipe             uintptr
-	msg              [8]byte
-	syncBuf          [1]byte
-	sigset           unix.Sigset_t
-	sa               sigaction
+	pipe       uintptr
+	msg        [8]byte
+	syncBuf    [1]byte
+	sigset     unix.Sigset_t
+	sa         sigaction
 }
 
 // Spawn creates a process that runs cfg.Exe inside the given namespaces and
@@ -177,6 +190,7 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 	}
 	a.argv, a.envv = &argv[0], &envv[0]
 	a.empty, _ = syscall.BytePtrFromString("")
+	a.dot, _ = syscall.BytePtrFromString(".")
 
 	// Every fd the children use must lie above the child's target range
 	// (0..n-1, then fdCount more), so that dup3 into place never overwrites
@@ -210,6 +224,11 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 	}
 	if a.exeFd, err = dupAbove(cfg.Exe.Fd()); err != nil {
 		return -1, fmt.Errorf("dup exe fd: %w", err)
+	}
+	if cfg.Root != nil {
+		if a.rootFd, err = dupAbove(cfg.Root.Fd()); err != nil {
+			return -1, fmt.Errorf("dup root fd: %w", err)
+		}
 	}
 	pidnsIndex := 0
 	for i, ns := range cfg.Join {
@@ -327,11 +346,12 @@ func stageError(stage, index, errno uint32) error {
 // awaitFinal reads the final child's pid and waits for the pipe to close,
 // which it does once the final child has exec'd (the pipe is close-on-exec
 // there) and the intermediate has exited. A failure report from either, or
-// a final child that is gone by then, is an error. When the final child
-// waits for the maps of its new user namespace, mapUser writes them and
-// releases it.
+// a final child that closed the pipe without saying it was about to exec
+// (it died), is an error. When the final child waits for the maps of its new
+// user namespace, mapUser writes them and releases it.
 func awaitFinal(rd *os.File, mapUser func(pid int) error) (int, error) {
 	pid2 := -1
+	execing := false
 	var failure error
 	for {
 		var buf [8]byte
@@ -352,6 +372,8 @@ func awaitFinal(rd *os.File, mapUser func(pid int) error) (int, error) {
 		case stage == stageMaps && pid2 < 0:
 			pid2 = int(val)
 			failure = mapUser(pid2)
+		case stage == stageExecing:
+			execing = true
 		case failure == nil:
 			failure = stageError(stage, index, val)
 		}
@@ -359,13 +381,12 @@ func awaitFinal(rd *os.File, mapUser func(pid int) error) (int, error) {
 			break
 		}
 	}
-	if pid2 < 0 && failure == nil {
+	switch {
+	case failure != nil:
+	case pid2 < 0:
 		failure = errors.New("nsenter: intermediate process died before it created the child")
-	}
-	if failure == nil {
-		// A child that died before execveat also closes the pipe: it is
-		// reaped here unless it exec'd (and then waits for its parent).
-		failure = diedBeforeExec(pid2)
+	case !execing:
+		failure = errors.New("nsenter: the child died before it exec'd")
 	}
 	if failure != nil {
 		if pid2 > 0 {
@@ -378,54 +399,21 @@ func awaitFinal(rd *os.File, mapUser func(pid int) error) (int, error) {
 	return pid2, nil
 }
 
-// diedBeforeExec reports an error when pid has already exited. The children
-// execute programs that first wait for their parent (rt init reads its config),
-// so one that is gone when the pipe closes died before it could exec.
-func diedBeforeExec(pid int) error {
-	var info unix.Siginfo
-	if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil {
-		return nil
-	}
-	if pidOf(&info) != int32(pid) {
-		return nil
-	}
-	return fmt.Errorf("nsenter: the child died before it exec'd (%s)", describeExit(&info))
-}
-
-// pidOf and statusOf read si_pid and si_status of a SIGCHLD siginfo.
-func pidOf(info *unix.Siginfo) int32 {
-	return *(*int32)(unsafe.Pointer(uintptr(unsafe.Pointer(info)) + 16))
-}
-
-func describeExit(info *unix.Siginfo) string {
-	status := *(*int32)(unsafe.Pointer(uintptr(unsafe.Pointer(info)) + 24))
-	if info.Code == 1 { // CLD_EXITED
-		return "exit status " + strconv.Itoa(int(status))
-	}
-	return "killed by signal " + unix.Signal(status).String()
-}
-
 // writeIDMaps gives the intermediate's new user namespace its mappings, as
 // the parent of a process in a new user namespace must.
 func writeIDMaps(pid int, cfg *SpawnConfig) error {
-	dir := "/proc/" + strconv.Itoa(pid)
 	setgroups := "deny"
 	if cfg.SetgroupsAllowed {
 		setgroups = "allow"
 	}
-	if err := writeProcFile(dir+"/setgroups", setgroups); err != nil {
-		return err
-	}
-	if err := writeProcFile(dir+"/uid_map", formatIDMap(cfg.UIDMappings)); err != nil {
-		return err
-	}
-	return writeProcFile(dir+"/gid_map", formatIDMap(cfg.GIDMappings))
-}
-
-// writeProcFile is replaced in tests; the host's /proc is the caller's own.
-var writeProcFile = func(path, data string) error {
-	if err := os.WriteFile(path, []byte(data), 0); err != nil {
-		return fmt.Errorf("nsenter: %w", err)
+	for _, f := range []struct{ name, data string }{
+		{"setgroups", setgroups},
+		{"uid_map", formatIDMap(cfg.UIDMappings)},
+		{"gid_map", formatIDMap(cfg.GIDMappings)},
+	} {
+		if err := procfs.WritePid(pid, f.name, []byte(f.data)); err != nil {
+			return fmt.Errorf("nsenter: %w", err)
+		}
 	}
 	return nil
 }
@@ -520,6 +508,14 @@ func joinerChild(a *childArgs) int {
 	// that the kernel would honour).
 	if a.setIDs {
 		becomeRoot(a, true)
+	}
+	if a.rootFd != 0 {
+		if _, _, e = syscall.RawSyscall(unix.SYS_FCHDIR, a.rootFd, 0, 0); e != 0 {
+			childFail(a, stageChroot, e)
+		}
+		if _, _, e = syscall.RawSyscall(unix.SYS_CHROOT, uintptr(unsafe.Pointer(a.dot)), 0, 0); e != 0 {
+			childFail(a, stageChroot, e)
+		}
 	}
 
 	// The fds: Files at 0..n-1, then the intermediate's own (kept across its
@@ -622,6 +618,10 @@ func cloneFinal(a *childArgs) {
 	}
 	resetSignalHandlers(a)
 	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&a.sigset)), 0, sigsetSize, 0, 0)
+	// EOF without this means the child died before the exec.
+	a.msg[0], a.msg[1], a.msg[2], a.msg[3] = stageExecing, 0, 0, 0
+	a.msg[4], a.msg[5], a.msg[6], a.msg[7] = 0, 0, 0, 0
+	syscall.RawSyscall(unix.SYS_WRITE, a.pipe, uintptr(unsafe.Pointer(&a.msg[0])), 8)
 	_, _, e = syscall.RawSyscall6(unix.SYS_EXECVEAT, a.exeFd, uintptr(unsafe.Pointer(a.empty)),
 		uintptr(unsafe.Pointer(a.argv)), uintptr(unsafe.Pointer(a.envv)), unix.AT_EMPTY_PATH, 0)
 	childFail(a, stageExec, e)

@@ -20,6 +20,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/rtproject/rt/internal/procfs"
 	"github.com/rtproject/rt/internal/trace"
 	"github.com/rtproject/rt/libcontainer/hooks"
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
@@ -130,7 +131,7 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 		return err
 	}
 	// Before root.readonly and readonlyPaths make that impossible.
-	if err := createCwd(proc); err != nil {
+	if err := createCwd(proc.Cwd); err != nil {
 		return err
 	}
 	// 4. The terminal is created inside the container's devpts.
@@ -168,13 +169,16 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	}
 	logrus.SetOutput(io.Discard)
 	ch.Close()
-	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
+	// Reopened through a procfs of our own: the container's /proc is the
+	// bundle's to shape.
+	fifoPath := os.NewFile(uintptr(cfg.FifoFd), "exec.fifo")
+	fifo, err := procfs.ReopenFd(fifoPath, unix.O_WRONLY)
 	if err != nil {
 		// Nobody is listening on the socket any more: stderr is all we have.
 		fmt.Fprintf(os.Stderr, "rt init: open exec fifo: %v\n", err)
 		os.Exit(1)
 	}
-	unix.Close(cfg.FifoFd)
+	fifoPath.Close()
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
 		st := hooks.State(cfg.ID, cfg.Bundle, spec, specs.StateCreated, cfg.HostPid)
 		if err := hooks.Run("startContainer", spec.Hooks.StartContainer, st); err != nil {
@@ -232,7 +236,8 @@ func reopenDevNull() error {
 	if err != nil {
 		return nil // no /dev/null of its own: stdio stays as given
 	}
-	defer unix.Close(fd)
+	node := os.NewFile(uintptr(fd), "/dev/null")
+	defer node.Close()
 	own, ok := nullDevice(fd)
 	if !ok {
 		return nil
@@ -243,7 +248,7 @@ func reopenDevNull() error {
 			continue
 		}
 		if dev == nil {
-			if dev, err = os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_RDWR|unix.O_CLOEXEC, 0); err != nil {
+			if dev, err = procfs.ReopenFd(node, unix.O_RDWR); err != nil {
 				return fmt.Errorf("reopen /dev/null for stdio: %w", err)
 			}
 			defer dev.Close()
@@ -289,15 +294,4 @@ func hostMountSource(ch *initproto.Channel, index int) (*os.File, error) {
 		return nil, fmt.Errorf("mount source from rt: %w", err)
 	}
 	return os.NewFile(uintptr(fds[0]), "mount-source"), nil
-}
-
-// createCwd makes process.cwd exist, as runc does, before credentials change.
-func createCwd(proc *specs.Process) error {
-	if proc.Cwd == "" {
-		return nil
-	}
-	if err := os.MkdirAll(proc.Cwd, 0o755); err != nil {
-		return fmt.Errorf("process.cwd: %w", err)
-	}
-	return nil
 }

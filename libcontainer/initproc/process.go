@@ -38,10 +38,11 @@ func prepareProcess(ch *initproto.Channel, cfg *initproto.Config) (string, error
 		return "", fmt.Errorf("process.args[0]: %w", err)
 	}
 	trace.Log("%s: process.args[0] %q is %s", cfg.Mode.TraceName(), p.Args[0], path)
-	if err := applyProcess(ch, cfg); err != nil {
+	// Nothing rt holds may reach the process, nor serve as its cwd.
+	if err := closeExtraFds(3 + cfg.PreserveFds); err != nil {
 		return "", err
 	}
-	if err := closeExtraFds(3 + cfg.PreserveFds); err != nil {
+	if err := applyProcess(ch, cfg); err != nil {
 		return "", err
 	}
 	return path, nil
@@ -124,6 +125,9 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 			return err
 		}
 	}
+	// The cwd is entered while still privileged, as runc does: a process
+	// may run in a directory its user could not enter itself.
+	cwdErr := enterCwd(p.Cwd)
 	fixStdioOwner(p.User)
 	setHome(p)
 	t = trace.Start()
@@ -144,8 +148,10 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 	} else {
 		t.Done("%s: user %d:%d (groups %v), capabilities unchanged", cfg.Mode.TraceName(), p.User.UID, p.User.GID, p.User.AdditionalGids)
 	}
-	if p.Cwd != "" {
-		if err := kernel.Chdir(p.Cwd); err != nil {
+	if cwdErr != nil {
+		// Not even root could enter it (a directory of another user in a
+		// user namespace, say): the process's own credentials may.
+		if err := enterCwd(p.Cwd); err != nil {
 			return fmt.Errorf("process.cwd %s: %w", p.Cwd, err)
 		}
 	}
@@ -270,16 +276,8 @@ func checkExecutable(p string) error {
 // closeExtraFds marks every fd from first on close-on-exec, so nothing of
 // rt's reaches the container process.
 func closeExtraFds(first int) error {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return fmt.Errorf("list fds: %w", err)
-	}
-	for _, e := range entries {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd < first {
-			continue
-		}
-		unix.CloseOnExec(fd)
+	if err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("mark fds close-on-exec: %w", err)
 	}
 	return nil
 }

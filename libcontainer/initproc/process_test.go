@@ -70,9 +70,9 @@ func calls(rec *kerneltest.Recorder) []string {
 }
 
 // TestApplyProcessOrder checks the order the kernel needs: what needs
-// privilege first, then the bounding set, the user, the capabilities, and
-// the seccomp filter as early as possible without no_new_privs (loading it
-// needs CAP_SYS_ADMIN then) or last with it.
+// privilege first (the cwd too, as runc enters it), then the bounding set,
+// the user, the capabilities, and the seccomp filter as early as possible
+// without no_new_privs (loading it needs CAP_SYS_ADMIN then) or last with it.
 func TestApplyProcessOrder(t *testing.T) {
 	seccomp := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}
 	attrs := []string{
@@ -99,9 +99,9 @@ func TestApplyProcessOrder(t *testing.T) {
 			want: slices.Concat(
 				[]string{"keyctl join _ses.c1", "keyctl setperm 1000 0x3f090000"},
 				attrs,
-				[]string{"prctl PR_CAPBSET_DROP x34"},
+				[]string{"fchdir /work", "prctl PR_CAPBSET_DROP x34"},
 				user,
-				[]string{"chdir /work", "prctl PR_SET_NO_NEW_PRIVS 1", "seccomp flags=0x1"},
+				[]string{"prctl PR_SET_NO_NEW_PRIVS 1", "seccomp flags=0x1"},
 			),
 		},
 		{
@@ -113,9 +113,8 @@ func TestApplyProcessOrder(t *testing.T) {
 			},
 			want: slices.Concat(
 				attrs,
-				[]string{"seccomp flags=0x1", "prctl PR_CAPBSET_DROP x34"},
+				[]string{"seccomp flags=0x1", "fchdir /work", "prctl PR_CAPBSET_DROP x34"},
 				user,
-				[]string{"chdir /work"},
 			),
 		},
 		{
@@ -126,15 +125,19 @@ func TestApplyProcessOrder(t *testing.T) {
 			},
 			want: slices.Concat(
 				attrs,
-				[]string{"sched_setaffinity 1", "prctl PR_CAPBSET_DROP x34"},
+				[]string{"sched_setaffinity 1", "fchdir /work", "prctl PR_CAPBSET_DROP x34"},
 				user,
-				[]string{"chdir /work", "prctl PR_SET_NO_NEW_PRIVS 1", "seccomp flags=0x1"},
+				[]string{"prctl PR_SET_NO_NEW_PRIVS 1", "seccomp flags=0x1"},
 			),
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := kerneltest.New(t, "")
+			root := t.TempDir()
+			os.Mkdir(filepath.Join(root, "work"), 0o755)
+			cwdRoot = root
+			t.Cleanup(func() { cwdRoot = "/" })
+			rec := kerneltest.New(t, root)
 			p := testProcess()
 			p.Args, p.Cwd, p.Env = []string{"/bin/sh"}, "/work", []string{"HOME=/root"}
 			cfg := &initproto.Config{

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -224,4 +225,117 @@ func TestJoinPidNamespaceWithNewUserNamespace(t *testing.T) {
 	}
 	b.remove()
 	a.remove()
+}
+
+// TestEscapeCwdThroughFd (CVE-2024-21626 class): process.cwd and exec
+// --cwd of /proc/self/fd/N must not give the container a directory outside
+// its root, whether N is an fd rt's caller leaked to it or one of rt's own.
+func TestEscapeCwdThroughFd(t *testing.T) {
+	marker := filepath.Join(workDir, "cwd-marker")
+	if err := os.WriteFile(marker, []byte("HOST-DIRECTORY\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hostDir, err := os.Open(workDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hostDir.Close()
+	devnull, _ := os.Open(os.DevNull)
+	defer devnull.Close()
+	// A host directory rt's caller leaks to it (without --preserve-fds), at
+	// fd 4 and, above the fds rt passes its init itself, at fd 10.
+	leaked := []*os.File{devnull, hostDir, devnull, devnull, devnull, devnull, devnull, hostDir}
+	const probe = "pwd; cat cwd-marker 2>/dev/null; ls sysrq-trigger 2>/dev/null; true"
+	check := func(t *testing.T, what string, r result) {
+		t.Helper()
+		out := r.Stdout + r.Stderr
+		if strings.Contains(out, "HOST-DIRECTORY") || strings.Contains(out, "(unreachable)") || strings.Contains(r.Stdout, "sysrq-trigger") {
+			t.Errorf("%s: the container's cwd is outside its root: %s", what, r)
+		}
+	}
+	t.Run("process.cwd", func(t *testing.T) {
+		for fd := 3; fd <= 12; fd++ {
+			b := newBundle(t, "sh", "-c", probe)
+			b.Spec.Process.Cwd = "/proc/self/fd/" + strconv.Itoa(fd)
+			b.write()
+			r := b.startRT(leaked, "run", "--bundle", b.Dir, b.ID).wait()
+			check(t, fmt.Sprintf("cwd %s", b.Spec.Process.Cwd), r)
+			b.rt("delete", "--force", b.ID)
+		}
+	})
+	t.Run("exec --cwd", func(t *testing.T) {
+		b := startSleeper(t, nil)
+		for fd := 3; fd <= 12; fd++ {
+			r := b.startRT(leaked, "exec", "--cwd", "/proc/self/fd/"+strconv.Itoa(fd), b.ID, "sh", "-c", probe).wait()
+			check(t, fmt.Sprintf("exec --cwd /proc/self/fd/%d", fd), r)
+		}
+	})
+}
+
+// TestEscapeExecWithoutMountNamespace: the init of a container without a
+// mount namespace is chrooted into its rootfs; a process rt exec starts
+// there must be too (it ran in the host's root).
+func TestEscapeExecWithoutMountNamespace(t *testing.T) {
+	b := startSleeper(t, func(s *specs.Spec) {
+		var kept []specs.LinuxNamespace
+		for _, ns := range s.Linux.Namespaces {
+			if ns.Type != specs.MountNamespace {
+				kept = append(kept, ns)
+			}
+		}
+		s.Linux.Namespaces = kept
+		s.Root.Readonly = false
+	})
+	if err := os.WriteFile(b.rootfsFile("in-rootfs"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := b.mustRT("exec", b.ID, "sh", "-c", "ls /in-rootfs; ls -d "+workDir+" 2>&1; ls -d /proc/1/root/bin")
+	if !strings.Contains(r.Stdout, "/in-rootfs") || strings.Contains(r.Stdout, workDir+"\n") {
+		t.Errorf("exec into a container without a mount namespace sees: %s", r)
+	}
+	for _, cwd := range []string{"/", "/tmp"} {
+		r := b.mustRT("exec", "--cwd", cwd, b.ID, "sh", "-c", "pwd; ls -d in-rootfs ../in-rootfs 2>/dev/null; true")
+		if !strings.Contains(r.Stdout, "in-rootfs") {
+			t.Errorf("exec --cwd %s: %s", cwd, r)
+		}
+	}
+}
+
+// TestCreatedInitHoldsNoHostFd: besides its stdio and exec.fifo (as with
+// runc), a created container's init holds nothing of the host: no fd rt's
+// caller leaked to rt, no host device (it held the host's /dev/null), only
+// procfs handles of its own and the Go runtime's anonymous inodes.
+func TestCreatedInitHoldsNoHostFd(t *testing.T) {
+	b := newBundle(t, "true")
+	hostDir, err := os.Open(workDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hostDir.Close()
+	b.write()
+	// The leaked directory is the caller's fd 9 (no --preserve-fds).
+	leaked := []*os.File{hostDir, hostDir, hostDir, hostDir, hostDir, hostDir, hostDir}
+	if r := b.startRT(leaked, "create", "--bundle", b.Dir, b.ID).wait(); r.Code != 0 {
+		t.Fatal(r)
+	}
+	pid := b.pid()
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		fd, _ := strconv.Atoi(e.Name())
+		target, _ := os.Readlink(dir + "/" + e.Name())
+		if fd <= 2 || strings.HasSuffix(target, "/exec.fifo") || strings.HasPrefix(target, "anon_inode:") ||
+			strings.HasPrefix(target, "socket:") || strings.HasPrefix(target, "pipe:") {
+			continue
+		}
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(dir+"/"+e.Name(), &st); err == nil && st.Type == 0x9fa0 { // PROC_SUPER_MAGIC
+			continue
+		}
+		t.Errorf("the created init holds fd %d -> %s", fd, target)
+	}
+	b.remove()
 }
