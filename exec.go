@@ -40,7 +40,9 @@ For example, to see the container's processes from inside:
 		cli.StringSliceFlag{Name: "env, e", Usage: "add NAME=value to the process's environment; repeat for more"},
 		cli.BoolFlag{Name: "tty, t", Usage: "give the process a new pseudo-terminal"},
 		cli.StringFlag{Name: "user, u", Usage: "run as this numeric user and group: <uid>[:<gid>]"},
-		cli.Int64SliceFlag{Name: "additional-gids, g", Usage: "supplementary group id, in place of the container's; repeat for more"},
+		// A string slice: urfave/cli copies an int slice between a flag's
+		// names by appending its value again (-g 5 gave groups 5 5).
+		cli.StringSliceFlag{Name: "additional-gids, g", Usage: "supplementary group id, in place of the container's; repeat for more"},
 		cli.StringFlag{Name: "process, p", Usage: "JSON file with the whole process to run (config.json's \"process\" object)"},
 		cli.BoolFlag{Name: "detach, d", Usage: "return once the process has started, without waiting for it"},
 		cli.StringFlag{Name: "pid-file", Value: "", Usage: "write the host pid of the new process to this file"},
@@ -195,11 +197,12 @@ func execProcessSpec(ctx *cli.Context, spec *specs.Spec) (*specs.Process, error)
 			p.User.GID = uint32(gid)
 		}
 	}
-	if gids := ctx.Int64Slice("additional-gids"); len(gids) > 0 {
+	if gids := ctx.StringSlice("additional-gids"); len(gids) > 0 {
 		p.User.AdditionalGids = nil
-		for _, g := range gids {
-			if g < 0 || g > 1<<32-1 {
-				return nil, fmt.Errorf("--additional-gids: %d is out of range", g)
+		for _, s := range gids {
+			g, err := strconv.ParseUint(s, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("--additional-gids %q: not a group id", s)
 			}
 			p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
 		}

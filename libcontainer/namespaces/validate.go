@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/internal/field"
 )
@@ -23,6 +24,7 @@ func Validate(s *specs.Spec, rootless bool) error {
 		validateUTS,
 		validateTimeOffsets,
 		validateSysctl,
+		validateNetSysctlNamespace,
 	} {
 		if err := check(s); err != nil {
 			return err
@@ -229,15 +231,49 @@ func validateSysctl(s *specs.Spec) error {
 	return nil
 }
 
+// validateNetSysctlNamespace refuses net.* sysctls when the network
+// namespace the container joins is the runtime's own: writing them would
+// change the host's network settings. It runs where rt starts, never in the
+// init, which is inside the namespace by then.
+func validateNetSysctlNamespace(s *specs.Spec) error {
+	var path string
+	for _, n := range linux(s).Namespaces {
+		if n.Type == specs.NetworkNamespace {
+			path = n.Path
+		}
+	}
+	if path == "" {
+		return nil
+	}
+	for _, key := range field.SortedKeys(linux(s).Sysctl) {
+		if sysctlPath(key)[0] != "net" {
+			continue
+		}
+		var joined, own unix.Stat_t
+		if unix.Stat(path, &joined) != nil || unix.Stat("/proc/self/ns/net", &own) != nil {
+			// A missing namespace fails when the init joins it.
+			return nil
+		}
+		if joined.Dev == own.Dev && joined.Ino == own.Ino {
+			return fmt.Errorf("%s: sysctl %q not allowed in host network namespace", field.Key("linux.sysctl", key), key)
+		}
+	}
+	return nil
+}
+
 // sysctlPath splits a sysctl name into its directories below /proc/sys. As
 // with sysctl(8), names are separated by "/" when the first separator is "/"
-// (so that "." can be part of an interface name), by "." otherwise.
+// (so that "." can be part of an interface name: net/ipv4/conf/eth0.100/rp_filter),
+// by "." otherwise, where a "/" stands for a "." (net.ipv4.conf.eth0/100.rp_filter).
 func sysctlPath(key string) []string {
-	sep := "."
 	if i := strings.IndexAny(key, "./"); i >= 0 && key[i] == '/' {
-		sep = "/"
+		return strings.Split(key, "/")
 	}
-	return strings.Split(key, sep)
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		parts[i] = strings.ReplaceAll(p, "/", ".")
+	}
+	return parts
 }
 
 // badSysctlPart catches the name parts that would not stay one directory level below /proc/sys.

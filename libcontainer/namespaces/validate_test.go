@@ -54,6 +54,15 @@ func TestValidate(t *testing.T) {
 		{"sysctl net", all, func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} }, false, ""},
 		{"sysctl without its namespace", nil, func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"kernel.sem": "1"} }, false,
 			`linux.sysctl["kernel.sem"]: requires an ipc namespace`},
+		// The runtime's own network namespace, joined: its sysctls are the host's.
+		{"sysctl net in the host's network namespace", all, func(s *specs.Spec) {
+			s.Linux.Namespaces[1].Path = "/proc/self/ns/net"
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1", "kernel.sem": "1"}
+		}, false, `linux.sysctl["net.ipv4.ip_forward"]: sysctl "net.ipv4.ip_forward" not allowed in host network namespace`},
+		{"sysctl net in another network namespace", all, func(s *specs.Spec) {
+			s.Linux.Namespaces[1].Path = "/proc/self/ns/ipc" // not the runtime's network namespace
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+		}, false, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := spec(tt.ns...)
@@ -78,16 +87,19 @@ func TestSysctlPath(t *testing.T) {
 	for key, want := range map[string]string{
 		"net.ipv4.ip_forward":             "net/ipv4/ip_forward",
 		"net/ipv4/conf/eth0.1/forwarding": "net/ipv4/conf/eth0.1/forwarding",
-		"net.ipv4.conf.eth0/1.forwarding": "net/ipv4/conf/eth0/1/forwarding",
+		// In a dotted name a slash stands for a dot, as with sysctl(8).
+		"net.ipv4.conf.eth0/1.forwarding": "net/ipv4/conf/eth0.1/forwarding",
 		"kernel.shmmax":                   "kernel/shmmax",
 	} {
 		if got := strings.Join(sysctlPath(key), "/"); got != want {
 			t.Errorf("sysctlPath(%q) = %s, want %s", key, got, want)
 		}
 	}
-	// "eth0/1" as one part would leave its directory level: refused.
-	if parts := sysctlPath("net.ipv4.conf.eth0/1.forwarding"); !slices.ContainsFunc(parts, badSysctlPart) {
-		t.Errorf("%q: no part refused", parts)
+	// Parts that would leave their directory level are refused.
+	for _, key := range []string{"net.//.x", "net/../x", "net/./x", "net..x"} {
+		if parts := sysctlPath(key); !slices.ContainsFunc(parts, badSysctlPart) {
+			t.Errorf("%q: %q, no part refused", key, parts)
+		}
 	}
 }
 
