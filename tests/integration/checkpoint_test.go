@@ -37,7 +37,7 @@ func needCRIU(t *testing.T) string {
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
 		if err != nil {
-			criuReason = fmt.Sprintf("no working CRIU 4.x (tests/scripts/get-criu.sh: %v: %s)", err, strings.TrimSpace(stderr.String()))
+			criuReason = fmt.Sprintf("no CRIU that works on this host (tests/scripts/get-criu.sh: %v: %s)", err, strings.TrimSpace(stderr.String()))
 			return
 		}
 		criuPath = strings.TrimSpace(string(out))
