@@ -120,7 +120,7 @@ func loadBundle(bundle string, systemdCgroup bool) (string, *specs.Spec, error) 
 	if err != nil {
 		return "", nil, err
 	}
-	if err := specconv.Validate(spec, abs, specconv.Options{Create: true, Systemd: systemdCgroup}); err != nil {
+	if err := specconv.Validate(spec, abs, specconv.Options{Create: true, Systemd: systemdCgroup, Rootless: os.Geteuid() != 0}); err != nil {
 		// runc's words, which scripts and its tests look for.
 		return "", nil, fmt.Errorf("invalid configuration: %w", err)
 	}

@@ -81,10 +81,10 @@ func newApp() *cli.App {
 		cli.BoolFlag{Name: "debug", Usage: "log at debug level, with a trace of each step of create, start and exec (and of the container's init) and how long it took"},
 		cli.StringFlag{Name: "log", Usage: "write rt's log to this file instead of stderr (appending)"},
 		cli.StringFlag{Name: "log-format", Value: "text", Usage: "format of log lines: text or json"},
-		cli.StringFlag{Name: "root", Value: "/run/rt", Usage: "directory holding the state of rt's containers; on a tmpfs, so that none outlives a reboot"},
+		cli.StringFlag{Name: "root", Value: "/run/rt", Usage: "directory holding the state of rt's containers; on a tmpfs, so that none outlives a reboot (for a user other than root: $XDG_RUNTIME_DIR/rt)"},
 		cli.StringFlag{Name: "criu", Value: "criu", Usage: "criu binary for checkpoint and restore"},
 		cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd; linux.cgroupsPath is then \"slice:prefix:name\", e.g. \"system.slice:rt:web1\""},
-		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "tolerate cgroup permission errors: true, false or auto"},
+		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "run containers without the cgroups rt may not write: true, false or auto (when rt runs without root or inside a user namespace)"},
 	}
 	app.Commands = []cli.Command{
 		checkpointCommand,

@@ -73,15 +73,39 @@ func checkArgs(ctx *cli.Context, expected, kind int) error {
 }
 
 func newRuntime(ctx *cli.Context) (*libcontainer.Runtime, error) {
-	root, err := filepath.Abs(ctx.GlobalString("root"))
+	root, err := filepath.Abs(stateRoot(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("--root: %w", err)
 	}
 	return &libcontainer.Runtime{
 		Root:          root,
 		SystemdCgroup: ctx.GlobalBool("systemd-cgroup"),
-		Rootless:      ctx.GlobalString("rootless") == "true",
+		Rootless:      rootlessCgroups(ctx.GlobalString("rootless")),
 	}, nil
+}
+
+// stateRoot is --root, or for a user other than root who did not name one,
+// $XDG_RUNTIME_DIR/rt: a directory of that user's own, on a tmpfs.
+func stateRoot(ctx *cli.Context) string {
+	if !ctx.GlobalIsSet("root") && os.Geteuid() != 0 {
+		if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+			return filepath.Join(dir, "rt")
+		}
+	}
+	return ctx.GlobalString("root")
+}
+
+// rootlessCgroups says whether cgroups rt may not write are done without:
+// "auto" means so when rt runs without root, or as root of a user namespace
+// other than the initial one (whose cgroups belong to someone else).
+func rootlessCgroups(flag string) bool {
+	switch flag {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return os.Geteuid() != 0 || !libcontainer.InInitialUserNamespace()
 }
 
 // loadContainer parses the id argument and loads that container, locked.

@@ -125,17 +125,23 @@ func manager(h *cgfs.Host, c Config, paths map[string]string, depth int) (Manage
 	v2 := func(controllers []string) *fs2.Manager {
 		return fs2.New(fs2.Config{Mount: h.V2.Point, Dir: paths[""], Depth: depth, Controllers: controllers, Rootless: c.Rootless})
 	}
-	if _, ok := paths[""]; !ok && h.Mode != Legacy {
+	// A rootless container may have been left without a cgroup v2
+	// directory it could not create; on a hybrid host its v1 cgroups are
+	// then all it has.
+	_, hasV2 := paths[""]
+	if !hasV2 && h.Mode != Legacy && !c.Rootless {
 		return nil, fmt.Errorf("cgroups: container %s has no cgroup v2 directory", c.Name)
 	}
 	var inner Manager
-	switch h.Mode {
-	case Legacy:
+	switch {
+	case h.Mode == Legacy:
 		inner = fs1.New(v1, depth, c.Rootless)
-	case Unified:
+	case h.Mode == Unified:
 		// nil: enable every controller the parent offers.
 		inner = v2(nil)
-	case Hybrid:
+	case h.Mode == Hybrid && !hasV2:
+		inner = fs1.New(v1, depth, c.Rootless)
+	case h.Mode == Hybrid:
 		// The cgroup2 side only gets the controllers v1 left it, on demand.
 		inner = hybrid.New(fs1.New(v1, depth, c.Rootless), v2([]string{}), h.V2.Point, h)
 	default:

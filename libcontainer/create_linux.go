@@ -45,15 +45,15 @@ func (r *Runtime) Create(o *CreateOpts) (c *Container, proc *os.Process, err err
 	if err := ValidateID(o.ID); err != nil {
 		return nil, nil, err
 	}
-	if err := os.MkdirAll(r.Root, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create state root: %w", err)
+	if err := r.makeRoot(); err != nil {
+		return nil, nil, err
 	}
 	dir := r.dir(o.ID)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return nil, nil, fmt.Errorf("container with id exists: %s", o.ID)
 		}
-		return nil, nil, fmt.Errorf("create state dir: %w", err)
+		return nil, nil, fmt.Errorf("create state dir: %w", withRootHint(err))
 	}
 	lock, err := lockDir(dir)
 	if err != nil {
@@ -204,12 +204,17 @@ func (b *builder) build() error {
 		return err
 	} else if m != nil {
 		b.cgroups = m
+		wanted := m.Paths()
 		if err := m.Apply(pid); err != nil {
 			return fmt.Errorf("apply cgroup: %w", err)
 		}
 		st.CgroupPaths = m.Paths()
+		if skipped := len(wanted) - len(st.CgroupPaths); skipped > 0 {
+			logrus.Debugf("create: rootless: %d of %d cgroup hierarchies not writable by uid %d; the container stays in rt's own cgroup there",
+				skipped, len(wanted), os.Geteuid())
+		}
 		cfg.CgroupPaths = st.CgroupPaths
-		if trace.Enabled() {
+		if trace.Enabled() && len(st.CgroupPaths) > 0 {
 			t.Done("create: init joined its cgroup: %s", describeCgroupPaths(st.CgroupPaths))
 		}
 	} else {

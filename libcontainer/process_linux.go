@@ -77,7 +77,39 @@ func (cp *childProcess) start() (*initProcess, error) {
 		parentSock.Close()
 		return nil, err
 	}
-	return &initProcess{proc: proc, ch: initproto.NewChannel(parentSock)}, nil
+	p := &initProcess{proc: proc, ch: initproto.NewChannel(parentSock)}
+	if cp.mapsByHelpers() {
+		if err := writeMapsByHelpers(proc.Pid, cp.uidMaps, cp.gidMaps); err != nil {
+			p.kill()
+			p.close()
+			return nil, err
+		}
+		if err := p.ch.Send(initproto.Message{Type: initproto.MsgIDMapsDone}); err != nil {
+			p.kill()
+			p.close()
+			return nil, fmt.Errorf("start init: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// mapsByHelpers reports whether the new user namespace gets its maps from
+// newuidmap and newgidmap: rt without root may write a map only of its own
+// uid (and gid), one id each, and then only with setgroups denied.
+func (cp *childProcess) mapsByHelpers() bool {
+	return cp.cloneflags&unix.CLONE_NEWUSER != 0 && needMapHelpers(os.Geteuid(), os.Getegid(), cp.uidMaps, cp.gidMaps)
+}
+
+// needMapHelpers reports whether a process with euid and egid needs the
+// setuid helpers to write uidMaps and gidMaps.
+func needMapHelpers(euid, egid int, uidMaps, gidMaps []syscall.SysProcIDMap) bool {
+	if euid == 0 {
+		return false
+	}
+	own := func(m []syscall.SysProcIDMap, id int) bool {
+		return len(m) == 1 && m[0].HostID == id && m[0].Size == 1
+	}
+	return !own(uidMaps, euid) || !own(gidMaps, egid)
 }
 
 func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
@@ -163,14 +195,22 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 			GidMappings: cp.gidMaps,
 		},
 	}
-	if cp.cloneflags&unix.CLONE_NEWUSER != 0 {
+	switch {
+	case cp.mapsByHelpers():
+		// The maps are written once the child exists, by setuid helpers:
+		// the init waits for them and executes itself again, which makes
+		// it root of its namespace with every capability there.
+		cmd.SysProcAttr.UidMappings, cmd.SysProcAttr.GidMappings = nil, nil
+		cmd.Env = append(cmd.Env, initproto.IDMapsEnv+"=1")
+	case cp.cloneflags&unix.CLONE_NEWUSER != 0:
 		// Writing the maps does not change the child's credentials: it would
 		// exec as our (unmapped) uid and lose every capability in its new
 		// namespace. Become root of that namespace first, and drop our
 		// supplementary groups; setgroups stays allowed when we are root (the
 		// kernel requires "deny" otherwise), as the spec's additionalGids need it.
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
-		cmd.SysProcAttr.GidMappingsEnableSetgroups = os.Geteuid() == 0
+		root := os.Geteuid() == 0
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: !root}
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = root
 	}
 	if len(joins) == 0 {
 		if err := cmd.Start(); err != nil {

@@ -62,15 +62,15 @@ func (r *Runtime) Restore(o *RestoreOpts) (c *Container, proc *os.Process, err e
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := os.MkdirAll(r.Root, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create state root: %w", err)
+	if err := r.makeRoot(); err != nil {
+		return nil, nil, err
 	}
 	dir := r.dir(o.ID)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return nil, nil, fmt.Errorf("container with id exists: %s", o.ID)
 		}
-		return nil, nil, fmt.Errorf("create state dir: %w", err)
+		return nil, nil, fmt.Errorf("create state dir: %w", withRootHint(err))
 	}
 	lock, err := lockDir(dir)
 	if err != nil {

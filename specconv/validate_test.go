@@ -197,7 +197,8 @@ func TestValidate(t *testing.T) {
 			s.Linux.Namespaces[len(s.Linux.Namespaces)-1].Path = "/proc/1/ns/user"
 		}},
 		{name: "rootless without userns", opts: Options{Create: true, Rootless: true}, mutate: func(*specs.Spec) {},
-			want: `linux.namespaces: a rootless container requires a user namespace`},
+			want: "linux.namespaces: a rootless container requires a user namespace: rt runs without root, " +
+				"and only a user namespace of its own lets the container mount and own files (`rt spec --rootless` writes one)"},
 		{name: "mapping size 0", mutate: func(s *specs.Spec) {
 			userMappings(s)
 			s.Linux.UIDMappings = append(s.Linux.UIDMappings, specs.LinuxIDMapping{ContainerID: 70000, HostID: 1})

@@ -136,7 +136,9 @@ func TestFakeSet(t *testing.T) {
 }
 
 // TestFakeSetNamesMissingController: a resource whose controller the host
-// lacks is an error naming the field; in rootless mode it is skipped.
+// lacks is an error naming the field; rootless, the controller may also be
+// there but not writable, and the error says both; rt's default device
+// rules are then left out.
 func TestFakeSetNamesMissingController(t *testing.T) {
 	paths := fakeHost(t)
 	delete(paths, "pids")
@@ -151,9 +153,15 @@ func TestFakeSetNamesMissingController(t *testing.T) {
 		if err := New(paths, 1, false).Set(tt.r); err == nil || err.Error() != tt.want {
 			t.Errorf("Set = %v, want %q", err, tt.want)
 		}
-		if err := New(paths, 1, true).Set(tt.r); err != nil {
-			t.Errorf("rootless Set = %v", err)
+		rootless := strings.Replace(tt.want, "the cgroup v1", "rt runs rootless and has no cgroup v1", 1)
+		rootless = strings.Replace(rootless, "controller is not mounted on this host", "hierarchy to write (none is mounted, or none delegated to uid", 1)
+		if err := New(paths, 1, true).Set(tt.r); err == nil || !strings.HasPrefix(err.Error(), rootless) {
+			t.Errorf("rootless Set = %v, want %q…", err, rootless)
 		}
+	}
+	delete(paths, "devices")
+	if err := New(paths, 1, true).Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Access: "rwm"}}}); err != nil {
+		t.Errorf("rootless Set of device rules without a devices cgroup: %v", err)
 	}
 }
 

@@ -150,10 +150,16 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	for _, c := range controllers {
 		dir, ok := m.paths[c.name]
 		if !ok {
-			if c.wants != nil && !m.rootless {
-				if field := c.wants(r); field != "" {
-					return fmt.Errorf("linux.resources.%s: the cgroup v1 %s controller is not mounted on this host", field, c.name)
+			// Device rules are always sent (rt's defaults): a rootless
+			// container does without them, its user namespace makes no nodes.
+			if c.wants == nil || m.rootless && c.name == "devices" {
+				continue
+			}
+			if field := c.wants(r); field != "" {
+				if m.rootless {
+					return fmt.Errorf("linux.resources.%s: rt runs rootless and has no cgroup v1 %s hierarchy to write (none is mounted, or none delegated to uid %d)", field, c.name, os.Geteuid())
 				}
+				return fmt.Errorf("linux.resources.%s: the cgroup v1 %s controller is not mounted on this host", field, c.name)
 			}
 			continue
 		}

@@ -186,3 +186,21 @@ func TestFakeFreezer(t *testing.T) {
 		t.Errorf("FreezerState = %q, %v", st, err)
 	}
 }
+
+// TestFakeRootlessAbsent: a rootless manager whose cgroup could not be
+// made reports no path, accepts rt's default device rules, and refuses a
+// limit, naming the field and why.
+func TestFakeRootlessAbsent(t *testing.T) {
+	m, _ := fakeCgroup(t)
+	m.c.Rootless, m.absent = true, true
+	if p := m.Paths(); len(p) != 0 {
+		t.Errorf("Paths = %v, want none", p)
+	}
+	if err := m.Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}}); err != nil {
+		t.Errorf("device rules only: %v", err)
+	}
+	err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(10)}})
+	if err == nil || !strings.HasPrefix(err.Error(), "linux.resources.pids: rt runs rootless") {
+		t.Errorf("pids limit without a cgroup: %v", err)
+	}
+}

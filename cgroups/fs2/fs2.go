@@ -28,6 +28,9 @@ type Config struct {
 // Manager is a container's cgroup v2.
 type Manager struct {
 	c Config
+	// absent: Rootless, and the cgroup could not be made; the container
+	// stays in rt's own cgroup and the manager reports no path.
+	absent bool
 }
 
 // New returns a manager for c; nothing is created until Apply.
@@ -39,14 +42,21 @@ func New(c Config) *Manager {
 // Dir is the container's cgroup directory.
 func (m *Manager) Dir() string { return m.c.Dir }
 
-// Paths has the cgroup under the key "" (the unified hierarchy).
-func (m *Manager) Paths() map[string]string { return map[string]string{"": m.c.Dir} }
+// Paths has the cgroup under the key "" (the unified hierarchy), or
+// nothing when it is absent.
+func (m *Manager) Paths() map[string]string {
+	if m.absent {
+		return map[string]string{}
+	}
+	return map[string]string{"": m.c.Dir}
+}
 
 // Apply creates the cgroup with its parents, enables controllers along
 // the path, and moves pid in (pid <= 0 only creates).
 func (m *Manager) Apply(pid int) error {
 	if err := cgfs.Mkdir(m.c.Mount, m.c.Dir, nil); err != nil {
 		if m.c.Rootless && isPermission(err) {
+			m.absent = true
 			return nil
 		}
 		return err

@@ -3,6 +3,7 @@ package fs2
 import (
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -20,6 +21,12 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	if err := unsupported(r); err != nil {
 		return err
 	}
+	if m.absent {
+		if field := requested(r); field != "" {
+			return fmt.Errorf("linux.resources.%s: rt runs rootless and may not create its cgroup %s (none is delegated to uid %d)", field, m.c.Dir, os.Geteuid())
+		}
+		return nil
+	}
 	for _, step := range []func(*specs.LinuxResources) error{
 		m.setCPU, m.setCpuset, m.setMemory, m.setIO, m.setPids, m.setHugetlb, m.setRdma, m.setDevices, m.setUnified,
 	} {
@@ -31,6 +38,29 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		}
 	}
 	return nil
+}
+
+// requested names the first resource r asks of the cgroup, leaving out the
+// device rules: rt always sends its defaults, and in the user namespace a
+// rootless container has, device nodes cannot be made anyway.
+func requested(r *specs.LinuxResources) string {
+	switch {
+	case r.Memory != nil:
+		return "memory"
+	case r.CPU != nil:
+		return "cpu"
+	case r.Pids != nil:
+		return "pids"
+	case r.BlockIO != nil:
+		return "blockIO"
+	case len(r.HugepageLimits) > 0:
+		return "hugepageLimits"
+	case len(r.Rdma) > 0:
+		return "rdma"
+	case len(r.Unified) > 0:
+		return "unified"
+	}
+	return ""
 }
 
 func unsupported(r *specs.LinuxResources) error {

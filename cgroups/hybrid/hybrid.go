@@ -6,6 +6,7 @@ package hybrid
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 
@@ -147,6 +148,6 @@ func (m *Manager) Destroy() error {
 // Paths has the v1 controllers and the cgroup2 directory under "".
 func (m *Manager) Paths() map[string]string {
 	p := m.V1.Paths()
-	p[""] = m.V2.Dir()
+	maps.Copy(p, m.V2.Paths())
 	return p
 }

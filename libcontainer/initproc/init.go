@@ -30,17 +30,25 @@ import (
 
 // Init is the entry point of the re-executed `rt init`. It never returns.
 func Init() {
+	fd, err := strconv.Atoi(os.Getenv(initproto.SockEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rt init: not started by rt")
+		os.Exit(255)
+	}
+	ch := initproto.NewChannel(os.NewFile(uintptr(fd), "init-sock"))
+	if os.Getenv(initproto.IDMapsEnv) != "" {
+		// Still dumpable: newuidmap only maps for a process whose /proc
+		// directory its user owns. Nothing of the container exists yet.
+		err := execMapped(ch)
+		ch.Send(initproto.Message{Type: initproto.MsgError, Error: err.Error()})
+		os.Exit(1)
+	}
 	// Nobody in the container may look into the init (its fds, memory and
 	// root, through /proc/<pid>) until it has exec'd the container's
 	// process, which makes it dumpable again.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	// Credentials and namespaces are per thread in the kernel: keep the setup on one.
 	runtime.LockOSThread()
-	fd, err := strconv.Atoi(os.Getenv(initproto.SockEnv))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "rt init: not started by rt")
-		os.Exit(255)
-	}
 	os.Unsetenv(initproto.SockEnv)
 	// The binary we were executed from is of no further use, and hooks and
 	// the container process must not inherit it.
@@ -48,7 +56,6 @@ func Init() {
 		unix.Close(exeFd)
 	}
 	os.Unsetenv(initproto.ExeEnv)
-	ch := initproto.NewChannel(os.NewFile(uintptr(fd), "init-sock"))
 	logrus.SetOutput(initproto.LogWriter{Ch: ch})
 	logrus.SetFormatter(&logrus.JSONFormatter{})
 	cfg, err := readInitConfig(ch)
@@ -68,6 +75,24 @@ func Init() {
 	// Only failures get here: success ends in execve.
 	ch.Send(initproto.Message{Type: initproto.MsgError, Error: err.Error()})
 	os.Exit(1)
+}
+
+// execMapped waits until rt has had the maps of our new user namespace
+// written, then executes this binary again: started before the maps
+// existed, we lost our capabilities at exec, and only an exec as the
+// namespace's root gives them back. The socket and the binary stay open
+// across it (neither is close-on-exec here). It returns only on failure.
+func execMapped(ch *initproto.Channel) error {
+	if _, _, err := ch.Expect(initproto.MsgIDMapsDone); err != nil {
+		return fmt.Errorf("wait for the user namespace's maps: %w", err)
+	}
+	exeFd, err := strconv.Atoi(os.Getenv(initproto.ExeEnv))
+	if err != nil {
+		return fmt.Errorf("no %s to execute again", initproto.ExeEnv)
+	}
+	os.Unsetenv(initproto.IDMapsEnv)
+	err = unix.Exec("/proc/self/fd/"+strconv.Itoa(exeFd), os.Args, os.Environ())
+	return fmt.Errorf("execute rt init again in the mapped user namespace: %w", err)
 }
 
 func readInitConfig(ch *initproto.Channel) (*initproto.Config, error) {

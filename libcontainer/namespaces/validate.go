@@ -79,7 +79,8 @@ func validateUser(s *specs.Spec, rootless bool) error {
 	l := linux(s)
 	if !Has(s, specs.UserNamespace) {
 		if rootless {
-			return errors.New("linux.namespaces: a rootless container requires a user namespace")
+			return errors.New("linux.namespaces: a rootless container requires a user namespace: rt runs without root, " +
+				"and only a user namespace of its own lets the container mount and own files (`rt spec --rootless` writes one)")
 		}
 		if len(l.UIDMappings) > 0 {
 			return errors.New("linux.uidMappings: requires a user namespace")

@@ -44,7 +44,8 @@ func TestValidate(t *testing.T) {
 		{"duplicate", all, func(s *specs.Spec) { s.Linux.Namespaces[4].Type = specs.PIDNamespace }, false,
 			`linux.namespaces[4].type: namespace "pid" already listed at linux.namespaces[0]`},
 		{"hostname without uts", nil, func(s *specs.Spec) { s.Hostname = "h" }, false, "hostname: requires a uts namespace"},
-		{"rootless without userns", all, func(*specs.Spec) {}, true, "linux.namespaces: a rootless container requires a user namespace"},
+		{"rootless without userns", all, func(*specs.Spec) {}, true, "linux.namespaces: a rootless container requires a user namespace: rt runs without root, " +
+			"and only a user namespace of its own lets the container mount and own files (`rt spec --rootless` writes one)"},
 		{"rootless with userns", all, mapped, true, ""},
 		{"user not mapped", all, func(s *specs.Spec) { mapped(s); s.Process.User.GID = 1000 }, false,
 			"process.user.gid: 1000 is not mapped by linux.gidMappings"},

@@ -29,9 +29,29 @@ func (s *setup) mount(index int, m *specs.Mount) error {
 		return s.mountCgroup(m, o)
 	case o.bind:
 		return s.mountBind(index, m, o)
-	default:
-		return s.mountFS(m, o)
 	}
+	err = s.mountFS(m, o)
+	if m.Type == "sysfs" && s.cfg.UserNS && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EBUSY)) {
+		// A user namespace may mount sysfs only with a network namespace
+		// of its own: bind the host's /sys instead, as runc does.
+		return s.bindSys(m)
+	}
+	return err
+}
+
+// bindSys puts the host's /sys, with its submounts, where m wanted a sysfs.
+func (s *setup) bindSys(m *specs.Mount) error {
+	bind := *m
+	bind.Type, bind.Source = "bind", "/sys"
+	bind.Options = append([]string{"rbind"}, m.Options...)
+	o, err := parseOptions(bind.Options)
+	if err != nil {
+		return err
+	}
+	if err := s.mountBind(-1, &bind, o); err != nil {
+		return fmt.Errorf("sysfs not allowed without a network namespace, and binding /sys instead failed: %w", err)
+	}
+	return nil
 }
 
 // bindSource makes a relative bind source absolute. The runtime spec makes

@@ -10,6 +10,10 @@ const (
 	SockEnv = "_RT_INITSOCK"
 	// ExeEnv holds the fd of the memfd the init was executed from.
 	ExeEnv = "_RT_INITEXE"
+	// IDMapsEnv is set when the init's new user namespace gets its maps
+	// only after the init started (rt without root, newuidmap): the init
+	// waits for idmaps-done and executes itself again from ExeEnv.
+	IDMapsEnv = "_RT_INITIDMAPS"
 )
 
 // FifoErrorPrefix starts what the init writes to exec.fifo when it fails

@@ -11,6 +11,13 @@
 //
 // A create (Config.Mode "standard"), in this order:
 //
+//	rt → init   idmaps-done    only when $_RT_INITIDMAPS is set: rt without root
+//	                           had newuidmap/newgidmap write the maps of the
+//	                           init's new user namespace after it started. The
+//	                           init executes itself again (from $_RT_INITEXE,
+//	                           keeping the socket), to gain the capabilities of
+//	                           root in that namespace, and the conversation
+//	                           goes on with the new program
 //	rt → init   config         the Config; the init is already in its cgroup
 //	init → rt   mount-request  while mounting, any number of times, only when
 //	                           Config.HostSources is set: the init needs rt to

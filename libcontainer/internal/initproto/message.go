@@ -16,6 +16,7 @@ import (
 type Type string
 
 const (
+	MsgIDMapsDone   Type = "idmaps-done"   // rt → init, first, only with IDMapsEnv: the maps are written
 	MsgConfig       Type = "config"        // rt → init: Message.Config is the Config
 	MsgMountRequest Type = "mount-request" // init → rt (create): clone Message.Mount's source
 	MsgMountSource  Type = "mount-source"  // rt → init, carries the detached mount tree
