@@ -162,6 +162,7 @@ func (b *builder) build() error {
 	cfg.FifoFd = cp.addFile(fifo)
 	if o.ConsoleConn != nil {
 		cfg.ConsoleFd = cp.addFile(o.ConsoleConn)
+		cfg.ConsoleToRT = true
 	} else if o.ConsoleSocket != "" {
 		conn, err := dialConsoleSocket(o.ConsoleSocket)
 		if err != nil {

@@ -64,6 +64,7 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 	}
 	if o.ConsoleConn != nil {
 		cfg.ConsoleFd = cp.addFile(o.ConsoleConn)
+		cfg.ConsoleToRT = true
 	} else if o.ConsoleSocket != "" {
 		conn, err := dialConsoleSocket(o.ConsoleSocket)
 		if err != nil {

@@ -6,15 +6,18 @@ import (
 	"strconv"
 	"unsafe"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rtproject/rt/libcontainer/internal/initproto"
 	"github.com/rtproject/rt/libcontainer/rootfs"
 )
 
 // setupConsole creates a pty inside the container, sends its master over the
 // console socket (as runc does, for containerd and conmon), and makes its
 // slave this process's stdio and controlling terminal.
-func setupConsole(consoleFd int, mount bool) error {
+func setupConsole(cfg *initproto.Config, mount bool) error {
+	consoleFd := cfg.ConsoleFd
 	if consoleFd < 0 {
 		return fmt.Errorf("process.terminal is set but no --console-socket was given")
 	}
@@ -32,6 +35,9 @@ func setupConsole(consoleFd int, mount bool) error {
 		return fmt.Errorf("get pty number: %w", err)
 	}
 	slavePath := "/dev/pts/" + strconv.Itoa(int(n))
+	if err := configurePty(int(master.Fd()), cfg.Process.ConsoleSize, cfg.ConsoleToRT); err != nil {
+		return err
+	}
 	if mount {
 		if err := rootfs.MountConsole(slavePath); err != nil {
 			return err
@@ -54,6 +60,31 @@ func setupConsole(consoleFd int, mount bool) error {
 	}
 	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
 		return fmt.Errorf("set controlling terminal: %w", err)
+	}
+	return nil
+}
+
+// configurePty sets the new pty's size from process.consoleSize and, when
+// rt itself relays it (a foreground run or exec), turns off its output
+// translation of "\n" into "\r\n": the output then compares exactly with
+// a pipe's, as with runc. Both happen before the process can write.
+func configurePty(master int, size *specs.Box, toRT bool) error {
+	if size != nil && size.Height != 0 && size.Width != 0 {
+		ws := &unix.Winsize{Row: uint16(size.Height), Col: uint16(size.Width)}
+		if err := unix.IoctlSetWinsize(master, unix.TIOCSWINSZ, ws); err != nil {
+			return fmt.Errorf("process.consoleSize: set the terminal size: %w", err)
+		}
+	}
+	if !toRT {
+		return nil
+	}
+	tio, err := unix.IoctlGetTermios(master, unix.TCGETS)
+	if err != nil {
+		return fmt.Errorf("pty: get termios: %w", err)
+	}
+	tio.Oflag &^= unix.ONLCR
+	if err := unix.IoctlSetTermios(master, unix.TCSETS, tio); err != nil {
+		return fmt.Errorf("pty: clear ONLCR: %w", err)
 	}
 	return nil
 }

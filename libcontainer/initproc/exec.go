@@ -18,7 +18,7 @@ func execInit(ch *initproto.Channel, cfg *initproto.Config) error {
 		return fmt.Errorf("setsid: %w", err)
 	}
 	if proc.Terminal {
-		if err := setupConsole(cfg.ConsoleFd, false); err != nil {
+		if err := setupConsole(cfg, false); err != nil {
 			return err
 		}
 	} else if cfg.ConsoleFd >= 0 {

@@ -162,7 +162,7 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	// 4. The terminal is created inside the container's devpts.
 	if proc.Terminal {
 		t := trace.Start()
-		if err := setupConsole(cfg.ConsoleFd, true); err != nil {
+		if err := setupConsole(cfg, true); err != nil {
 			return err
 		}
 		t.Done("init: terminal created, its master sent to the console socket")

@@ -2,6 +2,7 @@ package initproc
 
 import (
 	"fmt"
+	"math"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -9,7 +10,7 @@ import (
 )
 
 // ValidateProcess checks the fields of process the init itself applies:
-// args and env (its execve) and cwd (its chdir). The attributes other
+// args and env (its execve), cwd (its chdir) and consoleSize (its pty). The attributes other
 // packages apply (user, rlimits, capabilities, …) are theirs to check.
 func ValidateProcess(p *specs.Process) error {
 	if p == nil {
@@ -28,6 +29,15 @@ func ValidateProcess(p *specs.Process) error {
 	}
 	if err := field.Absolute("process.cwd", p.Cwd); err != nil {
 		return err
+	}
+	// The kernel's window size holds 16 bits per dimension.
+	if b := p.ConsoleSize; b != nil {
+		if b.Height > math.MaxUint16 {
+			return fmt.Errorf("process.consoleSize.height: %d is more than %d rows", b.Height, math.MaxUint16)
+		}
+		if b.Width > math.MaxUint16 {
+			return fmt.Errorf("process.consoleSize.width: %d is more than %d columns", b.Width, math.MaxUint16)
+		}
 	}
 	return field.Env("process.env", p.Env)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -134,4 +135,47 @@ func TestTerminalWithoutSocket(t *testing.T) {
 		t.Errorf("create with a terminal and no --console-socket: %s", r)
 	}
 	assertNoLeaks(t, b, 0)
+}
+
+// TestTerminalOutputUntranslated: a foreground `rt run` or `rt exec` with a
+// terminal passes the container's "\n" through as it is, as runc does (the
+// pty's ONLCR is cleared), so its output compares exactly with a pipe's.
+func TestTerminalOutputUntranslated(t *testing.T) {
+	b := newBundle(t, "sh", "-c", `printf 'a\nb\n'`)
+	b.Spec.Process.Terminal = true
+	if r := b.run(); r.Code != 0 || r.Stdout != "a\nb\n" {
+		t.Errorf("rt run with a terminal: %s, want stdout %q", r, "a\nb\n")
+	}
+	assertNoLeaks(t, b, 0)
+
+	b = newBundle(t, "sleep", "100")
+	pid := b.start()
+	if r := b.rt("exec", "-t", b.ID, "sh", "-c", `printf 'c\nd\n'`); r.Code != 0 || r.Stdout != "c\nd\n" {
+		t.Errorf("rt exec -t: %s, want stdout %q", r, "c\nd\n")
+	}
+	b.rt("kill", b.ID, "KILL")
+	b.waitStatus("stopped")
+	b.deleteAndCheck(pid)
+}
+
+// TestConsoleSize: process.consoleSize sizes the new pty, for run and exec.
+func TestConsoleSize(t *testing.T) {
+	b := newBundle(t, "stty", "size")
+	b.Spec.Process.Terminal = true
+	b.Spec.Process.ConsoleSize = &specs.Box{Height: 10, Width: 110}
+	if r := b.run(); r.Code != 0 || r.Stdout != "10 110\n" {
+		t.Errorf("rt run with consoleSize 10x110: %s", r)
+	}
+	assertNoLeaks(t, b, 0)
+
+	b = newBundle(t, "sleep", "100")
+	pid := b.start()
+	proc := filepath.Join(b.Dir, "process.json")
+	os.WriteFile(proc, []byte(`{"terminal": true, "consoleSize": {"height": 33, "width": 77}, "args": ["stty", "size"], "cwd": "/"}`), 0o644)
+	if r := b.rt("exec", "--process", proc, b.ID); r.Code != 0 || r.Stdout != "33 77\n" {
+		t.Errorf("rt exec with consoleSize 33x77: %s", r)
+	}
+	b.rt("kill", b.ID, "KILL")
+	b.waitStatus("stopped")
+	b.deleteAndCheck(pid)
 }

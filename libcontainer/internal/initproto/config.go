@@ -71,7 +71,11 @@ type Config struct {
 	Debug bool `json:"debug,omitempty"`
 
 	// File descriptor numbers in the init.
-	FifoFd      int `json:"fifo_fd"`    // O_PATH fd of exec.fifo (standard mode)
-	ConsoleFd   int `json:"console_fd"` // connected console socket, -1 if none
-	PreserveFds int `json:"preserve_fds"`
+	FifoFd    int `json:"fifo_fd"`    // O_PATH fd of exec.fifo (standard mode)
+	ConsoleFd int `json:"console_fd"` // connected console socket, -1 if none
+	// ConsoleToRT is set when the console socket leads to rt's own relay of a
+	// foreground run or exec (no --console-socket): the pty then passes "\n"
+	// through untranslated, as runc's does. An engine's pty is left as made.
+	ConsoleToRT bool `json:"console_to_rt,omitempty"`
+	PreserveFds int  `json:"preserve_fds"`
 }
