@@ -3,7 +3,6 @@ package fs1
 import (
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/rtproject/rt/cgroups/internal/cgfs"
@@ -16,20 +15,11 @@ func wantsPids(r *specs.LinuxResources) string {
 	return ""
 }
 
-// PidsMax is the pids.max value for a spec limit: zero or negative is
-// unlimited.
-func PidsMax(limit int64) string {
-	if limit <= 0 {
-		return "max"
-	}
-	return strconv.FormatInt(limit, 10)
-}
-
 func setPids(dir string, r *specs.LinuxResources) error {
 	if r.Pids == nil || r.Pids.Limit == nil {
 		return nil
 	}
-	if err := cgfs.Write(dir, "pids.max", PidsMax(*r.Pids.Limit)); err != nil {
+	if err := cgfs.Write(dir, "pids.max", cgfs.PidsMax(*r.Pids.Limit)); err != nil {
 		return fmt.Errorf("linux.resources.pids.limit: %w", err)
 	}
 	return nil

@@ -2,7 +2,6 @@ package fs2
 
 import (
 	"math"
-	"strconv"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/rtproject/rt/cgroups/internal/cgfs"
@@ -15,11 +14,7 @@ func (m *Manager) setPids(r *specs.LinuxResources) error {
 	if err := m.require("pids", "pids.limit"); err != nil {
 		return err
 	}
-	v := "max"
-	if *r.Pids.Limit > 0 {
-		v = strconv.FormatInt(*r.Pids.Limit, 10)
-	}
-	return m.write("pids.limit", "pids.max", v)
+	return m.write("pids.limit", "pids.max", cgfs.PidsMax(*r.Pids.Limit))
 }
 
 func statsPids(dir string, s *cgfs.Stats) error {

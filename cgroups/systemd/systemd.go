@@ -247,8 +247,13 @@ func Properties(r *specs.LinuxResources, legacy bool) []dbus.Property {
 	}
 	if r.Pids != nil && r.Pids.Limit != nil {
 		v := uint64(math.MaxUint64)
-		if *r.Pids.Limit > 0 {
+		switch {
+		case *r.Pids.Limit > 0:
 			v = uint64(*r.Pids.Limit)
+		case *r.Pids.Limit == 0:
+			// systemd refuses TasksMax=0; the fs driver writes pids.max 0
+			// after this, and 1 is what systemd would restore.
+			v = 1
 		}
 		props = append(props, newProp("TasksMax", v))
 	}

@@ -147,7 +147,9 @@ func TestProperties(t *testing.T) {
 		{"shares v1", specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: ptr(uint64(512))}}, true, "CPUShares", 512},
 		{"quota", specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr(int64(50000)), Period: ptr(uint64(100000))}}, false, "CPUQuotaPerSecUSec", 500000},
 		{"quota rounds up", specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr(int64(1234))}}, false, "CPUQuotaPerSecUSec", 20000},
-		{"tasks", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(0))}}, false, "TasksMax", math.MaxUint64},
+		{"tasks", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(64))}}, false, "TasksMax", 64},
+		{"tasks unlimited", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(-1))}}, false, "TasksMax", math.MaxUint64},
+		{"tasks 0: systemd's nearest", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(0))}}, false, "TasksMax", 1},
 	} {
 		got, ok := prop(Properties(&tc.r, tc.legacy), tc.prop)
 		if !ok || got != tc.want {

@@ -144,3 +144,20 @@ func TestMkdirParentRemovedConcurrently(t *testing.T) {
 		t.Fatalf("created called for %v, want %v", made, want)
 	}
 }
+
+func TestPidsMax(t *testing.T) {
+	for _, tt := range []struct {
+		limit int64
+		want  string
+	}{
+		{-1, "max"},
+		{-2, "max"},
+		{0, "0"}, // runtime-spec: 0 is a valid limit
+		{1, "1"},
+		{32768, "32768"},
+	} {
+		if got := PidsMax(tt.limit); got != tt.want {
+			t.Errorf("PidsMax(%d) = %q, want %q", tt.limit, got, tt.want)
+		}
+	}
+}

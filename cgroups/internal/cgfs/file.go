@@ -173,3 +173,14 @@ func ParseList(s string) ([]uint16, error) {
 func IsPermission(err error) bool {
 	return errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EROFS)
 }
+
+// PidsMax is the pids.max value for linux.resources.pids.limit: a negative
+// limit is none ("max"), and 0 is a limit of 0, as the runtime-spec says it
+// SHOULD be (runc 1.5 writes 1 instead, for systemd's sake; both leave the
+// container unable to fork, and 0 is the spec's).
+func PidsMax(limit int64) string {
+	if limit < 0 {
+		return "max"
+	}
+	return strconv.FormatInt(limit, 10)
+}
