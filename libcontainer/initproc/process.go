@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -129,7 +130,7 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 	// may run in a directory its user could not enter itself.
 	cwdErr := enterCwd(p.Cwd)
 	fixStdioOwner(p.User)
-	setHome(p)
+	prepareEnv(p)
 	t = trace.Start()
 	if caps != nil {
 		if err := caps.DropBoundingSet(); err != nil {
@@ -185,45 +186,69 @@ func setupKeyring(cfg *initproto.Config) error {
 
 // fixStdioOwner gives the container's user its stdio, so that it can reopen
 // /proc/self/fd/{0,1,2} (e.g. `echo > /dev/stdout`) after the user switch.
-func fixStdioOwner(u specs.User) {
-	if u.UID == 0 && u.GID == 0 {
-		return
-	}
+// Only the owner changes, as with runc: a pty keeps devpts' tty group.
+func fixStdioOwner(u specs.User) { fixOwner(u.UID, []int{0, 1, 2}) }
+
+func fixOwner(uid uint32, fds []int) {
 	var null unix.Stat_t
 	unix.Stat("/dev/null", &null)
-	for fd := 0; fd < 3; fd++ {
+	for _, fd := range fds {
 		var st unix.Stat_t
 		if unix.Fstat(fd, &st) != nil {
 			continue
 		}
 		// Leave shared character devices (/dev/null) and what is already the user's alone.
-		if st.Rdev == null.Rdev && st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Uid == u.UID {
+		if st.Rdev == null.Rdev && st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Uid == uid {
 			continue
 		}
-		kernel.Fchown(fd, int(u.UID), int(u.GID))
+		kernel.Fchown(fd, int(uid), -1)
 	}
 }
 
-// setHome sets HOME from the container's /etc/passwd when the spec leaves it out, as runc does.
-func setHome(p *specs.Process) {
-	for _, e := range p.Env {
-		if strings.HasPrefix(e, "HOME=") {
-			return
+// prepareEnv makes process.env what the process gets, as runc does: one
+// entry per name, the last one given winning (in the place of that last
+// one), and HOME from the container's /etc/passwd when it is missing or
+// empty ("/" for a user it does not list).
+func prepareEnv(p *specs.Process) {
+	seen := make(map[string]bool, len(p.Env))
+	env := make([]string, 0, len(p.Env)+1)
+	home := false
+	for i := len(p.Env) - 1; i >= 0; i-- {
+		name, value, _ := strings.Cut(p.Env[i], "=")
+		if seen[name] {
+			continue
 		}
-	}
-	home := "/"
-	if f, err := os.Open("/etc/passwd"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			fields := strings.Split(sc.Text(), ":")
-			if len(fields) >= 6 && fields[2] == strconv.Itoa(int(p.User.UID)) {
-				home = fields[5]
-				break
+		seen[name] = true
+		if name == "HOME" {
+			if value == "" {
+				continue
 			}
+			home = true
 		}
-		f.Close()
+		env = append(env, p.Env[i])
 	}
-	p.Env = append(p.Env, "HOME="+home)
+	slices.Reverse(env)
+	if !home {
+		env = append(env, "HOME="+passwdHome(p.User.UID))
+	}
+	p.Env = env
+}
+
+// passwdHome returns uid's home directory in the container's /etc/passwd.
+func passwdHome(uid uint32) string {
+	f, err := os.Open("/etc/passwd")
+	if err != nil {
+		return "/"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) >= 6 && fields[2] == strconv.FormatUint(uint64(uid), 10) {
+			return fields[5]
+		}
+	}
+	return "/"
 }
 
 func containerCPUs(s *specs.Spec) string {

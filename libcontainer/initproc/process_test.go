@@ -225,21 +225,60 @@ func errString(err error) string {
 	return err.Error()
 }
 
-func TestSetHome(t *testing.T) {
-	p := &specs.Process{Env: []string{"HOME=/mine"}}
-	setHome(p)
-	if !slices.Equal(p.Env, []string{"HOME=/mine"}) {
-		t.Errorf("HOME given: %q", p.Env)
+// TestPrepareEnv: one entry per name, the last given winning in its own
+// place; HOME from /etc/passwd (the host's here: uid 0 is root in every one)
+// when missing or empty, "/" for a user it does not list.
+func TestPrepareEnv(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		uid  uint32
+		env  []string
+		want []string
+	}{
+		{"HOME given", 0, []string{"HOME=/mine"}, []string{"HOME=/mine"}},
+		{"HOME from passwd", 0, nil, []string{"HOME=/root"}},
+		{"unknown user", 4000000, []string{"A=1"}, []string{"A=1", "HOME=/"}},
+		{"empty HOME is overridden", 0, []string{"HOME="}, []string{"HOME=/root"}},
+		{"the last HOME wins, and empty is overridden", 0, []string{"HOME=/override", "A=1", "HOME="}, []string{"A=1", "HOME=/root"}},
+		{"last value wins, in its place", 0, []string{"ONE=1", "TWO=2", "ONE=", "HOME=/h"}, []string{"TWO=2", "ONE=", "HOME=/h"}},
+		{"values may hold =", 0, []string{"A=x=y", "HOME=/h"}, []string{"A=x=y", "HOME=/h"}},
+	} {
+		p := &specs.Process{Env: tt.env, User: specs.User{UID: tt.uid}}
+		prepareEnv(p)
+		if !slices.Equal(p.Env, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.name, p.Env, tt.want)
+		}
 	}
-	// uid 0 is root in every /etc/passwd.
-	p = &specs.Process{}
-	setHome(p)
-	if !slices.Equal(p.Env, []string{"HOME=/root"}) {
-		t.Errorf("root: %q", p.Env)
+}
+
+// TestFixOwner: stdio becomes the user's, the group stays what it was (a
+// pty keeps devpts' tty group), and what is already the user's or the null
+// device is left alone.
+func TestFixOwner(t *testing.T) {
+	rec := kerneltest.New(t, "")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	p = &specs.Process{User: specs.User{UID: 4000000}}
-	setHome(p)
-	if !slices.Equal(p.Env, []string{"HOME=/"}) {
-		t.Errorf("unknown user: %q", p.Env)
+	defer r.Close()
+	defer w.Close()
+	null, err := os.Open("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	fds := []int{int(r.Fd()), int(w.Fd()), int(null.Fd())}
+	for _, tt := range []struct {
+		uid  uint32
+		want []string
+	}{
+		{1000, []string{fmt.Sprintf("fchown %d 1000:-1", r.Fd()), fmt.Sprintf("fchown %d 1000:-1", w.Fd())}},
+		{uint32(os.Getuid()), nil},
+	} {
+		rec.Reset()
+		fixOwner(tt.uid, fds)
+		if !slices.Equal(rec.Calls, tt.want) {
+			t.Errorf("uid %d: %q, want %q", tt.uid, rec.Calls, tt.want)
+		}
 	}
 }
