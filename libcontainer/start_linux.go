@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +17,9 @@ import (
 )
 
 // Start releases a created container's init to exec the user process, then
-// runs the poststart hooks once that process has started.
+// runs the poststart hooks once that process has started. A failing
+// poststart hook fails Start and stops the container (runtime-spec 1.3,
+// lifecycle step 9; runc does the same); `run` then deletes it.
 func (c *Container) Start() error {
 	if st := c.Status(); st != Created {
 		return fmt.Errorf("cannot start a container that is %s", st)
@@ -50,7 +53,12 @@ func (c *Container) Start() error {
 		t := trace.Start()
 		st := c.OCIState()
 		st.Status = specs.StateRunning
-		hooks.RunWarn("poststart", h.Poststart, st)
+		if err := hooks.Run("poststart", h.Poststart, st); err != nil {
+			if kerr := c.killAndWait(); kerr != nil {
+				return errors.Join(err, fmt.Errorf("stop the container after its poststart hook failed: %w", kerr))
+			}
+			return err
+		}
 		t.Done("start: %d poststart hooks ran", len(h.Poststart))
 	}
 	return nil

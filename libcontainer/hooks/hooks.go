@@ -81,7 +81,7 @@ func Run(kind string, hooks []specs.Hook, state specs.State) error {
 }
 
 // RunWarn runs every hook and only logs failures, as the spec requires
-// for poststart and poststop.
+// for poststop.
 func RunWarn(kind string, hooks []specs.Hook, state specs.State) {
 	for i, h := range hooks {
 		if err := runHook(h, state); err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/rtproject/rt/internal/trace"
 	"github.com/rtproject/rt/libcontainer/hooks"
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
+	"github.com/rtproject/rt/libcontainer/internal/kernel"
 	"github.com/rtproject/rt/libcontainer/namespaces"
 	"github.com/rtproject/rt/libcontainer/rootfs"
 )
@@ -206,7 +207,7 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	fifoPath.Close()
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
 		st := hooks.State(cfg.ID, cfg.Bundle, spec, specs.StateCreated, cfg.HostPid)
-		if err := hooks.Run("startContainer", spec.Hooks.StartContainer, st); err != nil {
+		if err := hooks.Run("startContainer", startContainerHooks(spec.Hooks.StartContainer, proc.Env), st); err != nil {
 			fifo.Write([]byte(initproto.FifoErrorPrefix + err.Error()))
 			os.Exit(1)
 		}
@@ -229,6 +230,20 @@ func startHooks(spec *specs.Spec) int {
 	return len(spec.Hooks.StartContainer)
 }
 
+// startContainerHooks returns the hooks with env given to those that have
+// none: as runc, a startContainer hook without env inherits the process's
+// (a de facto behaviour hooks rely on, not the runtime-spec's).
+func startContainerHooks(hs []specs.Hook, env []string) []specs.Hook {
+	out := make([]specs.Hook, len(hs))
+	for i, h := range hs {
+		if len(h.Env) == 0 {
+			h.Env = env
+		}
+		out[i] = h
+	}
+	return out
+}
+
 // createHooks runs between the mounts and pivot_root: the parent runs
 // prestart and createRuntime in the runtime namespace, then we run
 // createContainer in the container's.
@@ -241,6 +256,10 @@ func createHooks(ch *initproto.Channel, cfg *initproto.Config) error {
 	}
 	if h := cfg.Spec.Hooks; h != nil && len(h.CreateContainer) > 0 {
 		t := trace.Start()
+		// As with runc, they run in the rootfs: hooks use paths relative to it.
+		if err := kernel.Chdir(cfg.Rootfs); err != nil {
+			return fmt.Errorf("createContainer hooks: chdir to the rootfs: %w", err)
+		}
 		st := hooks.State(cfg.ID, cfg.Bundle, cfg.Spec, specs.StateCreating, cfg.HostPid)
 		if err := hooks.Run("createContainer", h.CreateContainer, st); err != nil {
 			return err

@@ -241,30 +241,103 @@ func TestHooksStartContainerFailure(t *testing.T) {
 	b.deleteAndCheck(pid)
 }
 
-// TestHooksWarnOnly: poststart and poststop failures are warnings; the
-// remaining hooks still run and the command succeeds.
-func TestHooksWarnOnly(t *testing.T) {
+// TestHooksPoststopWarnOnly: poststop failures are warnings; the remaining
+// hooks still run and delete succeeds.
+func TestHooksPoststopWarnOnly(t *testing.T) {
 	b := newBundle(t, "sleep", "100")
 	h := newHookLog(b)
 	b.Spec.Hooks = &specs.Hooks{
-		Poststart: []specs.Hook{h.hook("poststart1", false, "; exit 3"), h.hook("poststart2", false, "")},
-		Poststop:  []specs.Hook{h.hook("poststop1", false, "; exit 3"), h.hook("poststop2", false, "")},
+		Poststop: []specs.Hook{h.hook("poststop1", false, "; exit 3"), h.hook("poststop2", false, "")},
 	}
-	b.create()
-	pid := b.pid()
-	r := b.mustRT("start", b.ID)
-	if !strings.Contains(r.Stderr, "poststart") {
-		t.Errorf("no warning for the failed poststart hook: %s", r)
-	}
-	if st := b.status(); st != "running" {
-		t.Errorf("status after start with a failed poststart hook: %s", st)
-	}
-	r = b.mustRT("delete", "--force", b.ID)
+	pid := b.start()
+	r := b.mustRT("delete", "--force", b.ID)
 	if !strings.Contains(r.Stderr, "poststop") {
 		t.Errorf("no warning for the failed poststop hook: %s", r)
 	}
 	assertNoLeaks(t, b, pid)
-	if got := strings.Join(h.names(), " "); got != "poststart1 poststart2 poststop1 poststop2" {
+	if got := strings.Join(h.names(), " "); got != "poststop1 poststop2" {
 		t.Errorf("hooks run: %s", got)
+	}
+}
+
+// TestHooksPoststartFailure: a failing poststart hook fails start and stops
+// the container (runtime-spec 1.3 lifecycle step 9, as runc); the later
+// poststart hooks do not run. `run` then deletes the container, poststop
+// hooks included.
+func TestHooksPoststartFailure(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	h := newHookLog(b)
+	b.Spec.Hooks = &specs.Hooks{
+		Poststart: []specs.Hook{h.hook("poststart1", false, "; exit 3"), h.hook("poststart2", false, "")},
+		Poststop:  []specs.Hook{h.hook("poststop", false, "")},
+	}
+	b.create()
+	pid := b.pid()
+	if r := b.rt("start", b.ID); r.Code == 0 || !strings.Contains(r.Stderr, "error running poststart hook #0") {
+		t.Errorf("start with a failing poststart hook: %s", r)
+	}
+	if st := b.status(); st != "stopped" {
+		t.Errorf("status after the failed poststart hook: %s, want stopped", st)
+	}
+	b.deleteAndCheck(pid)
+	if got := strings.Join(h.names(), " "); got != "poststart1 poststop" {
+		t.Errorf("hooks run: %s, want poststart1 poststop", got)
+	}
+
+	b = newBundle(t, "sleep", "100")
+	h = newHookLog(b)
+	b.Spec.Hooks = &specs.Hooks{
+		Poststart: []specs.Hook{h.hook("poststart", false, "; exit 3")},
+		Poststop:  []specs.Hook{h.hook("poststop", false, "")},
+	}
+	if r := b.run(); r.Code == 0 || !strings.Contains(r.Stderr, "error running poststart hook #0") {
+		t.Errorf("run with a failing poststart hook: %s", r)
+	}
+	if r := b.rt("state", b.ID); r.Code == 0 {
+		t.Errorf("the container is still there after run failed: %s", r)
+	}
+	if got := strings.Join(h.names(), " "); got != "poststart poststop" {
+		t.Errorf("hooks run: %s, want poststart poststop", got)
+	}
+	assertNoLeaks(t, b, 0)
+}
+
+// TestHooksStartContainerEnv: a startContainer hook without env of its own
+// gets the process's (runc's de facto behaviour), one with env keeps it.
+func TestHooksStartContainerEnv(t *testing.T) {
+	b := newBundle(t, "true")
+	b.Spec.Root.Readonly = false
+	b.Spec.Process.Env = []string{"PATH=/bin", "ONE=two", "ONE=three"}
+	b.Spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{
+		{Path: "/bin/sh", Args: []string{"sh", "-c", `echo "$ONE $HOME" >/inherited`}},
+		{Path: "/bin/sh", Args: []string{"sh", "-c", `echo "${ONE-unset} $OWN" >/own`}, Env: []string{"OWN=mine"}},
+	}}
+	if r := b.run(); r.Code != 0 {
+		t.Fatalf("run: %s", r)
+	}
+	for file, want := range map[string]string{"inherited": "three /root\n", "own": "unset mine\n"} {
+		if got := mustRead(t, b.rootfsFile(file)); got != want {
+			t.Errorf("startContainer hook env (%s): %q, want %q", file, got, want)
+		}
+	}
+}
+
+// TestHooksCreateContainerCwd: createContainer hooks run in the container's
+// rootfs, as with runc (hooks write paths relative to it).
+func TestHooksCreateContainerCwd(t *testing.T) {
+	b := newBundle(t, "true")
+	b.Spec.Root.Readonly = false
+	b.Spec.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{
+		{Path: "/bin/sh", Args: []string{"sh", "-c", "pwd -P >./hook-cwd"}},
+	}}
+	if r := b.run(); r.Code != 0 {
+		t.Fatalf("run: %s", r)
+	}
+	want, err := filepath.EvalSymlinks(b.Rootfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, b.rootfsFile("hook-cwd")); got != want+"\n" {
+		t.Errorf("createContainer hook cwd: %q, want %q", got, want)
 	}
 }
