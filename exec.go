@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -133,6 +134,26 @@ func execProcess(ctx *cli.Context) (int, error) {
 	return waitForeground(sh, proc, tty), nil
 }
 
+// addExecCaps returns the container's capabilities with exec --cap's added,
+// as runc does: to the bounding, effective and permitted sets only, so
+// nothing is granted across an execve that was not asked for. Ambient gets
+// them only when the process has an inheritable set at all (the kernel
+// raises an ambient capability only if it is also inheritable; the init
+// warns about those it cannot raise).
+func addExecCaps(base *specs.LinuxCapabilities, caps []string) *specs.LinuxCapabilities {
+	c := specs.LinuxCapabilities{}
+	if base != nil {
+		c = *base
+	}
+	c.Bounding = append(slices.Clone(c.Bounding), caps...)
+	c.Effective = append(slices.Clone(c.Effective), caps...)
+	c.Permitted = append(slices.Clone(c.Permitted), caps...)
+	if c.Inheritable != nil {
+		c.Ambient = append(slices.Clone(c.Ambient), caps...)
+	}
+	return &c
+}
+
 // execProcessSpec builds the process to run: --process, or the container's
 // own process with the command line's overrides.
 func execProcessSpec(ctx *cli.Context, spec *specs.Spec) (*specs.Process, error) {
@@ -170,17 +191,7 @@ func execProcessSpec(ctx *cli.Context, spec *specs.Spec) (*specs.Process, error)
 		p.NoNewPrivileges = ctx.Bool("no-new-privs")
 	}
 	if caps := ctx.StringSlice("cap"); len(caps) > 0 {
-		c := specs.LinuxCapabilities{}
-		if p.Capabilities != nil {
-			c = *p.Capabilities
-		}
-		// An added capability must survive the exec as a non-root user too: ambient needs inheritable.
-		c.Bounding = append(append([]string(nil), c.Bounding...), caps...)
-		c.Effective = append(append([]string(nil), c.Effective...), caps...)
-		c.Permitted = append(append([]string(nil), c.Permitted...), caps...)
-		c.Inheritable = append(append([]string(nil), c.Inheritable...), caps...)
-		c.Ambient = append(append([]string(nil), c.Ambient...), caps...)
-		p.Capabilities = &c
+		p.Capabilities = addExecCaps(p.Capabilities, caps)
 	}
 	if u := ctx.String("user"); u != "" {
 		uidStr, gidStr, hasGid := strings.Cut(u, ":")
