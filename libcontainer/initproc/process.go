@@ -113,10 +113,14 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 			return err
 		}
 	}
-	if cfg.Mode == initproto.ModeExec && p.ExecCPUAffinity != nil {
-		if err := system.SetExecCPUAffinity(p.ExecCPUAffinity, containerCPUs(cfg.Spec)); err != nil {
-			return err
-		}
+	// The init and every exec'd process are in the container's cgroup by
+	// now: off the caller's CPUs, onto the cgroup's (or final's).
+	affinity := p.ExecCPUAffinity
+	if cfg.Mode == initproto.ModeStandard {
+		affinity = nil // runtime-spec: execCPUAffinity is not for the init
+	}
+	if err := system.SetCPUAffinity(affinity); err != nil {
+		return err
 	}
 	t.Done("%s: %d rlimits, oom_score_adj, scheduler, I/O priority, personality, memory policy, CPU affinity set", cfg.Mode.TraceName(), len(p.Rlimits))
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it

@@ -99,7 +99,7 @@ func TestApplyProcessOrder(t *testing.T) {
 			want: slices.Concat(
 				[]string{"keyctl join _ses.c1", "keyctl setperm 1000 0x3f090000"},
 				attrs,
-				[]string{"fchdir /work", "prctl PR_CAPBSET_DROP x34"},
+				[]string{"sched_setaffinity all", "fchdir /work", "prctl PR_CAPBSET_DROP x34"},
 				user,
 				[]string{"prctl PR_SET_NO_NEW_PRIVS 1", "seccomp flags=0x1"},
 			),
@@ -113,8 +113,32 @@ func TestApplyProcessOrder(t *testing.T) {
 			},
 			want: slices.Concat(
 				attrs,
-				[]string{"seccomp flags=0x1", "fchdir /work", "prctl PR_CAPBSET_DROP x34"},
+				[]string{"sched_setaffinity all", "seccomp flags=0x1", "fchdir /work", "prctl PR_CAPBSET_DROP x34"},
 				user,
+			),
+		},
+		{
+			name: "an exec'd process without execCPUAffinity: off the caller's CPUs",
+			mode: initproto.ModeExec,
+			want: slices.Concat(
+				attrs,
+				[]string{"sched_setaffinity all", "fchdir /work", "prctl PR_CAPBSET_DROP x34"},
+				user,
+				[]string{"prctl PR_SET_NO_NEW_PRIVS 1", "seccomp flags=0x1"},
+			),
+		},
+		{
+			name: "the init ignores execCPUAffinity",
+			mode: initproto.ModeStandard,
+			mutate: func(p *specs.Process, cfg *initproto.Config) {
+				p.ExecCPUAffinity = &specs.CPUAffinity{Final: "1"}
+				cfg.NoNewKeyring = true
+			},
+			want: slices.Concat(
+				attrs,
+				[]string{"sched_setaffinity all", "fchdir /work", "prctl PR_CAPBSET_DROP x34"},
+				user,
+				[]string{"prctl PR_SET_NO_NEW_PRIVS 1", "seccomp flags=0x1"},
 			),
 		},
 		{

@@ -101,32 +101,33 @@ func WithInitialCPUAffinity(a *specs.CPUAffinity, start func() error) error {
 	return startErr
 }
 
-// SetExecCPUAffinity sets the calling thread's affinity once the exec
-// process is in the container's cgroup: a.Final, or — when only Initial was
-// given — the container's own CPUs (containerCPUs, linux.resources.cpu.cpus;
-// empty means all), so the initial pinning does not leak into the program.
-func SetExecCPUAffinity(a *specs.CPUAffinity, containerCPUs string) error {
-	if a == nil || (a.Initial == "" && a.Final == "") {
-		return nil
-	}
-	var set *unix.CPUSet
-	var err error
+// SetCPUAffinity sets the calling thread's CPU affinity once the process
+// is in the container's cgroup, before it execs:
+//   - process.execCPUAffinity.final when given (exec'd processes only; the
+//     spec's field does not apply to the container's init, whose a is nil);
+//   - nothing when only initial was given: the runtime-spec says the
+//     runtime SHOULD NOT change it then (runc keeps initial too);
+//   - otherwise every CPU, which the kernel narrows to the cgroup's cpuset:
+//     the process must not inherit the affinity of whoever ran rt (`taskset
+//     -c 0 rt run`), as runc resets it too.
+func SetCPUAffinity(a *specs.CPUAffinity) error {
+	set := &unix.CPUSet{}
 	switch {
-	case a.Final != "":
+	case a != nil && a.Final != "":
+		var err error
 		if set, err = ParseCPUList(a.Final); err != nil {
 			return fmt.Errorf("process.execCPUAffinity.final: %w", err)
 		}
-	case containerCPUs != "":
-		if set, err = ParseCPUList(containerCPUs); err != nil {
-			return fmt.Errorf("linux.resources.cpu.cpus: %w", err)
-		}
+	case a != nil && a.Initial != "":
+		return nil
 	default:
-		// The kernel narrows a full mask to what the cpuset allows.
-		set = &unix.CPUSet{}
 		set.Fill()
 	}
 	if err := kernel.SchedSetaffinity(0, set); err != nil {
-		return fmt.Errorf("process.execCPUAffinity: sched_setaffinity: %w", err)
+		if a != nil && a.Final != "" {
+			return fmt.Errorf("process.execCPUAffinity.final: sched_setaffinity %q: %w", a.Final, err)
+		}
+		return fmt.Errorf("reset the CPU affinity to every CPU of the container: %w", err)
 	}
 	return nil
 }

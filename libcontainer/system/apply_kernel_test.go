@@ -320,7 +320,7 @@ func TestKernelExecCPUAffinity(t *testing.T) {
 		t.Skip("needs CPUs 0 and 1")
 	}
 	out := childtest.Run(t, "affinity")
-	want := "initial child: 0\nruntime thread restored: true\nfinal: 1\nreset: 0-1\n"
+	want := "initial child: 0\nruntime thread restored: true\nfinal: 1\ninitial kept: 1\nreset: 0-1\n"
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
@@ -347,7 +347,7 @@ func affinityScenario() error {
 	}
 	fmt.Printf("runtime thread restored: %v\n", after == before)
 
-	if err := SetExecCPUAffinity(&specs.CPUAffinity{Initial: "0", Final: "1"}, ""); err != nil {
+	if err := SetCPUAffinity(&specs.CPUAffinity{Initial: "0", Final: "1"}); err != nil {
 		return err
 	}
 	final, err := statusField("Cpus_allowed_list")
@@ -355,8 +355,17 @@ func affinityScenario() error {
 		return err
 	}
 	fmt.Printf("final: %s\n", final)
-	// Only initial given: back to the container's CPUs (here: all).
-	if err := SetExecCPUAffinity(&specs.CPUAffinity{Initial: "1"}, ""); err != nil {
+	// Only initial given: left as it is.
+	if err := SetCPUAffinity(&specs.CPUAffinity{Initial: "0"}); err != nil {
+		return err
+	}
+	kept, err := statusField("Cpus_allowed_list")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("initial kept: %s\n", kept)
+	// Nothing given: every CPU.
+	if err := SetCPUAffinity(nil); err != nil {
 		return err
 	}
 	reset, err := statusField("Cpus_allowed_list")

@@ -178,18 +178,19 @@ func TestExecCPUAffinityCalls(t *testing.T) {
 		t.Error("start did not run between pinning and restoring")
 	}
 	for _, tt := range []struct {
-		a             *specs.CPUAffinity
-		containerCPUs string
-		want          string
+		name string
+		a    *specs.CPUAffinity
+		want []string
 	}{
-		{&specs.CPUAffinity{Initial: "0", Final: "2-3"}, "", "sched_setaffinity 2,3"},
-		{&specs.CPUAffinity{Initial: "0"}, "4,6", "sched_setaffinity 4,6"},
+		{"final", &specs.CPUAffinity{Initial: "0", Final: "2-3"}, []string{"sched_setaffinity 2,3"}},
+		{"only initial: left as it is", &specs.CPUAffinity{Initial: "0"}, nil},
+		{"none: every CPU (the kernel narrows it to the cpuset)", nil, []string{"sched_setaffinity all"}},
+		{"empty", &specs.CPUAffinity{}, []string{"sched_setaffinity all"}},
 	} {
 		rec := kerneltest.New(t, "")
-		check(t, rec, SetExecCPUAffinity(tt.a, tt.containerCPUs), []string{tt.want}, "")
-	}
-	rec = kerneltest.New(t, "")
-	if err := SetExecCPUAffinity(&specs.CPUAffinity{Initial: "0"}, ""); err != nil || !strings.HasPrefix(rec.Calls[0], "sched_setaffinity 0,1,2,") {
-		t.Errorf("reset to every CPU: %v, %q", err, rec.Calls)
+		err := SetCPUAffinity(tt.a)
+		if err != nil || !slices.Equal(rec.Calls, tt.want) {
+			t.Errorf("%s: %v, calls %q, want %q", tt.name, err, rec.Calls, tt.want)
+		}
 	}
 }

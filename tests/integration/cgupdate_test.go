@@ -1,9 +1,15 @@
 package integration
 
 import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // TestPidsLimitZero: linux.resources.pids.limit 0 is a limit of 0 tasks
@@ -23,6 +29,78 @@ func TestPidsLimitZero(t *testing.T) {
 	for _, step := range []struct{ flag, want string }{{"-1", "max"}, {"10", "10"}, {"0", "0"}} {
 		b.mustRT("update", "--pids-limit", step.flag, b.ID)
 		checkCgroupFiles(t, b, []cgCheck{{pidsMax, step.want, false}})
+	}
+	b.rt("kill", b.ID, "KILL")
+	b.waitStatus("stopped")
+	b.deleteAndCheck(pid)
+}
+
+// TestCPUAffinityReset: the container's init and exec'd processes do not
+// inherit the affinity of whoever ran rt (`taskset -c 0 rt run`): they get
+// every CPU the container's cpuset allows, as with runc. execCPUAffinity
+// applies to exec'd processes only: final when given, initial kept alone.
+func TestCPUAffinityReset(t *testing.T) {
+	var online unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &online); err != nil {
+		t.Fatal(err)
+	}
+	if !online.IsSet(0) || !online.IsSet(1) {
+		t.Skip("needs CPUs 0 and 1")
+	}
+	all := mustRead(t, "/proc/self/status")
+	all = all[strings.Index(all, "Cpus_allowed_list:"):]
+	all = strings.TrimSpace(strings.TrimPrefix(all[:strings.Index(all, "\n")], "Cpus_allowed_list:"))
+	pinned := func(b *bundle, args ...string) result {
+		ctx, cancel := context.WithTimeout(context.Background(), rtTimeout)
+		defer cancel()
+		return runCmd(exec.CommandContext(ctx, "taskset", append([]string{"-c", "0", rtBinary, "--root", b.Root}, args...)...))
+	}
+	cpus := func(r result) string {
+		return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.Stdout), "Cpus_allowed_list:"))
+	}
+	grep := []string{"grep", "Cpus_allowed_list", "/proc/self/status"}
+	for _, tt := range []struct {
+		name, cpuset, want string
+	}{
+		{"no cpuset: every CPU", "", all},
+		{"cpuset 1, not the caller's 0", "1", "1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBundle(t, grep...)
+			if tt.cpuset != "" {
+				b.Spec.Linux.Resources = &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: tt.cpuset, Mems: "0"}}
+			}
+			b.write()
+			if r := pinned(b, "run", "--bundle", b.Dir, b.ID); r.Code != 0 || cpus(r) != tt.want {
+				t.Errorf("taskset -c 0 rt run: %s, want CPUs %s", r, tt.want)
+			}
+			b = newBundle(t, "sleep", "100")
+			if tt.cpuset != "" {
+				b.Spec.Linux.Resources = &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: tt.cpuset, Mems: "0"}}
+			}
+			pid := b.start()
+			if r := pinned(b, append([]string{"exec", b.ID}, grep...)...); r.Code != 0 || cpus(r) != tt.want {
+				t.Errorf("taskset -c 0 rt exec: %s, want CPUs %s", r, tt.want)
+			}
+			b.rt("kill", b.ID, "KILL")
+			b.waitStatus("stopped")
+			b.deleteAndCheck(pid)
+		})
+	}
+
+	b := newBundle(t, "sleep", "100")
+	pid := b.start()
+	proc := filepath.Join(b.Dir, "process.json")
+	for _, tt := range []struct {
+		affinity, want string
+	}{
+		{`{"initial": "1", "final": "0"}`, "0"},
+		{`{"initial": "1"}`, "1"}, // runtime-spec: no final, no change after the cgroup move
+	} {
+		os.WriteFile(proc, []byte(`{"args": ["grep", "Cpus_allowed_list", "/proc/self/status"], "cwd": "/", "execCPUAffinity": `+tt.affinity+`}`), 0o644)
+		if r := b.rt("exec", "--process", proc, b.ID); r.Code != 0 || cpus(r) != tt.want {
+			t.Errorf("exec with execCPUAffinity %s: %s, want CPUs %s", tt.affinity, r, tt.want)
+		}
 	}
 	b.rt("kill", b.ID, "KILL")
 	b.waitStatus("stopped")

@@ -488,6 +488,9 @@ func (r *Recorder) SchedGetaffinity(pid int, set *unix.CPUSet) error {
 }
 
 func (r *Recorder) SchedSetaffinity(pid int, set *unix.CPUSet) error {
+	if set.Count() == 1024 {
+		return r.record("sched_setaffinity", "all")
+	}
 	var cpus []string
 	for c := 0; c < 1024; c++ {
 		if set.IsSet(c) {
