@@ -15,7 +15,7 @@ GOFLAGS_BUILD := -mod=vendor -trimpath -tags $(BUILD_TAGS) -ldflags "$(LDFLAGS)"
 STATICCHECK_VERSION := v0.8.2
 RUNTIME ?= $(CURDIR)/rt
 
-.PHONY: all rt deps test unit integration demo lint notices docs-tool man completion install uninstall bench conformance test-containerd test-podman test-docker test-cri test-cri2 clean
+.PHONY: all rt deps test unit integration fuzz demo lint notices docs-tool man completion install uninstall bench conformance test-containerd test-podman test-docker test-cri test-cri2 clean
 
 all: rt
 
@@ -31,6 +31,19 @@ test: deps rt
 
 unit: rt
 	$(GO) test -mod=vendor -count=1 $$($(GO) list -mod=vendor ./... | grep -v /tests/)
+
+# fuzz runs every fuzz target for FUZZTIME each (go test's -fuzztime: 30s, 1m, or 10000x). Their seed corpora
+# (f.Add and testdata/fuzz/) run as ordinary tests in make unit. New crashers land in testdata/fuzz/: commit them
+# with the fix.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := .:FuzzParseSignal .:FuzzParseMemory .:FuzzDecodeResources ./specconv:FuzzLoadAndValidate \
+	./libcontainer/internal/initproto:FuzzRecv
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t#*:}; echo "=== $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -mod=vendor -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 # The kernel tests (build tag kernel) run the library packages against the
 # real kernel as root; the unit tests run the same code on fakes as any user.

@@ -77,10 +77,9 @@ func updateResources(ctx *cli.Context) (*specs.LinuxResources, error) {
 			defer f.Close()
 			src = f
 		}
-		dec := json.NewDecoder(src)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(r); err != nil {
-			return nil, fmt.Errorf("--resources %s: parse linux.resources JSON: %w", in, err)
+		var err error
+		if r, err = decodeResources(src); err != nil {
+			return nil, fmt.Errorf("--resources %s: %w", in, err)
 		}
 	}
 	if r.Memory == nil {
@@ -176,6 +175,17 @@ func updateResources(ctx *cli.Context) (*specs.LinuxResources, error) {
 	return r, nil
 }
 
+// decodeResources reads the linux.resources JSON of --resources.
+func decodeResources(src io.Reader) (*specs.LinuxResources, error) {
+	r := &specs.LinuxResources{}
+	dec := json.NewDecoder(src)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(r); err != nil {
+		return nil, fmt.Errorf("parse linux.resources JSON: %w", err)
+	}
+	return r, nil
+}
+
 // parseMemory reads a byte count with an optional binary unit, as docker
 // and runc accept it: "1024", "64m", "1.5GiB", "512 KB"; "-1" is unlimited.
 func parseMemory(s string) (int64, error) {
@@ -195,6 +205,10 @@ func parseMemory(s string) (int64, error) {
 	f, err := strconv.ParseFloat(t, 64)
 	if err != nil || strings.Trim(t, "0123456789.") != "" {
 		return 0, fmt.Errorf("%q is not a size (bytes, or a number with k, m, g, t or p)", s)
+	}
+	// 2^63 and above do not fit: converted, they came out negative.
+	if v := f * float64(mult); v >= 1<<63 {
+		return 0, fmt.Errorf("%q is too large a size", s)
 	}
 	return int64(f * float64(mult)), nil
 }

@@ -21,6 +21,11 @@ func TestParseMemory(t *testing.T) {
 		{"-5", 0, false},
 		{"1e3", 0, false},
 		{"nan", 0, false},
+		{"8p", 8 << 50, true},
+		// 2^63 and above came out negative (FuzzParseMemory).
+		{"8192p", 0, false},
+		{"9223372036854775807", 0, false},
+		{"99999999999999999999", 0, false},
 	}
 	for _, tc := range tests {
 		got, err := parseMemory(tc.in)

@@ -145,8 +145,12 @@ func (c *Channel) Recv() (Message, []int, error) {
 	if size > maxMessage {
 		return m, fds, errors.New("message too large")
 	}
-	payload := make([]byte, size)
-	if _, err := io.ReadFull(c.f, payload); err != nil {
+	// Memory grows with what arrives, not with what the peer announced.
+	payload, err := io.ReadAll(io.LimitReader(c.f, int64(size)))
+	if err == nil && len(payload) < int(size) {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
 		return m, fds, err
 	}
 	if err := json.Unmarshal(payload, &m); err != nil {
@@ -193,6 +197,11 @@ func RelayLog(entry string) {
 	lvl, err := logrus.ParseLevel(fmt.Sprint(e[logrus.FieldKeyLevel]))
 	if err != nil {
 		lvl = logrus.InfoLevel
+	}
+	// An init's panic or fatal entry is rt's error: whether rt stops is
+	// for rt to decide (logrus's own Panic and Fatal would panic or exit).
+	if lvl < logrus.ErrorLevel {
+		lvl = logrus.ErrorLevel
 	}
 	if !logrus.IsLevelEnabled(lvl) {
 		return
