@@ -123,13 +123,7 @@ func (w *hostileWatcher) lines(t *testing.T, prefix string) []string {
 // not even one rt's caller leaked to rt (fd 3 here, a host directory that
 // --preserve-fds does not pass on).
 func TestEscapeExecExposesNothingOfTheHost(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		mutate func(*specs.Spec)
-	}{
-		{"default", nil},
-		{"user-namespaced", withAllNamespaces},
-	} {
+	for _, tc := range containerKinds {
 		t.Run(tc.name, func(t *testing.T) {
 			w := startHostileWatcher(t, tc.mutate)
 			hostDir, err := os.Open(workDir)

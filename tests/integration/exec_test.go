@@ -39,14 +39,18 @@ func withAllNamespaces(s *specs.Spec) {
 	s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
 }
 
+// containerKinds are the two containers exec must serve alike: the default
+// one, and one with every namespace of its own, a user namespace included.
+var containerKinds = []struct {
+	name   string
+	mutate func(*specs.Spec)
+}{
+	{"default", nil},
+	{"user-namespaced", withAllNamespaces},
+}
+
 func TestExecJoinsEveryNamespace(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		mutate func(*specs.Spec)
-	}{
-		{"default", nil},
-		{"user-namespaced", withAllNamespaces},
-	} {
+	for _, tc := range containerKinds {
 		t.Run(tc.name, func(t *testing.T) {
 			b := startSleeper(t, tc.mutate)
 			pid := b.pid()
