@@ -235,7 +235,7 @@ func (b *builder) build() error {
 
 	cfg.HostPid = pid
 	cfg.Debug = trace.Enabled()
-	sources := rootfs.NewSources(spec, o.Bundle, pid, st.HostMountNS, namespaces.Has(spec, specs.UserNamespace))
+	sources := rootfs.NewSources(spec, o.Bundle, rootfsPath, pid, st.HostMountNS, namespaces.Has(spec, specs.UserNamespace))
 	defer sources.Close()
 	t = trace.Start()
 	creating := hooks.State(o.ID, o.Bundle, spec, specs.StateCreating, pid)

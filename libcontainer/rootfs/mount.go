@@ -128,11 +128,29 @@ func (s *setup) bindTree(index int, m *specs.Mount, o *mountOptions) (*os.File, 
 		}
 		return s.cfg.HostSource(index)
 	}
+	return openSourceTree(s.cfg.Rootfs, src, o.recursive)
+}
+
+// openSourceTree clones the bind source src (with recursive, the whole tree
+// below it) into a detached mount. A source inside the rootfs is resolved
+// there as in the container: its symlinks, the image's, cannot lead out of
+// it to a host directory.
+func openSourceTree(rootfs, src string, recursive bool) (*os.File, error) {
 	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
-	if o.recursive {
+	if recursive {
 		flags |= unix.AT_RECURSIVE
 	}
-	fd, err := kernel.OpenTree(unix.AT_FDCWD, src, flags)
+	dirfd, path := unix.AT_FDCWD, src
+	if rel, err := filepath.Rel(rootfs, src); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		f, err := openInRoot(rootfs, rel)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", src, err)
+		}
+		defer f.Close()
+		dirfd, path = int(f.Fd()), ""
+		flags |= unix.AT_EMPTY_PATH
+	}
+	fd, err := kernel.OpenTree(dirfd, path, flags)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.ENOTDIR) {
 			return nil, fmt.Errorf("source %s: %w", src, err)

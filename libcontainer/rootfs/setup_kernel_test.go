@@ -104,7 +104,7 @@ func scenarioFull(dir string) error {
 		},
 	}
 	// This process plays rt's part too: it clones the id-mapped source.
-	sources := NewSources(spec, dir, os.Getpid(), true, false)
+	sources := NewSources(spec, dir, rootfs, os.Getpid(), true, false)
 	defer sources.Close()
 	cfg := &Config{Spec: spec, Rootfs: rootfs, HostSource: sources.Open}
 	hookSawDevices := false

@@ -33,6 +33,7 @@ import (
 type Sources struct {
 	spec   *specs.Spec
 	bundle string
+	rootfs string
 	// initPid is the init as rt sees it: its mount namespace is where
 	// sources resolve, its user namespace gives the implied id-mapping.
 	initPid int
@@ -48,12 +49,13 @@ type Sources struct {
 }
 
 // NewSources prepares to clone the sources of spec's mounts for the init
-// with pid initPid (rt's view). hostMountNS and userNS say whether the
-// container shares rt's mount namespace and whether it has a user namespace
-// (new or joined), as in Config. Nothing is opened until Open is called.
-func NewSources(spec *specs.Spec, bundle string, initPid int, hostMountNS, userNS bool) *Sources {
+// with pid initPid (rt's view), whose rootfs is at rootfs (Config.Rootfs).
+// hostMountNS and userNS say whether the container shares rt's mount
+// namespace and whether it has a user namespace (new or joined), as in
+// Config. Nothing is opened until Open is called.
+func NewSources(spec *specs.Spec, bundle, rootfs string, initPid int, hostMountNS, userNS bool) *Sources {
 	return &Sources{
-		spec: spec, bundle: bundle, initPid: initPid,
+		spec: spec, bundle: bundle, rootfs: rootfs, initPid: initPid,
 		hostMountNS: hostMountNS,
 		hasUserNS:   userNS,
 		idmaps:      map[string]*os.File{},
@@ -84,7 +86,7 @@ func (s *Sources) Open(index int) (*os.File, error) {
 			return nil, fmt.Errorf("mounts[%d] (bind %s): idmap: %w", index, m.Source, err)
 		}
 	}
-	tree, err := s.inMountNS(func() (*os.File, error) { return cloneTree(src, o, userns) })
+	tree, err := s.inMountNS(func() (*os.File, error) { return cloneTree(s.rootfs, src, o, userns) })
 	if err != nil {
 		return nil, fmt.Errorf("mounts[%d] (bind %s): %w", index, m.Source, err)
 	}
@@ -99,16 +101,11 @@ func idmapped(m *specs.Mount, o *mountOptions) bool {
 // cloneTree clones the mount (or with rbind the mount tree) at src, and
 // id-maps it with userns when that is not nil: only the top mount, or every
 // mount of the tree with ridmap.
-func cloneTree(src string, o *mountOptions, userns *os.File) (*os.File, error) {
-	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
-	if o.recursive {
-		flags |= unix.AT_RECURSIVE
-	}
-	fd, err := kernel.OpenTree(unix.AT_FDCWD, src, flags)
+func cloneTree(rootfs, src string, o *mountOptions, userns *os.File) (*os.File, error) {
+	tree, err := openSourceTree(rootfs, src, o.recursive)
 	if err != nil {
-		return nil, fmt.Errorf("open_tree %s: %w", src, err)
+		return nil, err
 	}
-	tree := os.NewFile(uintptr(fd), src)
 	if userns == nil {
 		return tree, nil
 	}

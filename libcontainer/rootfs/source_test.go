@@ -14,7 +14,7 @@ func TestSourcesOpenRefuses(t *testing.T) {
 		{Destination: "/proc", Type: "proc", Source: "proc"},
 		{Destination: "/b", Type: "bind", Options: []string{"remount", "bind", "ro"}},
 	}}
-	s := NewSources(spec, "/bundle", 1, true, false)
+	s := NewSources(spec, "/bundle", "/bundle/rootfs", 1, true, false)
 	defer s.Close()
 	for _, tt := range []struct {
 		index int

@@ -244,3 +244,39 @@ func TestUserNSSourceInContainerTree(t *testing.T) {
 	// mapping; through the id-mapped one they are 3:4.
 	b.runExpecting("/mnt/a/file=65534:65534", "/copy/a/file=65534:65534", "/idcopy/file=3:4")
 }
+
+// TestBindSourceSymlinkInRootfs: a bind source named inside the rootfs is
+// resolved there as in the container. The image's absolute symlinks lead to
+// the container's own directories, never the host's: not for the init, and
+// not for rt's parent, which clones a source the container's user namespace
+// cannot reach (here a link to a host directory only root may search).
+func TestBindSourceSymlinkInRootfs(t *testing.T) {
+	private := filepath.Join(workDir, "hostonly-"+sanitize(t.Name()))
+	chownDir(t, private, 0, 0, 0o700)
+	t.Cleanup(func() { os.RemoveAll(private) })
+	for _, userns := range []bool{false, true} {
+		t.Run(fmt.Sprintf("userns=%v", userns), func(t *testing.T) {
+			b := newBundle(t, "sh", "-c", "ls /etc-copy; test -e /etc-copy/os-release && echo HOST-ETC; true")
+			if userns {
+				withUserNS(b)
+			}
+			b.mkdirs("etc-copy", "private-copy", "links")
+			if err := os.WriteFile(b.rootfsFile("etc/in-image"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Symlink("/etc", b.rootfsFile("links/etc"))
+			os.Symlink(private, b.rootfsFile("links/private"))
+			b.Spec.Mounts = append(b.Spec.Mounts,
+				specs.Mount{Destination: "/etc-copy", Type: "bind", Source: b.rootfsFile("links/etc"), Options: []string{"rbind"}})
+			if r := b.runExpecting("in-image"); strings.Contains(r.Stdout, "HOST-ETC") {
+				t.Errorf("a symlink in the image bound the host's /etc: %s", r.Stdout)
+			}
+			// Inside the rootfs, the link to the private host path leads nowhere.
+			b.Spec.Mounts = append(b.Spec.Mounts,
+				specs.Mount{Destination: "/private-copy", Type: "bind", Source: b.rootfsFile("links/private"), Options: []string{"bind"}})
+			if r := b.run(); r.Code == 0 || !strings.Contains(r.Stderr, "no such file or directory") {
+				t.Errorf("a symlink in the image to a private host directory: %s", r)
+			}
+		})
+	}
+}
