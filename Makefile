@@ -15,7 +15,7 @@ GOFLAGS_BUILD := -mod=vendor -trimpath -tags $(BUILD_TAGS) -ldflags "$(LDFLAGS)"
 STATICCHECK_VERSION := v0.8.2
 RUNTIME ?= $(CURDIR)/rt
 
-.PHONY: all rt deps test unit integration fuzz demo lint notices docs-tool man completion install uninstall bench conformance test-containerd test-podman test-docker test-cri test-cri2 clean
+.PHONY: all rt deps test unit integration fuzz demo lint notices docs-tool man completion install uninstall bench conformance test-containerd test-podman test-docker test-cri test-cri2 test-runc-bats clean
 
 all: rt
 
@@ -114,6 +114,11 @@ test-cri: deps rt
 
 test-cri2: deps rt
 	@RUNTIME=$(RUNTIME) tests/clients/cri2.sh
+
+# runc v1.5.2's own bats suite; RUNTIME=upstream runs upstream runc 1.5.2 built from the
+# same module; RUNC_BATS_FILES="kill.bats exec.bats" runs some files only.
+test-runc-bats: deps rt
+	@RUNTIME=$(RUNTIME) tests/runc-bats/run.sh $(RUNC_BATS_FILES)
 
 clean:
 	rm -rf rt _build

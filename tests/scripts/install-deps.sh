@@ -21,14 +21,18 @@ PACKAGES=(
 	podman # tests/clients/podman.sh (with conmon)
 	uidmap # newuidmap/newgidmap for user-namespace tests
 	util-linux # unshare, nsenter
-	bsdutils # script: a tty for the terminal scenarios
-	debootstrap # tests/scripts/get-criu.sh: a CRIU that works on current kernels, from Debian testing; docker.sh's nginx image (nginx-rootfs.sh)
-	iproute2 # ip netns: the network namespace of the checkpoint test with an established TCP connection; docker.sh, cri.sh
+	bsdutils # script: a tty for the terminal scenarios (and for runc's bats suite)
+	debootstrap # tests/scripts/get-criu.sh: a CRIU that works on current kernels, from Debian testing; docker.sh's nginx image (nginx-rootfs.sh); the Debian image of runc's bats suite
+	iproute2 # ip netns: the network namespace of the checkpoint test with an established TCP connection; docker.sh, cri.sh, runc's bats suite
 	iptables # CRIU locks the network with iptables-restore during a checkpoint with --tcp-established; dockerd's bridge rules
 	man-db # man -l: the generated man pages are checked
 	docker.io # tests/clients/docker.sh (dockerd 20.10, docker-proxy, docker-init)
 	tmux # docker.sh: run -ti, detach and attach on a real terminal
 	containernetworking-plugins # cri.sh: the CNI bridge of containerd's CRI plugin
+	bats # tests/runc-bats: runc's integration suite
+	gawk # runc's bats helpers
+	procps # ps, for tests/runc-bats' watchdog and runc's suite
+	mount # losetup, for runc's bats suite
 )
 
 is_installed() {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh is `make test`: unit tests, integration tests through the real binary,
 # the OCI runtime-tools validation suite (no assertion runc 1.1.5 passes here may
-# fail), and containerd, podman, Docker and Kubernetes' CRI validation (critest on
-# containerd's CRI plugin) driving rt.
+# fail), containerd, podman, Docker and Kubernetes' CRI validation (critest on
+# containerd's CRI plugin) driving rt, and runc v1.5.2's own bats suite with rt and with
+# upstream runc 1.5.2 built from the same module.
 # It ends with one summary line.
 #
 # The client scripts also run with runc, which must pass them too (the scripts
@@ -14,11 +15,11 @@
 # offer user namespaces).
 #
 # TEST_SUITES selects suites (default: "unit integration conformance containerd podman
-# docker cri cri2 containerd-runc podman-runc docker-runc cri-runc cri2-runc").
+# docker cri cri2 containerd-runc podman-runc docker-runc cri-runc cri2-runc runc-bats runc-bats-runc").
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-suites=${TEST_SUITES:-unit integration conformance containerd podman docker cri cri2 containerd-runc podman-runc docker-runc cri-runc cri2-runc}
+suites=${TEST_SUITES:-unit integration conformance containerd podman docker cri cri2 containerd-runc podman-runc docker-runc cri-runc cri2-runc runc-bats runc-bats-runc}
 logdir=$(mktemp -d /tmp/rt-test-logs.XXXXXX)
 chmod 755 "$logdir"
 passed=0
@@ -114,6 +115,8 @@ for s in $suites; do
 	cri-runc) run_script cri-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/cri-runc-invocations.txt" tests/clients/cri.sh ;;
 	cri2) run_script cri2 env RUNTIME="$root/rt" tests/clients/cri2.sh ;;
 	cri2-runc) run_script cri2-runc env RUNTIME="$(bash -c '. tests/scripts/lib.sh && upstream_runc')" tests/clients/cri2.sh ;;
+	runc-bats) run_script runc-bats env RUNTIME="$root/rt" RUNC_BATS_RESULTS="$logdir/runc-bats" tests/runc-bats/run.sh ;;
+	runc-bats-runc) run_script runc-bats-runc env RUNTIME=upstream RUNC_BATS_RESULTS="$logdir/runc-bats-runc" tests/runc-bats/run.sh ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac
 done
@@ -131,6 +134,12 @@ client_summary() {
 		done
 	done
 }
+
+# rt and upstream runc side by side on runc's own suite, when both ran.
+if [ -f "$logdir/runc-bats/results.tsv" ] && [ -f "$logdir/runc-bats-runc/results.tsv" ]; then
+	echo
+	tests/runc-bats/compare.sh "$logdir/runc-bats" "$logdir/runc-bats-runc"
+fi
 
 echo
 client_summary
