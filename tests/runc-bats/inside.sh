@@ -84,15 +84,30 @@ descendants() {
 		}'
 }
 
+# kill_orphans PID kills every process but this namespace's init, the calling shell and
+# PID's tree (bats and what runs it) and the caller's own.
+kill_orphans() {
+	local self=$BASHPID keep p
+	keep=" 1 $self $1 $(descendants "$1" | tr '\n' ' ') $(descendants "$self" | tr '\n' ' ') "
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[[ $keep == *" $p "* ]] || kill -KILL "$p" 2>/dev/null
+	done
+}
+
 # watchdog is the per-test time limit. bats' own (BATS_TEST_TIMEOUT) cannot be used: its
 # countdown is a background job of the test's shell, so a test's bare `wait` (events.bats)
 # waits for it, and it cannot end a test while a frozen or hung process holds the test's
 # output pipe. The watchdog sees a test run from the previous result line in the TAP file.
 # When one has run for TEST_TIMEOUT seconds it records the test as timed out and kills the
 # containers and the runtime's processes (the test then normally fails by itself); every
-# WATCHDOG_GRACE seconds after that it kills more: the test's processes, then its shell.
+# WATCHDOG_GRACE seconds after that it kills more: the test's processes, then its shell and
+# every process outside bats' own tree. Once every test of the file has reported, bats
+# must end: if it has not after WATCHDOG_GRACE seconds, something a test left running (a
+# failed update.bats test leaves its recvtty) holds bats' output open, and that is killed.
 watchdog() {
-	local file=$1 tap=$2 pid=$3 size last=-1 since=$SECONDS stage=0 elapsed n p tick=$WORK/watchdog.fifo
+	local file=$1 tap=$2 pid=$3 size last=-1 since=$SECONDS stage=0 elapsed ntests n p tick=$WORK/watchdog.fifo
+	ntests=$(grep -c '^@test ' "$WORK/tests/integration/$file")
 	# A read that times out on a fifo nobody writes is a sleep without a child process.
 	[ -p "$tick" ] || mkfifo "$tick"
 	while kill -0 "$pid" 2>/dev/null; do
@@ -103,10 +118,18 @@ watchdog() {
 			continue
 		fi
 		elapsed=$((SECONDS - since))
+		[ $elapsed -ge "$WATCHDOG_GRACE" ] || continue
+		# The running test: the one after the last reported.
+		n=$(awk '$1 == "ok" { n = $2 } $1 == "not" && $2 == "ok" { n = $3 } END { print n + 1 }' "$tap")
+		if [ "$n" -gt "$ntests" ]; then
+			note "$file: bats still running ${elapsed}s after its last test: killed the processes its tests left behind"
+			kill_orphans "$pid"
+			since=$SECONDS
+			continue
+		fi
 		case $stage in
 		0)
 			[ $elapsed -ge "$TEST_TIMEOUT" ] || continue
-			n=$(awk '$1 == "ok" { n = $2 } $1 == "not" && $2 == "ok" { n = $3 } END { print n + 1 }' "$tap")
 			echo "$n" >>"$tap.timeouts"
 			note "timeout: $file: test $n ran past ${TEST_TIMEOUT}s: killed its containers and the runtime's processes"
 			kill_containers
@@ -121,10 +144,11 @@ watchdog() {
 			;;
 		2)
 			[ $elapsed -ge $((TEST_TIMEOUT + 2 * WATCHDOG_GRACE)) ] || continue
-			note "timeout: $file: test $n still running: killed its shell"
+			note "timeout: $file: test $n still running: killed its shell and the processes it left"
 			for p in $(test_process); do
 				kill -KILL "$p" 2>/dev/null
 			done
+			kill_orphans "$pid"
 			;;
 		*) continue ;;
 		esac
