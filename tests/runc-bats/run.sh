@@ -123,14 +123,25 @@ build_suite() {
 
 # ---------------------------------------------------------------- images
 
-# build_busybox_image writes a tar of a busybox root like the suite's busybox image: the
-# static busybox with its applets linked in /bin, and the passwd/group of that image
-# (no user 1000: tests rely on uid 1000 having no passwd entry).
-build_busybox_image() {
-	local out=$1 tmp=$1.tmp.d
+# build_image OUT FILL writes OUT, a tar of the root filesystem FILL DIR makes, unless OUT
+# exists. The tar is uncompressed because every test extracts it again.
+build_image() {
+	local out=$1 fill=$2 tmp=$1.tmp.d
 	[ -f "$out" ] && return 0
-	log "building the busybox image $out"
+	log "building the image $out"
 	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	"$fill" "$tmp"
+	tar -C "$tmp" --numeric-owner -cf "$out.tmp" .
+	rm -rf "$tmp"
+	mv "$out.tmp" "$out"
+}
+
+# busybox_root fills DIR like the suite's busybox image: the static busybox with its
+# applets linked in /bin, and the passwd/group of that image (no user 1000: tests rely on
+# uid 1000 having no passwd entry).
+busybox_root() {
+	local tmp=$1
 	# No /proc or /sys: as in the image; tests replace them with symlinks.
 	mkdir -p "$tmp"/{bin,dev,etc,home,root,tmp,usr/sbin,var/spool/mail,var/www}
 	chmod 1777 "$tmp/tmp"
@@ -172,29 +183,20 @@ build_busybox_image() {
 		users:x:100:
 		nogroup:x:65534:
 	EOF
-	tar -C "$tmp" --numeric-owner -cf "$out.tmp" .
-	rm -rf "$tmp"
-	mv "$out.tmp" "$out"
 }
 
-# build_debian_image writes a tar of a minimal Debian root (the suite uses Debian "slim").
-# Apt's package lists and caches, docs and locales are left out; the tar is uncompressed
-# because every test extracts it again.
-build_debian_image() {
-	local out=$1 tmp=$1.tmp.d
-	[ -f "$out" ] && return 0
-	log "building the Debian image $out (debootstrap, about a minute)"
-	rm -rf "$tmp"
-	debootstrap --variant=minbase "$DEBIAN_SUITE" "$tmp" "$DEBIAN_MIRROR" >"$out.log" 2>&1 ||
-		{ tail -20 "$out.log" >&2; rm -rf "$tmp"; die "debootstrap $DEBIAN_SUITE failed (log: $out.log)"; }
+# debian_root fills DIR with a minimal Debian (the suite uses Debian "slim"): apt's package
+# lists and caches, docs and locales left out.
+debian_root() {
+	local tmp=$1 log=$1.log
+	debootstrap --variant=minbase "$DEBIAN_SUITE" "$tmp" "$DEBIAN_MIRROR" >"$log" 2>&1 ||
+		{ tail -20 "$log" >&2; rm -rf "$tmp"; die "debootstrap $DEBIAN_SUITE failed (log: $log)"; }
+	rm -f "$log"
 	rm -rf "$tmp"/var/cache/apt/* "$tmp"/var/lib/apt/lists/* "$tmp"/usr/share/doc/* \
 		"$tmp"/usr/share/man/* "$tmp"/usr/share/info/* "$tmp"/usr/share/locale/*
 	# debootstrap copies the host's; the container should not see them.
 	: >"$tmp/etc/resolv.conf"
 	echo debian >"$tmp/etc/hostname"
-	tar -C "$tmp" --numeric-owner -cf "$out.tmp" .
-	rm -rf "$tmp"
-	mv "$out.tmp" "$out"
 }
 
 build_images() {
@@ -203,8 +205,9 @@ build_images() {
 	BUSYBOX_TAR=$CACHE/images/busybox-static-${bb_version//:/_}-r$IMAGE_RECIPE.tar
 	DEBIAN_TAR=$CACHE/images/debian-$DEBIAN_SUITE-minbase-r$IMAGE_RECIPE.tar
 	mkdir -p "$CACHE/images"
-	with_lock "$BUSYBOX_TAR.lock" build_busybox_image "$BUSYBOX_TAR"
-	with_lock "$DEBIAN_TAR.lock" build_debian_image "$DEBIAN_TAR"
+	with_lock "$BUSYBOX_TAR.lock" build_image "$BUSYBOX_TAR" busybox_root
+	# debootstrap: about a minute.
+	with_lock "$DEBIAN_TAR.lock" build_image "$DEBIAN_TAR" debian_root
 }
 
 # ---------------------------------------------------------------- the scratch copy
