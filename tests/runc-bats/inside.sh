@@ -46,9 +46,9 @@ kill_containers() {
 	local h pid
 	thaw_all
 	for h in $(hierarchies); do
-		for pid in $(find "$h" -mindepth 2 -name cgroup.procs -exec cat {} + 2>/dev/null); do
+		while read -r pid; do
 			kill -KILL "$pid" 2>/dev/null
-		done
+		done < <(find "$h" -mindepth 2 -name cgroup.procs -exec cat {} + 2>/dev/null)
 	done
 }
 
@@ -106,7 +106,7 @@ kill_orphans() {
 # must end: if it has not after WATCHDOG_GRACE seconds, something a test left running (a
 # failed update.bats test leaves its recvtty) holds bats' output open, and that is killed.
 watchdog() {
-	local file=$1 tap=$2 pid=$3 size last=-1 since=$SECONDS stage=0 elapsed ntests n p tick=$WORK/watchdog.fifo
+	local file=$1 tap=$2 pid=$3 size last=-1 since=$SECONDS stage=0 elapsed ntests n p kids tick=$WORK/watchdog.fifo
 	ntests=$(grep -c '^@test ' "$WORK/tests/integration/$file")
 	# A read that times out on a fifo nobody writes is a sleep without a child process.
 	[ -p "$tick" ] || mkfifo "$tick"
@@ -139,7 +139,8 @@ watchdog() {
 			[ $elapsed -ge $((TEST_TIMEOUT + WATCHDOG_GRACE)) ] || continue
 			note "timeout: $file: test $n still running: killed its processes"
 			for p in $(test_process); do
-				kill -KILL $(descendants "$p") 2>/dev/null
+				mapfile -t kids < <(descendants "$p")
+				[ ${#kids[@]} = 0 ] || kill -KILL "${kids[@]}" 2>/dev/null
 			done
 			;;
 		2)
@@ -159,7 +160,7 @@ watchdog() {
 # reap removes what a file left behind: every process in this pid namespace but this
 # script, mounts under the scratch dir, loop devices backed there, and every cgroup.
 reap() {
-	local file=$1 p n=0 cgs h d m
+	local file=$1 p n=0 cgs h d m deadline
 	thaw_all
 	for p in /proc/[0-9]*; do
 		p=${p#/proc/}
@@ -167,20 +168,23 @@ reap() {
 		kill -KILL "$p" 2>/dev/null && n=$((n + 1))
 	done
 	[ $n = 0 ] || note "after $file: killed $n leftover processes"
-	for m in $(awk -v w="$WORK/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+	while read -r m; do
 		umount -l "$m" 2>/dev/null
-	done
+	done < <(awk -v w="$WORK/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
 	for d in $(losetup -l -n -O NAME,BACK-FILE 2>/dev/null | awk -v w="$WORK/" 'index($2, w) == 1 { print $1 }'); do
 		note "after $file: detached loop device $d"
 		losetup -d "$d"
 	done
 	cgs=0
+	# Killed processes can take seconds to leave their cgroups on a loaded machine.
+	deadline=$((SECONDS + 30))
 	for h in $(hierarchies); do
-		for try in 1 2 3 4 5 6 7 8 9 10; do
-			for d in $(find "$h" -mindepth 1 -depth -type d 2>/dev/null); do
+		while :; do
+			while read -r d; do
 				rmdir "$d" 2>/dev/null && cgs=$((cgs + 1))
-			done
+			done < <(find "$h" -mindepth 1 -depth -type d 2>/dev/null)
 			[ -z "$(find "$h" -mindepth 1 -type d 2>/dev/null)" ] && break
+			[ $SECONDS -lt $deadline ] || break
 			sleep 0.5
 		done
 		d=$(find "$h" -mindepth 1 -type d 2>/dev/null | head -1)

@@ -17,8 +17,8 @@
 #   - builds local stand-ins for the two images the suite's get-images.sh downloads: busybox
 #     from Debian's busybox-static and a Debian root from debootstrap --variant=minbase,
 #     cached in $RT_TESTS_CACHE/images/ keyed by package version / suite;
-#   - copies the suite to a scratch dir and writes a `skip` into every test named in
-#     skip.txt (the only tests not run; each with its reason);
+#   - copies the suite to a scratch dir where every test named in skip.txt skips itself,
+#     with its reason, before its file's setup runs (the only tests not run);
 #   - runs each file with bats inside a private mount + cgroup + pid + network + ipc + uts
 #     namespace whose cgroup root is a private cgroup made below this process's own cgroup in
 #     every hierarchy: the suite's absolute cgroup paths land there, never in the machine's
@@ -280,8 +280,8 @@ cgroup_mounts() {
 
 # own_cgroup MOUNTPOINT FSTYPE SUPEROPTIONS prints this process's cgroup in that hierarchy.
 own_cgroup() {
-	local fstype=$2 opts=$3 id ctrls path want
-	while IFS=: read -r id ctrls path; do
+	local fstype=$2 opts=$3 ctrls path want
+	while IFS=: read -r _ ctrls path; do
 		if [ "$fstype" = cgroup2 ]; then
 			[ -z "$ctrls" ] && { echo "$path"; return; }
 			continue
@@ -324,11 +324,13 @@ make_private_cgroups() {
 }
 
 # remove_private_cgroups thaws and kills whatever is still in the private cgroups (only
-# processes this run started can be there), then removes them, deepest first.
+# processes this run started can be there), then removes them, deepest first. Killed
+# processes can take seconds to leave their cgroups on a loaded machine: it retries for a
+# minute.
 remove_private_cgroups() {
 	[ -s "${WORK:-}/cgroup-dirs" ] || return 0
-	local dir d pid try left
-	for try in 1 2 3 4 5 6 7 8 9 10; do
+	local dir d pid left deadline=$((SECONDS + 60))
+	while :; do
 		left=0
 		while read -r dir; do
 			[ -d "$dir" ] || continue
@@ -342,6 +344,7 @@ remove_private_cgroups() {
 			done < <(find "$dir" -depth -type d)
 		done <"$WORK/cgroup-dirs"
 		[ $left = 0 ] && return 0
+		[ $SECONDS -lt $deadline ] || break
 		sleep 0.5
 	done
 	while read -r dir; do
@@ -416,7 +419,9 @@ main() {
 	esac
 	[ -x "$RUNC" ] || die "not executable: $RUNC"
 	RUNTIME_DESC="$RUNC ($("$RUNC" --version 2>/dev/null | sed -n 1p))"
-	RESULTS=${RUNC_BATS_RESULTS:-$REPO/_build/runc-bats/results/$([ "$RUNTIME" = upstream ] && echo upstream-runc || basename "$RUNC")}
+	local name=upstream-runc
+	[ "$RUNTIME" = upstream ] || name=$(basename "$RUNC")
+	RESULTS=${RUNC_BATS_RESULTS:-$REPO/_build/runc-bats/results/$name}
 
 	# World-searchable: tests in user namespaces reach the bundle as other uids.
 	WORK=$(mktemp -d /tmp/rt-runc-bats.XXXXXX)
@@ -433,6 +438,7 @@ main() {
 	# In the background, so that a signal to this script is handled at once (cleanup kills
 	# the namespace through its cgroups).
 	local rc=0
+	# shellcheck disable=SC2016 # expanded by that shell
 	env WORK="$WORK" RUNC="$RUNC" TEST_TIMEOUT="$TEST_TIMEOUT" FILE_TIMEOUT="$FILE_TIMEOUT" \
 		sh -c 'while read -r d; do echo $$ >"$d/cgroup.procs"; done <"$1/cgroup-dirs"
 			exec unshare --mount --cgroup --pid --net --ipc --uts --fork --propagation private --mount-proc "$2"' \
