@@ -12,11 +12,12 @@
 #
 # What it does:
 #   - takes github.com/opencontainers/runc@v1.5.2 from the Go module proxy and builds, once
-#     per runc and Go version, runc itself (static, with libseccomp) and the suite's helper
-#     programs (tests/cmd/*), cached in $RT_TESTS_CACHE/runc-bats/;
+#     per runc and Go version, the suite's helper programs (tests/cmd/*, static), cached
+#     with the suite in $RT_TEST_CACHE/runc-bats/; upstream runc itself is the project's
+#     one build of it (upstream_runc in tests/scripts/lib.sh, with libseccomp);
 #   - builds local stand-ins for the two images the suite's get-images.sh downloads: busybox
 #     from Debian's busybox-static and a Debian root from debootstrap --variant=minbase,
-#     cached in $RT_TESTS_CACHE/images/ keyed by package version / suite;
+#     cached in $RT_TEST_CACHE/images/ keyed by package version / suite;
 #   - copies the suite to a scratch dir where every test named in skip.txt skips itself,
 #     with its reason, before its file's setup runs (the only tests not run);
 #   - runs each file with bats inside a private mount + cgroup + pid + network + ipc + uts
@@ -36,22 +37,26 @@
 #   RUNC_BATS_SKIP_LIST     the skip list (default tests/runc-bats/skip.txt)
 #   RUNC_BATS_TEST_TIMEOUT  seconds per test (default 120)
 #   RUNC_BATS_FILE_TIMEOUT  seconds per file (default 900)
-#   RT_TESTS_CACHE          cache of built artefacts (default /var/cache/rt-tests)
+#   RT_TEST_CACHE           cache of built artefacts (default /var/cache/rt-tests)
 #   DEBIAN_MIRROR           mirror for debootstrap (default http://deb.debian.org/debian)
 set -euo pipefail
 
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+# shellcheck source=../scripts/lib.sh
+. "$REPO/tests/scripts/lib.sh"
+
 RUNC_MODULE=github.com/opencontainers/runc
-RUNC_VERSION=v1.5.2
+# The suite is the one of the upstream runc the project compares with.
+RUNC_VERSION=v$RUNC_UPSTREAM_VERSION
 # Helper programs helpers.bash and the .bats files run from tests/cmd/_bin.
 HELPERS=(recvtty seccompagent fs-idmap pidfd-kill remap-rootfs key_label sd-helper)
 # Bump when the way a cached artefact is built changes, so old caches are not reused.
-SUITE_RECIPE=1
+SUITE_RECIPE=2
 IMAGE_RECIPE=1
 DEBIAN_SUITE=bookworm
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
-CACHE=${RT_TESTS_CACHE:-/var/cache/rt-tests}
+CACHE=${RT_TEST_CACHE:-/var/cache/rt-tests}
 SKIP_LIST=${RUNC_BATS_SKIP_LIST:-$HERE/skip.txt}
 TEST_TIMEOUT=${RUNC_BATS_TEST_TIMEOUT:-120}
 FILE_TIMEOUT=${RUNC_BATS_FILE_TIMEOUT:-900}
@@ -80,11 +85,11 @@ with_lock() {
 
 # ---------------------------------------------------------------- the suite and runc
 
-# build_suite builds runc, the helper programs and a pristine copy of tests/integration
-# into $SUITE (once per runc version, Go version and recipe).
+# build_suite builds the helper programs and a pristine copy of tests/integration into
+# $SUITE (once per runc version, Go version and recipe).
 build_suite() {
 	[ -f "$SUITE/.complete" ] && return 0
-	log "building runc $RUNC_VERSION, its test helpers and suite in $SUITE"
+	log "building runc $RUNC_VERSION's test helpers and suite in $SUITE"
 	local tmp=$SUITE.tmp dir
 	rm -rf "$tmp"
 	mkdir -p "$tmp/bin"
@@ -92,17 +97,10 @@ build_suite() {
 	[ -d "$dir/tests/integration" ] || die "go mod download $RUNC_MODULE@$RUNC_VERSION gave no tests/integration"
 	cp -r "$dir" "$tmp/src"
 	chmod -R u+w "$tmp/src"
-	(
-		cd "$tmp/src"
-		# runc's Makefile builds with "seccomp urfave_cli_no_docs libpathrs"; libpathrs is a
-		# Rust library Debian 12 lacks, and without the tag runc uses its Go fallback.
-		local tags="seccomp urfave_cli_no_docs netgo osusergo"
-		local ldflags="-X main.gitCommit=$RUNC_VERSION -linkmode external -extldflags -static"
-		go_env CGO_ENABLED=1 go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$tmp/runc" .
-		# Static helpers: selinux.bats copies key_label into the container.
-		go_env CGO_ENABLED=1 go build -trimpath -tags "$tags" -ldflags "-linkmode external -extldflags -static" \
-			-o "$tmp/bin/" ./tests/cmd/...
-	) || die "building runc $RUNC_VERSION failed"
+	# Static: selinux.bats copies key_label into the container. seccompagent uses libseccomp.
+	(cd "$tmp/src" && go_env CGO_ENABLED=1 go build -trimpath -tags "seccomp urfave_cli_no_docs netgo osusergo" \
+		-ldflags "-linkmode external -extldflags -static" -o "$tmp/bin/" ./tests/cmd/...) ||
+		die "building runc $RUNC_VERSION's test helpers failed"
 	local h
 	for h in "${HELPERS[@]}"; do
 		[ -x "$tmp/bin/$h" ] || die "helper $h was not built from tests/cmd"
@@ -116,7 +114,7 @@ build_suite() {
 	# spec.bats reads the runtime-spec version from ../../go.mod.
 	cp "$tmp/src/go.mod" "$tmp/go.mod"
 	rm -rf "$tmp/src"
-	"$tmp/runc" --version | sed -n 1p >"$tmp/.complete"
+	echo "$RUNC_MODULE@$RUNC_VERSION" >"$tmp/.complete"
 	rm -rf "$SUITE"
 	mv "$tmp" "$SUITE"
 }
@@ -278,37 +276,16 @@ cgroup_mounts() {
 		/proc/self/mountinfo
 }
 
-# own_cgroup MOUNTPOINT FSTYPE SUPEROPTIONS prints this process's cgroup in that hierarchy.
-own_cgroup() {
-	local fstype=$2 opts=$3 ctrls path want
-	while IFS=: read -r _ ctrls path; do
-		if [ "$fstype" = cgroup2 ]; then
-			[ -z "$ctrls" ] && { echo "$path"; return; }
-			continue
-		fi
-		# A v1 line names the hierarchy by its controllers or name=, as the mount options do.
-		for want in ${ctrls//,/ }; do
-			[[ ",$opts," == *",$want,"* ]] || continue 2
-		done
-		echo "$path"
-		return
-	done </proc/self/cgroup
-	die "no cgroup of this process in $1"
-}
-
 # make_private_cgroups makes $CG_NAME below this process's cgroup in every hierarchy and
 # records the directories; the namespace is rooted there.
 make_private_cgroups() {
-	local mnt fstype opts dir parent
-	: >"$WORK/cgroup-dirs"
+	local dir parent
 	cgroup_mounts >"$WORK/cgroup-mounts"
 	[ -s "$WORK/cgroup-mounts" ] || die "no cgroup hierarchies under /sys/fs/cgroup"
-	while read -r mnt fstype opts; do
-		parent=$mnt$(own_cgroup "$mnt" "$fstype" "$opts")
-		parent=${parent%/}
-		dir=$parent/$CG_NAME
+	own_cgroup_dirs "$CG_NAME" >"$WORK/cgroup-dirs"
+	while read -r dir; do
+		parent=${dir%/*}
 		mkdir "$dir"
-		echo "$dir" >>"$WORK/cgroup-dirs"
 		# A new v1 cpuset cgroup has no CPUs or memory nodes: nothing could join it.
 		if [ -f "$dir/cpuset.cpus" ]; then
 			cat "$parent/cpuset.cpus" >"$dir/cpuset.cpus"
@@ -320,7 +297,7 @@ make_private_cgroups() {
 			cat "$parent/cpu.rt_runtime_us" >"$dir/cpu.rt_runtime_us" 2>/dev/null ||
 				log "cannot give $dir the real-time runtime of its parent (another run holds it?)"
 		fi
-	done <"$WORK/cgroup-mounts"
+	done <"$WORK/cgroup-dirs"
 }
 
 # remove_private_cgroups thaws and kills whatever is still in the private cgroups (only
@@ -413,7 +390,7 @@ main() {
 
 	case ${RUNTIME:-} in
 	"") die "set RUNTIME to the runtime binary (absolute path), or to \"upstream\" for runc $RUNC_VERSION" ;;
-	upstream) RUNC=$SUITE/runc ;;
+	upstream) RUNC=$(upstream_runc) || die "building upstream runc $RUNC_VERSION failed" ;;
 	/*) RUNC=$RUNTIME ;;
 	*) die "RUNTIME must be an absolute path or \"upstream\": $RUNTIME" ;;
 	esac
