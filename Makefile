@@ -118,7 +118,7 @@ test-cri2: deps rt
 # runc v1.5.2's own bats suite; RUNTIME=upstream runs upstream runc 1.5.2 built from the
 # same module; RUNC_BATS_FILES="kill.bats exec.bats" runs some files only.
 test-runc-bats: deps rt
-	@RUNTIME=$(RUNTIME) tests/runc-bats/run.sh $(RUNC_BATS_FILES)
+	@RUNTIME=$(RUNTIME) RUNC_BATS_FILES="$(RUNC_BATS_FILES)" tests/runc-bats/run.sh
 
 clean:
 	rm -rf rt _build

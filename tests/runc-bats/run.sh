@@ -32,6 +32,7 @@
 #
 # Environment:
 #   RUNTIME                 runtime under test: an absolute path, or "upstream" (required)
+#   RUNC_BATS_FILES         the test files to run when none are given (default: all)
 #   RUNC_BATS_RESULTS       where the TAP files and results.tsv go
 #                           (default _build/runc-bats/results/<runtime name>)
 #   RUNC_BATS_SKIP_LIST     the skip list (default tests/runc-bats/skip.txt)
@@ -406,6 +407,8 @@ main() {
 	CG_NAME=rt-runc-bats-$$
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM HUP PIPE
+	# shellcheck disable=SC2086 # a list of file names
+	[ $# -gt 0 ] || set -- ${RUNC_BATS_FILES:-}
 	prepare_scratch "$@"
 	make_private_cgroups
 
