@@ -54,6 +54,7 @@ func needCRIU(t *testing.T) string {
 type ctrIO struct {
 	inR, inW, outR, outW, errR, errW *os.File
 	lines                            chan string
+	last                             string // the last line read
 }
 
 func newCtrIO(t *testing.T) *ctrIO {
@@ -90,6 +91,7 @@ func (io *ctrIO) next(t *testing.T) string {
 		if !ok {
 			t.Fatal("container output closed")
 		}
+		io.last = l
 		return l
 	case <-time.After(10 * time.Second):
 		t.Fatal("no output from the container within 10s")
@@ -97,19 +99,19 @@ func (io *ctrIO) next(t *testing.T) string {
 	return ""
 }
 
-// drain returns the last line the container printed, once it printed nothing for a while.
+// drain returns the last line the container printed (read before or now),
+// once it printed nothing for a while.
 func (io *ctrIO) drain(t *testing.T) string {
 	t.Helper()
-	last := ""
 	for {
 		select {
 		case l, ok := <-io.lines:
 			if !ok {
-				return last
+				return io.last
 			}
-			last = l
+			io.last = l
 		case <-time.After(700 * time.Millisecond):
-			return last
+			return io.last
 		}
 	}
 }
