@@ -6,6 +6,7 @@ package cgroups
 import (
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 
@@ -26,6 +27,9 @@ type Config struct {
 	Path     string
 	Systemd  bool
 	Rootless bool
+	// Existing is what Manager.Existing reported when the container was
+	// created, for Load: the hierarchies whose cgroup it joined.
+	Existing []string
 }
 
 // Manager is one container's cgroup(s), whichever driver serves it.
@@ -50,13 +54,14 @@ func HostMode() (Mode, error) {
 }
 
 // New returns the manager for c on this host; nothing is created before
-// Apply.
+// Apply. It notes which of the container's directories exist already
+// (Manager.Existing); c.Existing is ignored.
 func New(c Config) (Manager, error) {
 	h, err := cgfs.Detect()
 	if err != nil {
 		return nil, err
 	}
-	path, depth, err := c.hierarchyPath()
+	path, err := c.hierarchyPath()
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +72,13 @@ func New(c Config) (Manager, error) {
 	if h.Mode == Unified || h.Mode == Hybrid {
 		paths[""] = h.V2.Dir(cgfs.Resolve(path, h.Own[""]))
 	}
-	return manager(h, c, paths, depth)
+	c.Existing = nil
+	for k, dir := range paths {
+		if _, err := os.Stat(dir); err == nil {
+			c.Existing = append(c.Existing, k)
+		}
+	}
+	return manager(h, c, paths)
 }
 
 // Load rebuilds the manager of an existing container from the paths its
@@ -80,50 +91,48 @@ func Load(c Config, paths map[string]string) (Manager, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("cgroups: no paths to load for container %s", c.Name)
 	}
-	_, depth, err := c.hierarchyPath()
-	if err != nil {
+	if _, err := c.hierarchyPath(); err != nil {
 		return nil, err
 	}
-	return manager(h, c, paths, depth)
+	return manager(h, c, paths)
 }
 
-// hierarchyPath is the container's cgroup path in each hierarchy (absolute,
-// or relative to rt's own cgroup there), and how many trailing levels of it
-// the container owns, which Destroy removes when empty: a systemd scope owns
-// one, never its slice.
-func (c Config) hierarchyPath() (string, int, error) {
+// hierarchyPath is the container's cgroup path in each hierarchy: absolute,
+// or relative to rt's own cgroup there.
+func (c Config) hierarchyPath() (string, error) {
 	if c.Systemd {
 		sc, err := systemd.ParsePath(c.Path, c.Name)
 		if err != nil {
-			return "", 0, err
+			return "", err
 		}
-		return sc.CgroupPath(), 1, nil
+		return sc.CgroupPath(), nil
 	}
 	path := c.Path
 	if path == "" {
 		if c.Name == "" {
-			return "", 0, fmt.Errorf("cgroups: neither a path nor a container name")
+			return "", fmt.Errorf("cgroups: neither a path nor a container name")
 		}
 		path = "/" + c.Name
 	}
 	if strings.IndexByte(path, 0) >= 0 {
-		return "", 0, fmt.Errorf("linux.cgroupsPath: contains a NUL byte")
+		return "", fmt.Errorf("linux.cgroupsPath: contains a NUL byte")
 	}
 	// ".." would let a relative path climb out of the cgroup rt places containers under.
 	if slices.Contains(strings.Split(path, "/"), "..") {
-		return "", 0, fmt.Errorf("linux.cgroupsPath: %q must not contain \"..\"", c.Path)
+		return "", fmt.Errorf("linux.cgroupsPath: %q must not contain \"..\"", c.Path)
 	}
-	return path, cgfs.Depth(path), nil
+	return path, nil
 }
 
 // manager is the one place that picks the driver: by how the host mounts
 // cgroups, over the container's directories (paths: controller, or "" for
 // cgroup v2, to directory), wrapped in a systemd scope when c asks for one.
-func manager(h *cgfs.Host, c Config, paths map[string]string, depth int) (Manager, error) {
+func manager(h *cgfs.Host, c Config, paths map[string]string) (Manager, error) {
 	v1 := maps.Clone(paths)
 	delete(v1, "")
 	v2 := func(controllers []string) *fs2.Manager {
-		return fs2.New(fs2.Config{Mount: h.V2.Point, Dir: paths[""], Depth: depth, Controllers: controllers, Rootless: c.Rootless})
+		return fs2.New(fs2.Config{Mount: h.V2.Point, Dir: paths[""], Existing: slices.Contains(c.Existing, ""),
+			Controllers: controllers, Rootless: c.Rootless})
 	}
 	// A rootless container may have been left without a cgroup v2
 	// directory it could not create; on a hybrid host its v1 cgroups are
@@ -135,15 +144,15 @@ func manager(h *cgfs.Host, c Config, paths map[string]string, depth int) (Manage
 	var inner Manager
 	switch {
 	case h.Mode == Legacy:
-		inner = fs1.New(v1, depth, c.Rootless)
+		inner = fs1.New(v1, c.Existing, c.Rootless)
 	case h.Mode == Unified:
 		// nil: enable every controller the parent offers.
 		inner = v2(nil)
 	case h.Mode == Hybrid && !hasV2:
-		inner = fs1.New(v1, depth, c.Rootless)
+		inner = fs1.New(v1, c.Existing, c.Rootless)
 	case h.Mode == Hybrid:
 		// The cgroup2 side only gets the controllers v1 left it, on demand.
-		inner = hybrid.New(fs1.New(v1, depth, c.Rootless), v2([]string{}), h.V2.Point, h)
+		inner = hybrid.New(fs1.New(v1, c.Existing, c.Rootless), v2([]string{}), h.V2.Point, h)
 	default:
 		return nil, fmt.Errorf("cgroups: no cgroup hierarchy is mounted")
 	}

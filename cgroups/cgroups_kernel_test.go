@@ -8,6 +8,7 @@ package cgroups
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -71,6 +72,10 @@ func TestKernelLifecycle(t *testing.T) {
 	for k, dir := range paths {
 		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%q: %s left behind", k, dir)
+		}
+		// The parent is never the container's: the test made it.
+		if err := os.Remove(filepath.Dir(dir)); err != nil {
+			t.Errorf("%q: parent of %s: %v", k, dir, err)
 		}
 	}
 }

@@ -80,7 +80,7 @@ func TestManagerPicksDriver(t *testing.T) {
 		{"no hierarchy", &cgfs.Host{}, map[string]string{"": "/x"}, "cgroups: no cgroup hierarchy is mounted"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := manager(tt.host, Config{Name: "c1"}, tt.paths, 1)
+			m, err := manager(tt.host, Config{Name: "c1"}, tt.paths)
 			got := fmt.Sprintf("%T", m)
 			if err != nil {
 				got = err.Error()
@@ -94,19 +94,18 @@ func TestManagerPicksDriver(t *testing.T) {
 
 func TestHierarchyPath(t *testing.T) {
 	for _, tt := range []struct {
-		c     Config
-		path  string
-		depth int
+		c    Config
+		path string
 	}{
-		{Config{Name: "c1"}, "/c1", 1},
-		{Config{Name: "c1", Path: "a/b/c1"}, "a/b/c1", 3},
-		{Config{Name: "c1", Path: "/abs/c1"}, "/abs/c1", 2},
-		{Config{Name: "c1", Systemd: true}, "/system.slice/rt-c1.scope", 1},
-		{Config{Name: "c1", Systemd: true, Path: "machine-a.slice:p:n"}, "/machine.slice/machine-a.slice/p-n.scope", 1},
+		{Config{Name: "c1"}, "/c1"},
+		{Config{Name: "c1", Path: "a/b/c1"}, "a/b/c1"},
+		{Config{Name: "c1", Path: "/abs/c1"}, "/abs/c1"},
+		{Config{Name: "c1", Systemd: true}, "/system.slice/rt-c1.scope"},
+		{Config{Name: "c1", Systemd: true, Path: "machine-a.slice:p:n"}, "/machine.slice/machine-a.slice/p-n.scope"},
 	} {
-		path, depth, err := tt.c.hierarchyPath()
-		if err != nil || path != tt.path || depth != tt.depth {
-			t.Errorf("%+v: %q %d %v, want %q %d", tt.c, path, depth, err, tt.path, tt.depth)
+		path, err := tt.c.hierarchyPath()
+		if err != nil || path != tt.path {
+			t.Errorf("%+v: %q %v, want %q", tt.c, path, err, tt.path)
 		}
 	}
 }

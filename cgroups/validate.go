@@ -15,7 +15,7 @@ func ValidatePath(path string, systemd bool) error {
 	if path == "" {
 		return nil
 	}
-	_, _, err := Config{Path: path, Systemd: systemd}.hierarchyPath()
+	_, err := Config{Path: path, Systemd: systemd}.hierarchyPath()
 	return err
 }
 

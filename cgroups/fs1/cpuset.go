@@ -37,31 +37,45 @@ func setCpuset(dir string, r *specs.LinuxResources) error {
 	return nil
 }
 
-// copyParentCpuset fills a new v1 cpuset from its parent: a v1 cpuset
-// starts with no cpus and no mems, and no task can be moved into it then.
-// A parent still empty was made by another container's create that has not
-// filled it yet (both share the new parent level): fill it first, from its
-// own parent, rather than copy its emptiness.
-func copyParentCpuset(dir string) error {
-	parent := filepath.Dir(dir)
+// ensureCpuset gives a v1 cpuset without cpus or mems its parent's: a v1
+// cpuset starts with neither, and no task can be moved into it (or into a
+// cgroup below it) then. It fills every level of a container's path, also
+// those an engine or another container made and left empty (runc does the
+// same).
+func ensureCpuset(dir string) error {
 	for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
-		v, err := cgfs.Read(parent, file)
-		if err == nil && v == "" {
-			if err = copyParentCpuset(parent); err == nil {
-				v, err = cgfs.Read(parent, file)
-			}
-		}
+		cur, err := cgfs.Read(dir, file)
 		if err != nil {
 			return fmt.Errorf("initialise cpuset %s: %w", dir, err)
 		}
-		if cur, _ := cgfs.Read(dir, file); cur != "" {
+		if cur != "" {
 			continue
+		}
+		v, err := cgfs.Read(filepath.Dir(dir), file)
+		if err != nil {
+			return fmt.Errorf("initialise cpuset %s: %w", dir, err)
 		}
 		if err := cgfs.Write(dir, file, v); err != nil {
 			return fmt.Errorf("initialise cpuset %s: %w", dir, err)
 		}
 	}
 	return nil
+}
+
+// cpusetBase is the level from which ensureCpuset must run to make dir
+// usable: dir itself, or its highest ancestor without cpus or mems that has
+// a parent (the root always has both).
+func cpusetBase(dir string) string {
+	base := dir
+	for d := dir; cgfs.Exists(filepath.Dir(d), "cpuset.cpus"); d = filepath.Dir(d) {
+		cpus, _ := cgfs.Read(d, "cpuset.cpus")
+		mems, _ := cgfs.Read(d, "cpuset.mems")
+		if cpus != "" && mems != "" {
+			break
+		}
+		base = filepath.Dir(d)
+	}
+	return base
 }
 
 func statsCpuset(dir string, s *cgfs.Stats) error {

@@ -4,13 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/rtproject/rt/cgroups/internal/cgfs"
 )
 
-// Two containers sharing a new parent level are created in parallel: the
-// one that made the parent has not filled its cpus and mems yet when the
-// other fills its own cgroup from it. The parent is filled first (from its
-// own parent), so the container's cpuset is never left empty.
-func TestCopyParentCpusetFillsAnEmptyParent(t *testing.T) {
+// An engine's (or another container's) cpuset level left without cpus and
+// mems: from the highest such level down, every level of the container's
+// path gets its parent's, so the container's cpuset is never left empty.
+func TestEnsureCpusetFillsEmptyLevels(t *testing.T) {
 	root := t.TempDir()
 	write := func(dir, file, v string) {
 		t.Helper()
@@ -21,22 +22,26 @@ func TestCopyParentCpusetFillsAnEmptyParent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	parent, leaf := filepath.Join(root, "bench"), filepath.Join(root, "bench", "c1")
+	pod, parent, leaf := filepath.Join(root, "pod"), filepath.Join(root, "pod", "bench"), filepath.Join(root, "pod", "bench", "c1")
 	for _, f := range []struct{ dir, cpus, mems string }{
 		{root, "0-1\n", "0\n"},
+		{pod, "", "0\n"},
 		{parent, "", ""},
 		{leaf, "", ""},
 	} {
 		write(f.dir, "cpuset.cpus", f.cpus)
 		write(f.dir, "cpuset.mems", f.mems)
 	}
-	if err := copyParentCpuset(leaf); err != nil {
+	if base := cpusetBase(parent); base != root {
+		t.Errorf("cpusetBase = %s, want %s", base, root)
+	}
+	if err := cgfs.Mkdir(cpusetBase(parent), leaf, ensureCpuset); err != nil {
 		t.Fatal(err)
 	}
-	for _, dir := range []string{parent, leaf} {
+	for _, dir := range []string{pod, parent, leaf} {
 		for file, want := range map[string]string{"cpuset.cpus": "0-1", "cpuset.mems": "0"} {
-			got, _ := os.ReadFile(filepath.Join(dir, file))
-			if string(got) != want {
+			got, _ := cgfs.Read(dir, file)
+			if got != want {
 				t.Errorf("%s/%s = %q, want %q", dir, file, got, want)
 			}
 		}

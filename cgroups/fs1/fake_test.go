@@ -60,7 +60,7 @@ func fakeHost(t *testing.T) map[string]string {
 
 func TestFakeApply(t *testing.T) {
 	paths := fakeHost(t)
-	m := New(paths, 1, false)
+	m := New(paths, nil, false)
 	if err := m.Apply(42); err != nil {
 		t.Fatal(err)
 	}
@@ -81,14 +81,14 @@ func TestFakeApply(t *testing.T) {
 		t.Errorf("memory hierarchy level got cpus %q", cpus)
 	}
 	// Joining an existing cgroup is fine.
-	if err := New(paths, 1, false).Apply(43); err != nil {
+	if err := New(paths, nil, false).Apply(43); err != nil {
 		t.Errorf("second Apply: %v", err)
 	}
 }
 
 func TestFakeSet(t *testing.T) {
 	paths := fakeHost(t)
-	m := New(paths, 1, false)
+	m := New(paths, nil, false)
 	if err := m.Apply(0); err != nil {
 		t.Fatal(err)
 	}
@@ -150,24 +150,24 @@ func TestFakeSetNamesMissingController(t *testing.T) {
 		{&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(5)}}, "linux.resources.pids.limit: the cgroup v1 pids controller is not mounted on this host"},
 		{&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(10)}}, "linux.resources.blockIO.weight: the cgroup v1 blkio controller is not mounted on this host"},
 	} {
-		if err := New(paths, 1, false).Set(tt.r); err == nil || err.Error() != tt.want {
+		if err := New(paths, nil, false).Set(tt.r); err == nil || err.Error() != tt.want {
 			t.Errorf("Set = %v, want %q", err, tt.want)
 		}
 		rootless := strings.Replace(tt.want, "the cgroup v1", "rt runs rootless and has no cgroup v1", 1)
 		rootless = strings.Replace(rootless, "controller is not mounted on this host", "hierarchy to write (none is mounted, or none delegated to uid", 1)
-		if err := New(paths, 1, true).Set(tt.r); err == nil || !strings.HasPrefix(err.Error(), rootless) {
+		if err := New(paths, nil, true).Set(tt.r); err == nil || !strings.HasPrefix(err.Error(), rootless) {
 			t.Errorf("rootless Set = %v, want %q…", err, rootless)
 		}
 	}
 	delete(paths, "devices")
-	if err := New(paths, 1, true).Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Access: "rwm"}}}); err != nil {
+	if err := New(paths, nil, true).Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Access: "rwm"}}}); err != nil {
 		t.Errorf("rootless Set of device rules without a devices cgroup: %v", err)
 	}
 }
 
 func TestFakeFreezer(t *testing.T) {
 	paths := fakeHost(t)
-	m := New(paths, 1, false)
+	m := New(paths, nil, false)
 	if err := m.Apply(0); err != nil {
 		t.Fatal(err)
 	}
@@ -195,14 +195,14 @@ func TestFakeFreezer(t *testing.T) {
 	if s := state(); s != "thawed" {
 		t.Errorf("FREEZING, self_freezing 0: %s", s)
 	}
-	if s, err := New(map[string]string{"memory": paths["memory"]}, 1, false).FreezerState(); err != nil || s != "thawed" {
+	if s, err := New(map[string]string{"memory": paths["memory"]}, nil, false).FreezerState(); err != nil || s != "thawed" {
 		t.Errorf("no freezer hierarchy: %s, %v", s, err)
 	}
 }
 
 func TestFakeStatsAndPids(t *testing.T) {
 	paths := fakeHost(t)
-	m := New(paths, 1, false)
+	m := New(paths, nil, false)
 	if err := m.Apply(0); err != nil {
 		t.Fatal(err)
 	}
@@ -235,5 +235,42 @@ func TestFakeStatsAndPids(t *testing.T) {
 	}
 	if !strings.HasPrefix(m.Paths()["cpuacct"], m.Paths()["cpu"]) {
 		t.Errorf("co-mounted controllers differ: %v", m.Paths())
+	}
+}
+
+// TestFakeJoinable: a cgroup the container joins rather than makes is
+// noted (Existing) and refused when it holds processes; a cgroup below a
+// frozen one (which it would be born into) is refused; named hierarchies
+// get the container's cgroup too.
+func TestFakeJoinable(t *testing.T) {
+	paths := fakeHost(t)
+	if err := New(paths, nil, false).Joinable(); err != nil {
+		t.Fatalf("Joinable of a cgroup to make: %v", err)
+	}
+	freezerParent := filepath.Dir(paths["freezer"])
+	if err := os.MkdirAll(freezerParent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(freezerParent, "freezer.state"), []byte("FROZEN\n"), 0o644)
+	if err := New(paths, nil, false).Joinable(); err == nil || !strings.Contains(err.Error(), "container's cgroup unexpectedly frozen") {
+		t.Errorf("Joinable below a frozen parent: %v", err)
+	}
+	os.WriteFile(filepath.Join(freezerParent, "freezer.state"), []byte("THAWED\n"), 0o644)
+	if err := New(paths, nil, false).Apply(42); err != nil {
+		t.Fatal(err)
+	}
+	m := New(paths, []string{"pids"}, false)
+	if got := m.Existing(); !slices.Equal(got, []string{"pids"}) {
+		t.Errorf("Existing = %v", got)
+	}
+	if err := m.Joinable(); err == nil || !strings.Contains(err.Error(), "container's cgroup is not empty: 1 process(es)") {
+		t.Errorf("Joinable of an occupied cgroup: %v", err)
+	}
+	h := &cgfs.Host{V1: map[string]cgfs.Mount{
+		"pids":         {Point: "/sys/fs/cgroup/pids", Root: "/"},
+		"name=systemd": {Point: "/sys/fs/cgroup/systemd", Root: "/"},
+	}, Own: map[string]string{"pids": "/", "name=systemd": "/a"}}
+	if got := Paths(h, "b/c1"); got["name=systemd"] != "/sys/fs/cgroup/systemd/a/b/c1" || got["pids"] != "/sys/fs/cgroup/pids/b/c1" {
+		t.Errorf("Paths = %v", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/rtproject/rt/cgroups/internal/cgfs"
@@ -46,13 +47,17 @@ var controllers = []controller{
 
 // Manager is a container's cgroup in every mounted v1 hierarchy.
 type Manager struct {
-	paths    map[string]string // controller → absolute directory
-	depth    int               // levels of the cgroups path, for cleanup
+	paths map[string]string // controller or "name=…" → absolute directory
+	// existing are the directories that were there before the container:
+	// it joined them, and Destroy leaves them to whoever made them.
+	existing map[string]bool
 	rootless bool
 }
 
 // Paths resolves cgroupsPath (absolute, or relative to rt's own cgroup in
-// each hierarchy) in every v1 hierarchy of h that has a controller rt drives.
+// each hierarchy) in every v1 hierarchy of h: those with a controller rt
+// drives, and the named ones (name=systemd), where a container's processes
+// are grouped too, as runc and crun do.
 func Paths(h *cgfs.Host, cgroupsPath string) map[string]string {
 	paths := map[string]string{}
 	for _, c := range controllers {
@@ -60,23 +65,40 @@ func Paths(h *cgfs.Host, cgroupsPath string) map[string]string {
 			paths[c.name] = mnt.Dir(cgfs.Resolve(cgroupsPath, h.Own[c.name]))
 		}
 	}
+	for name, mnt := range h.V1 {
+		if strings.HasPrefix(name, "name=") {
+			paths[name] = mnt.Dir(cgfs.Resolve(cgroupsPath, h.Own[name]))
+		}
+	}
 	return paths
 }
 
-// New returns the manager of the cgroup at paths (controller → directory,
-// from Paths or persisted); nothing is created yet. depth is how many
-// trailing levels of the path belong to the container and may be removed by
-// Destroy when empty.
-func New(paths map[string]string, depth int, rootless bool) *Manager {
-	return &Manager{paths: maps.Clone(paths), depth: depth, rootless: rootless}
+// New returns the manager of the cgroup at paths (from Paths or persisted);
+// nothing is created yet. existing lists the keys of paths whose directory
+// was there before the container (see Existing).
+func New(paths map[string]string, existing []string, rootless bool) *Manager {
+	m := &Manager{paths: maps.Clone(paths), existing: map[string]bool{}, rootless: rootless}
+	for _, k := range existing {
+		if dir, ok := paths[k]; ok {
+			m.existing[dir] = true
+		}
+	}
+	return m
 }
 
 // Paths returns controller → directory.
-func (m *Manager) Paths() map[string]string {
-	out := make(map[string]string, len(m.paths))
-	for k, v := range m.paths {
-		out[k] = v
+func (m *Manager) Paths() map[string]string { return maps.Clone(m.paths) }
+
+// Existing lists the keys of Paths whose directory the container joined
+// rather than made.
+func (m *Manager) Existing() []string {
+	var out []string
+	for k, dir := range m.paths {
+		if m.existing[dir] {
+			out = append(out, k)
+		}
 	}
+	sort.Strings(out)
 	return out
 }
 
@@ -94,24 +116,45 @@ func (m *Manager) dirs() []string {
 	return out
 }
 
+// hierarchies lists the keys of paths in the order Apply joins them: the
+// controllers in their order (cpuset first), then the named hierarchies.
+func (m *Manager) hierarchies() []string {
+	var out []string
+	for _, c := range controllers {
+		if _, ok := m.paths[c.name]; ok {
+			out = append(out, c.name)
+		}
+	}
+	var named []string
+	for k := range m.paths {
+		if strings.HasPrefix(k, "name=") {
+			named = append(named, k)
+		}
+	}
+	sort.Strings(named)
+	return append(out, named...)
+}
+
 // Apply creates the cgroup in every hierarchy and moves pid into it; a
 // pid <= 0 only creates. An existing cgroup is joined as it is.
 func (m *Manager) Apply(pid int) error {
 	done := map[string]bool{}
-	for _, c := range controllers {
-		dir, ok := m.paths[c.name]
-		if !ok || done[dir] {
+	for _, name := range m.hierarchies() {
+		dir := m.paths[name]
+		if done[dir] {
 			continue
 		}
-		// A new cpuset level is unusable until it has cpus and mems, also
-		// where cpuset is co-mounted with another controller.
-		var init func(string) error
-		if c.name == "cpuset" || dir == m.paths["cpuset"] {
-			init = copyParentCpuset
+		// A cpuset level is unusable until it has cpus and mems, also
+		// where cpuset is co-mounted with another controller: from the
+		// highest empty one an engine or another container left, every
+		// level gets its parent's.
+		base, each := existingAncestor(dir), (func(string) error)(nil)
+		if name == "cpuset" || dir == m.paths["cpuset"] {
+			base, each = cpusetBase(base), ensureCpuset
 		}
-		if err := cgfs.Mkdir(existingAncestor(dir), dir, init); err != nil {
+		if err := cgfs.Mkdir(base, dir, each); err != nil {
 			if m.rootless && isPermission(err) {
-				delete(m.paths, c.name)
+				delete(m.paths, name)
 				continue
 			}
 			return err
@@ -137,6 +180,36 @@ func existingAncestor(dir string) string {
 			return d
 		}
 	}
+}
+
+// Joinable checks the directories the container would join but did not
+// make for processes, and the freezer state the container would get.
+func (m *Manager) Joinable() error {
+	for _, dir := range m.dirs() {
+		if m.existing[dir] {
+			if err := cgfs.CheckEmpty(dir); err != nil {
+				return err
+			}
+		}
+	}
+	dir, ok := m.paths["freezer"]
+	if !ok {
+		return nil
+	}
+	// A cgroup not made yet is born with the state of its nearest
+	// existing ancestor; the root has no freezer.state and is never frozen.
+	at := existingAncestor(dir)
+	if !cgfs.Exists(at, "freezer.state") {
+		return nil
+	}
+	state, err := cgfs.Read(at, "freezer.state")
+	if err != nil {
+		return fmt.Errorf("read freezer state of %s: %w", at, err)
+	}
+	if state != "THAWED" {
+		return cgfs.ErrFrozen(at)
+	}
+	return nil
 }
 
 func isPermission(err error) bool { return cgfs.IsPermission(err) }
@@ -201,16 +274,18 @@ func (m *Manager) Pids() ([]int, error) {
 	return nil, errors.New("list container pids: no cgroup v1 hierarchy joined")
 }
 
-// Destroy removes the cgroup (and its children) from every hierarchy, then
-// any parent levels of the cgroups path that are left empty.
+// Destroy removes the container's cgroup (and the cgroups below it) from
+// every hierarchy where the container made it. Parents stay, whoever made
+// them: other containers may be created below them at any moment.
 func (m *Manager) Destroy() error {
 	var errs []error
 	for _, dir := range m.dirs() {
-		if err := cgfs.RemoveTree(dir); err != nil {
-			errs = append(errs, err)
+		if m.existing[dir] {
 			continue
 		}
-		cgfs.RemoveEmptyParents(dir, m.depth-1)
+		if err := cgfs.RemoveTree(dir); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -33,12 +33,19 @@ func newReal(t *testing.T) (*Manager, int, func()) {
 		t.Skip("no cgroup v1 hierarchies on this host")
 	}
 	path := cgtest.Name(t) + "/c1"
-	m := New(Paths(h, path), cgfs.Depth(path), false)
+	m := New(Paths(h, path), nil, false)
 	pid, stop := cgtest.StartBusy(t)
 	if err := m.Apply(pid); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stop(); m.Destroy() })
+	t.Cleanup(func() {
+		stop()
+		m.Destroy()
+		// Destroy leaves parents: the test made this one.
+		for _, dir := range m.Paths() {
+			os.Remove(filepath.Dir(dir))
+		}
+	})
 	// Nested below our own cgroup in every hierarchy.
 	for c, dir := range m.Paths() {
 		own := h.V1[c].Dir(h.Own[c])
@@ -242,10 +249,12 @@ func TestKernelProcessLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	for c, dir := range dirs {
-		for _, d := range []string{dir, filepath.Dir(dir)} {
-			if _, err := os.Stat(d); !os.IsNotExist(err) {
-				t.Errorf("%s: %s still exists after Destroy", c, d)
-			}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("%s: %s still exists after Destroy", c, dir)
+		}
+		// Parents are never the container's to remove.
+		if _, err := os.Stat(filepath.Dir(dir)); err != nil {
+			t.Errorf("%s: parent of %s removed by Destroy: %v", c, dir, err)
 		}
 	}
 	// Removing the memory cgroup closes the OOM channel.
@@ -308,3 +317,104 @@ func rootDisk(t *testing.T) (string, string) {
 func u32(v uint32) *uint32 { return &v }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// TestKernelOwnership: Apply makes the cgroup in every hierarchy, the named ones
+// included; Destroy removes only what the container made, never a parent;
+// Joinable refuses an occupied or frozen cgroup, and one below a frozen
+// parent; an empty v1 cpuset level on the way gets its parent's cpus.
+func TestKernelOwnership(t *testing.T) {
+	cgtest.NeedRoot(t)
+	h, err := cgfs.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.V1) == 0 {
+		t.Skip("no cgroup v1 hierarchies on this host")
+	}
+	parent := cgtest.Name(t)
+	pp := Paths(h, parent)
+	t.Cleanup(func() {
+		for _, d := range pp {
+			os.WriteFile(filepath.Join(d, "freezer.state"), []byte("THAWED"), 0)
+			os.Remove(d)
+		}
+	})
+	for _, d := range pp {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	paths := Paths(h, parent+"/c")
+	for k := range h.V1 {
+		if _, ok := paths[k]; !ok && strings.HasPrefix(k, "name=") {
+			t.Errorf("no cgroup in the named hierarchy %s", k)
+		}
+	}
+	// A leaf that exists already (an engine made it) is joined and kept.
+	joined := "pids"
+	if err := os.Mkdir(paths[joined], 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := New(paths, []string{joined}, false)
+	if got := m.Existing(); !slices.Equal(got, []string{joined}) {
+		t.Errorf("Existing() = %v", got)
+	}
+	if cs, ok := pp["cpuset"]; ok {
+		if cpus := read(t, cs, "cpuset.cpus"); cpus != "" {
+			t.Logf("a new cpuset has cpus here (%q): clone_children is set", cpus)
+		}
+	}
+	if err := m.Joinable(); err != nil {
+		t.Fatalf("Joinable: %v", err)
+	}
+	pid, stop := cgtest.StartBusy(t)
+	defer stop()
+	if err := m.Apply(pid); err != nil {
+		t.Fatalf("Apply below an empty cpuset parent: %v", err)
+	}
+	if cs, ok := pp["cpuset"]; ok && read(t, cs, "cpuset.cpus") == "" {
+		t.Errorf("the empty cpuset parent was not filled")
+	}
+	// A second container in the same cgroup is refused.
+	if err := New(paths, keys(paths), false).Joinable(); err == nil || !strings.Contains(err.Error(), "container's cgroup is not empty") {
+		t.Errorf("Joinable of an occupied cgroup: %v", err)
+	}
+	stop()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if pids, _ := m.Pids(); len(pids) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	for k, d := range paths {
+		_, err := os.Stat(d)
+		if (err == nil) != (k == joined) {
+			t.Errorf("%s: after Destroy, %s exists: %v (only the joined %s must)", k, d, err == nil, joined)
+		}
+		if _, err := os.Stat(filepath.Dir(d)); err != nil {
+			t.Errorf("%s: the parent went with Destroy: %v", k, err)
+		}
+	}
+	os.Remove(paths[joined])
+	// Frozen: the cgroup itself, or the parent of one not made yet.
+	if fz, ok := pp["freezer"]; ok {
+		if err := os.WriteFile(filepath.Join(fz, "freezer.state"), []byte("FROZEN"), 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := New(paths, nil, false).Joinable(); err == nil || !strings.Contains(err.Error(), "container's cgroup unexpectedly frozen") {
+			t.Errorf("Joinable below a frozen parent: %v", err)
+		}
+		os.WriteFile(filepath.Join(fz, "freezer.state"), []byte("THAWED"), 0)
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -53,7 +53,7 @@ func fakeCgroup(t *testing.T) (*Manager, string) {
 			}
 		}
 	}
-	return New(Config{Mount: root, Dir: dir, Depth: 1}), dir
+	return New(Config{Mount: root, Dir: dir}), dir
 }
 
 func TestFakeApplyEnablesControllers(t *testing.T) {

@@ -18,7 +18,9 @@ import (
 type Config struct {
 	Mount string // where the hierarchy is mounted
 	Dir   string // the container's cgroup, absolute, below Mount
-	Depth int    // levels of the cgroups path that are the container's own
+	// Existing is set when Dir was there before the container, which
+	// joined it: Destroy leaves it to whoever made it.
+	Existing bool
 	// Controllers to enable for the cgroup at Apply; nil means every one
 	// the parent offers. Set enables what a resource needs on demand.
 	Controllers []string
@@ -49,6 +51,14 @@ func (m *Manager) Paths() map[string]string {
 		return map[string]string{}
 	}
 	return map[string]string{"": m.c.Dir}
+}
+
+// Existing is [""] when the container joined a cgroup it did not make.
+func (m *Manager) Existing() []string {
+	if m.c.Existing {
+		return []string{""}
+	}
+	return nil
 }
 
 // Apply creates the cgroup with its parents, enables controllers along
@@ -144,14 +154,14 @@ func has(dir, controller string) bool {
 // Pids lists every process in the cgroup and below it.
 func (m *Manager) Pids() ([]int, error) { return cgfs.Procs(m.c.Dir) }
 
-// Destroy removes the cgroup, its children, and the parents of the
-// cgroups path left empty.
+// Destroy removes the cgroup and its children, if the container made it.
+// Parents stay, whoever made them: other containers may be created below
+// them at any moment.
 func (m *Manager) Destroy() error {
-	if err := cgfs.RemoveTree(m.c.Dir); err != nil {
-		return err
+	if m.c.Existing {
+		return nil
 	}
-	cgfs.RemoveEmptyParents(m.c.Dir, m.c.Depth-1)
-	return nil
+	return cgfs.RemoveTree(m.c.Dir)
 }
 
 // Freeze uses cgroup.freeze and waits for cgroup.events to say frozen.
@@ -195,6 +205,27 @@ func frozen(dir string) (string, error) {
 		return "", errors.New("this kernel has no cgroup v2 freezer (no frozen in cgroup.events)")
 	}
 	return strconv.FormatUint(v, 10), nil
+}
+
+// Joinable checks a cgroup the container did not make for processes, and
+// the freezer state the container would get.
+func (m *Manager) Joinable() error {
+	if m.c.Existing {
+		if err := cgfs.CheckEmpty(m.c.Dir); err != nil {
+			return err
+		}
+	}
+	at := cgfs.NearestExisting(m.c.Mount, m.c.Dir)
+	if at == m.c.Mount {
+		return nil // the root cannot be frozen
+	}
+	if v, err := frozen(at); err == nil && v == "1" {
+		return cgfs.ErrFrozen(at)
+	}
+	if v, err := cgfs.Read(at, "cgroup.freeze"); err == nil && v == "1" {
+		return cgfs.ErrFrozen(at)
+	}
+	return nil
 }
 
 // FreezerState is "frozen" or "thawed".

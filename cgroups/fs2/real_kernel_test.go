@@ -67,13 +67,13 @@ func TestKernelRealCgroup2(t *testing.T) {
 		t.Fatalf("own cgroup in the new namespace = %q, want /", own[""])
 	}
 	base := filepath.Join(mnt, cgtest.Name(t))
-	m := New(Config{Mount: mnt, Dir: filepath.Join(base, "c1"), Depth: 2, Controllers: []string{}})
+	m := New(Config{Mount: mnt, Dir: filepath.Join(base, "c1"), Controllers: []string{}})
 	pid, stop := cgtest.StartBusy(t)
 	if err := m.Apply(pid); err != nil {
 		t.Fatal(err)
 	}
 	undoRoot := func() {}
-	defer func() { stop(); m.Destroy(); undoRoot() }()
+	defer func() { stop(); m.Destroy(); os.Remove(base); undoRoot() }()
 
 	pids, err := m.Pids()
 	if err != nil || !slices.Contains(pids, pid) {
@@ -172,17 +172,19 @@ func TestKernelRealCgroup2(t *testing.T) {
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []string{m.Dir(), base} {
-		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("%s still exists after Destroy", d)
-		}
+	if _, err := os.Stat(m.Dir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s still exists after Destroy", m.Dir())
+	}
+	// The parent is not the container's: it stays.
+	if err := os.Remove(base); err != nil {
+		t.Errorf("parent %s after Destroy: %v", base, err)
 	}
 }
 
 // testDeviceFilter attaches a filter to a real cgroup, checks what a shell
 // in it can open, then replaces the filter and checks again.
 func testDeviceFilter(t *testing.T, mnt string) {
-	m := New(Config{Mount: mnt, Dir: filepath.Join(mnt, cgtest.Name(t)), Depth: 1, Controllers: []string{}})
+	m := New(Config{Mount: mnt, Dir: filepath.Join(mnt, cgtest.Name(t)), Controllers: []string{}})
 	if err := m.Apply(0); err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,14 @@ func (m *Manager) Apply(pid int) error {
 	return nil
 }
 
+// Joinable checks both sides: a process frozen in either is frozen.
+func (m *Manager) Joinable() error {
+	if err := m.V1.Joinable(); err != nil {
+		return err
+	}
+	return m.V2.Joinable()
+}
+
 // routes says which resources belong to which v2 controller; a resource
 // moves to v2 when its controller lives there.
 var routes = []struct {
@@ -144,6 +152,9 @@ func (m *Manager) OOMNotify() (<-chan struct{}, error) {
 func (m *Manager) Destroy() error {
 	return errors.Join(m.V1.Destroy(), m.V2.Destroy())
 }
+
+// Existing joins both sides' lists.
+func (m *Manager) Existing() []string { return append(m.V1.Existing(), m.V2.Existing()...) }
 
 // Paths has the v1 controllers and the cgroup2 directory under "".
 func (m *Manager) Paths() map[string]string {

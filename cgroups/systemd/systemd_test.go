@@ -84,6 +84,8 @@ func (f *fakeFS) Stats() (*cgfs.Stats, error)         { return cgfs.NewStats(), 
 func (f *fakeFS) OOMNotify() (<-chan struct{}, error) { return nil, nil }
 func (f *fakeFS) Destroy() error                      { f.destroyed = true; return nil }
 func (f *fakeFS) Paths() map[string]string            { return nil }
+func (f *fakeFS) Existing() []string                  { return nil }
+func (f *fakeFS) Joinable() error                     { return nil }
 
 func prop(props []dbus.Property, name string) (any, bool) {
 	for _, p := range props {

@@ -82,14 +82,6 @@ func TestParseMountinfoAndPaths(t *testing.T) {
 	}
 }
 
-func TestDepth(t *testing.T) {
-	for in, want := range map[string]int{"": 0, "/a": 1, "a/b/c": 3, "/a/b/": 2} {
-		if got := Depth(in); got != want {
-			t.Errorf("Depth(%q) = %d, want %d", in, got, want)
-		}
-	}
-}
-
 func TestDeviceRule(t *testing.T) {
 	n := func(v int64) *int64 { return &v }
 	for _, tc := range []struct {
@@ -119,29 +111,35 @@ func TestParseUint(t *testing.T) {
 	}
 }
 
-// A parent level removed by another container's Destroy before the mkdir
-// below it: Mkdir starts again from the root and creates the whole path,
-// initialising each level it (re)made.
-func TestMkdirParentRemovedConcurrently(t *testing.T) {
+// TestMkdirRaces: every level is handed to each, made or found; a level
+// that vanishes under Mkdir (a parent removed by someone else) is made again.
+func TestMkdirRaces(t *testing.T) {
 	root := t.TempDir()
-	a := filepath.Join(root, "a")
-	var made []string
+	if err := os.Mkdir(filepath.Join(root, "a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
 	removed := false
-	created := func(dir string) error {
-		made = append(made, dir)
-		if dir == a && !removed {
-			// As if a concurrent delete removed the empty parent now.
+	each := func(dir string) error {
+		rel, _ := filepath.Rel(root, dir)
+		seen = append(seen, rel)
+		if rel == "a" && !removed {
 			removed = true
-			return os.Remove(a)
+			return os.Remove(dir)
 		}
 		return nil
 	}
-	if err := Mkdir(root, filepath.Join(a, "b", "c"), created); err != nil {
-		t.Fatalf("Mkdir: %v", err)
+	if err := Mkdir(root, filepath.Join(root, "a/b/c"), each); err != nil {
+		t.Fatal(err)
 	}
-	want := []string{a, a, filepath.Join(a, "b"), filepath.Join(a, "b", "c")}
-	if !reflect.DeepEqual(made, want) {
-		t.Fatalf("created called for %v, want %v", made, want)
+	if want := []string{"a", "a", "a/b", "a/b/c"}; !reflect.DeepEqual(seen, want) {
+		t.Errorf("levels seen %v, want %v", seen, want)
+	}
+	if _, err := os.Stat(filepath.Join(root, "a/b/c")); err != nil {
+		t.Error(err)
+	}
+	if err := Mkdir(root, "/elsewhere", nil); err == nil {
+		t.Error("Mkdir outside root succeeded")
 	}
 }
 

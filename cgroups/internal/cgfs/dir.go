@@ -16,15 +16,15 @@ import (
 var NewDir = func(dir string) error { return os.Mkdir(dir, 0o755) }
 
 // Mkdir creates dir and its missing parents below root (an existing
-// directory), calling created for each level it made, top-down, so that
-// callers can initialise a new level before the next is made below it
-// (v1 cpuset needs that).
+// directory). each, when not nil, is called for every level from the top
+// down, whether Mkdir made it or found it, so that a level can be completed
+// before the next is made below it (v1 cpuset needs that, also for levels
+// another container or an engine made).
 //
-// A parent can vanish between its EEXIST and the mkdir below it: another
-// container's Destroy removes the empty parent levels it shares with this
-// one ("a/<id1>", "a/<id2>" created and deleted in parallel). Then the walk
-// starts again from root.
-func Mkdir(root, dir string, created func(dir string) error) error {
+// Containers are created and deleted side by side under shared parents, and
+// rt never removes a parent, but others may: a level that vanishes under us
+// is made again.
+func Mkdir(root, dir string, each func(dir string) error) error {
 	rel, err := filepath.Rel(root, dir)
 	if err != nil || rel == ".." || filepath.IsAbs(rel) || (len(rel) > 2 && rel[:3] == "../") {
 		return fmt.Errorf("cgroup %s is not below %s", dir, root)
@@ -33,26 +33,22 @@ func Mkdir(root, dir string, created func(dir string) error) error {
 		return nil
 	}
 	for attempt := 0; ; attempt++ {
-		err := mkdirAll(root, splitPath(rel), created)
-		if !errors.Is(err, os.ErrNotExist) || attempt >= 10 {
+		err := mkdirLevels(root, splitPath(rel), each)
+		if err == nil || !errors.Is(err, os.ErrNotExist) || attempt >= 10 {
 			return err
 		}
 	}
 }
 
-func mkdirAll(root string, parts []string, created func(dir string) error) error {
+func mkdirLevels(root string, parts []string, each func(dir string) error) error {
 	cur := root
 	for _, part := range parts {
 		cur = filepath.Join(cur, part)
-		err := NewDir(cur)
-		if errors.Is(err, os.ErrExist) {
-			continue
-		}
-		if err != nil {
+		if err := NewDir(cur); err != nil && !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("create cgroup %s: %w", cur, err)
 		}
-		if created != nil {
-			if err := created(cur); err != nil {
+		if each != nil {
+			if err := each(cur); err != nil {
 				return err
 			}
 		}
@@ -108,14 +104,34 @@ func rmdir(dir string) error {
 	}
 }
 
-// RemoveEmptyParents removes up to levels ancestors of dir, stopping at the
-// first that is still in use, so that nesting created for a container
-// ("a/b/<id>") does not outlive it.
-func RemoveEmptyParents(dir string, levels int) {
-	for ; levels > 0; levels-- {
-		dir = filepath.Dir(dir)
-		if err := unix.Rmdir(dir); err != nil {
-			return
+// NearestExisting returns dir, or its closest ancestor that exists, not
+// above mount: a cgroup not made yet is born with that one's freezer state.
+func NearestExisting(mount, dir string) string {
+	for {
+		if _, err := os.Stat(dir); err == nil || dir == mount || len(dir) <= len(mount) {
+			return dir
 		}
+		dir = filepath.Dir(dir)
 	}
+}
+
+// CheckEmpty fails with the message runc gives when a cgroup the container
+// is to join holds processes already: a second container there would share
+// its limits, be paused with it, and be killed by its delete.
+func CheckEmpty(dir string) error {
+	pids, err := Procs(dir)
+	if err != nil && !IsNotExist(err) {
+		return fmt.Errorf("list the processes of cgroup %s: %w", dir, err)
+	}
+	if len(pids) > 0 {
+		return fmt.Errorf("container's cgroup is not empty: %d process(es) in %s", len(pids), dir)
+	}
+	return nil
+}
+
+// ErrFrozen is runc's message for a cgroup (or a parent of one not made yet)
+// that is frozen: the init would be frozen the moment it joined, and every
+// command waiting for it would wait until someone thawed it.
+func ErrFrozen(dir string) error {
+	return fmt.Errorf("container's cgroup unexpectedly frozen (%s)", dir)
 }

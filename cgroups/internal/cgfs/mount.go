@@ -164,9 +164,3 @@ func Resolve(path, own string) string {
 	}
 	return filepath.Join("/", own, path)
 }
-
-// Depth is the number of levels a cgroupsPath names, which is how many
-// directories a container may have had to create.
-func Depth(path string) int {
-	return len(splitPath(strings.TrimPrefix(filepath.Clean("/"+path), "/")))
-}
