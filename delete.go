@@ -32,8 +32,14 @@ can delete again whatever it is unsure of. For example:
 		c, err := loadContainer(ctx)
 		if err != nil {
 			// containerd's shim always follows delete with delete --force.
+			// A directory without state.json is what a create killed at
+			// its very start leaves: that goes too.
 			if force && errors.Is(err, libcontainer.ErrNotExist) {
-				return nil
+				r, rerr := newRuntime(ctx)
+				if rerr != nil {
+					return rerr
+				}
+				return r.Purge(ctx.Args().First())
 			}
 			return err
 		}

@@ -27,7 +27,7 @@ counters once and exits.`,
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {
 			return err
 		}
-		c, err := loadContainer(ctx)
+		c, err := inspectContainer(ctx)
 		if err != nil {
 			return err
 		}

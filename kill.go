@@ -48,9 +48,10 @@ one, it is SIGTERM. For example, to stop container web1 at once:
 }
 
 // parseSignal accepts a number, a name, or a name without its SIG prefix.
+// 0 checks that the container runs, as kill(1) does for a process.
 func parseSignal(raw string) (syscall.Signal, error) {
 	if n, err := strconv.Atoi(raw); err == nil {
-		if n <= 0 || n > 64 {
+		if n < 0 || n > 64 {
 			return -1, fmt.Errorf("invalid signal %q", raw)
 		}
 		return syscall.Signal(n), nil

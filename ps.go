@@ -38,7 +38,7 @@ prints the host pids of those processes as a JSON array. For example:
 		if format != "table" && format != "json" {
 			return fmt.Errorf("invalid format option %q: want %s", format, formatOptions)
 		}
-		c, err := loadContainer(ctx)
+		c, err := inspectContainer(ctx)
 		if err != nil {
 			return err
 		}

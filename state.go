@@ -15,7 +15,7 @@ the rootfs path, the creation time and the owner.`,
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {
 			return err
 		}
-		c, err := loadContainer(ctx)
+		c, err := inspectContainer(ctx)
 		if err != nil {
 			return err
 		}

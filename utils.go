@@ -121,6 +121,20 @@ func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
 	return r.Load(id)
 }
 
+// inspectContainer is loadContainer for a command that only looks: it does
+// not take the lock, so it never waits for a command in progress.
+func inspectContainer(ctx *cli.Context) (*libcontainer.Container, error) {
+	id := ctx.Args().First()
+	if id == "" {
+		return nil, errors.New("container id cannot be empty")
+	}
+	r, err := newRuntime(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Inspect(id)
+}
+
 func printJSON(v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

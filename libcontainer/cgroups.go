@@ -12,7 +12,7 @@ import (
 )
 
 func (c *Container) cgroupConfig() cgroups.Config {
-	cfg := cgroups.Config{Name: c.state.ID, Systemd: c.state.SystemdCgroup, Rootless: c.state.Rootless}
+	cfg := cgroups.Config{Name: c.state.ID, Systemd: c.state.SystemdCgroup, Rootless: c.state.Rootless, Existing: c.state.CgroupExisting}
 	if s := c.state.Config; s != nil && s.Linux != nil {
 		cfg.Path = s.Linux.CgroupsPath
 	}

@@ -42,28 +42,68 @@ type Container struct {
 
 func (r *Runtime) dir(id string) string { return filepath.Join(r.Root, id) }
 
-// Load locks and reads the container id.
+// Load locks and reads the container id, for a command that changes it.
 func (r *Runtime) Load(id string) (*Container, error) {
+	return r.load(id, true)
+}
+
+// Inspect reads the container id without its lock, for a command that only
+// looks (state, list, ps, events): state.json is replaced atomically, and a
+// look must not wait for, or hang behind, a create, start or exec in
+// progress.
+func (r *Runtime) Inspect(id string) (*Container, error) {
+	return r.load(id, false)
+}
+
+func (r *Runtime) load(id string, locked bool) (*Container, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
 	dir := r.dir(id)
-	lock, err := lockDir(dir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("container %s: %w", id, ErrNotExist)
+	var lock *os.File
+	if locked {
+		var err error
+		if lock, err = lockDir(dir); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("container %s: %w", id, ErrNotExist)
+			}
+			return nil, err
 		}
-		return nil, err
 	}
 	s, err := readState(dir)
 	if err != nil {
-		lock.Close()
+		if lock != nil {
+			lock.Close()
+		}
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("container %s: %w", id, ErrNotExist)
 		}
 		return nil, err
 	}
 	return &Container{rt: r, dir: dir, lock: lock, state: s}, nil
+}
+
+// Purge removes the state directory of id when it holds no state.json: what
+// a create killed right after making the directory leaves, before it could
+// record anything else. A create in progress holds the lock until it has
+// written state.json, so taking the lock tells the two apart.
+func (r *Runtime) Purge(id string) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	dir := r.dir(id)
+	lock, err := lockDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	defer lock.Close()
+	if _, err := os.Stat(filepath.Join(dir, stateFile)); err == nil {
+		return fmt.Errorf("container %s: state.json appeared", id)
+	}
+	return os.RemoveAll(dir)
 }
 
 // Close releases the container's lock.
@@ -92,6 +132,14 @@ func (c *Container) initAlive() bool {
 
 // Status derives the container's status from the live process, not only from the file.
 func (c *Container) Status() Status {
+	if c.state.Creating {
+		// A create is in progress only while its rt holds the lock: once
+		// it is gone (killed), what it left is stopped, for delete.
+		if c.lock == nil && lockedByOther(c.dir) {
+			return Creating
+		}
+		return Stopped
+	}
 	if !c.initAlive() {
 		return Stopped
 	}
@@ -102,10 +150,30 @@ func (c *Container) Status() Status {
 			return Paused
 		}
 	}
-	if _, err := os.Stat(filepath.Join(c.dir, execFifoName)); err == nil {
+	if c.waitsOnFifo() {
 		return Created
 	}
 	return Running
+}
+
+// waitsOnFifo reports whether the init still waits for start: exec.fifo
+// exists and the init still holds it on the fd it waits with. A start
+// killed after releasing the init, or a process that opened the fifo first,
+// leaves the fifo with an init that is already on its way to exec.
+func (c *Container) waitsOnFifo() bool {
+	var fifo unix.Stat_t
+	if err := unix.Stat(filepath.Join(c.dir, execFifoName), &fifo); err != nil {
+		return false
+	}
+	if c.state.InitFifoFd <= 0 {
+		return true
+	}
+	var held unix.Stat_t
+	err := unix.Stat(fmt.Sprintf("/proc/%d/fd/%d", c.state.InitPid, c.state.InitFifoFd), &held)
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		return true // not ours to look into (rootless): trust the fifo
+	}
+	return err == nil && held.Dev == fifo.Dev && held.Ino == fifo.Ino
 }
 
 // OCIState is the runtime-spec state, as hooks receive it.
@@ -161,7 +229,7 @@ func (r *Runtime) List() ([]ContainerState, error) {
 		if !e.IsDir() {
 			continue
 		}
-		c, err := r.Load(e.Name())
+		c, err := r.Inspect(e.Name())
 		if err != nil {
 			// A container being created or deleted concurrently.
 			logrus.Debugf("list: skip %s: %v", e.Name(), err)
@@ -174,50 +242,75 @@ func (r *Runtime) List() ([]ContainerState, error) {
 	return out, nil
 }
 
-// Signal sends sig to the init, or with all to every process in the container's cgroup.
+// Signal sends sig to the init, or with all to every process in the
+// container's cgroup. Signal 0 only checks that the container runs.
+//
+// SIGKILL of a container without a pid namespace of its own goes to every
+// process in its cgroup, as with runc: there, killing the init does not end
+// the rest, which may outlive it.
 func (c *Container) Signal(sig syscall.Signal, all bool) error {
 	status := c.Status()
-	if all {
-		if status == Stopped && c.cgroups() == nil {
-			return errors.New("container not running")
+	m := c.cgroups()
+	if all || (sig == unix.SIGKILL && c.sharesPidNamespace() && m != nil) {
+		if status == Stopped && m == nil {
+			if all {
+				return nil // runc: --all on a stopped container is no error
+			}
+			return ErrNotRunning
 		}
-		return c.signalAll(sig)
+		return c.signalAll(m, sig)
 	}
-	if status == Stopped {
-		return errors.New("container not running")
+	if status == Stopped || status == Creating {
+		return ErrNotRunning
 	}
-	if err := unix.Kill(c.state.InitPid, sig); err != nil {
+	pidfd, err := openPid(c.state.InitPid, c.state.InitStartTime)
+	if err != nil {
+		return ErrNotRunning
+	}
+	defer unix.Close(pidfd)
+	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
+		if err == unix.ESRCH {
+			return ErrNotRunning
+		}
 		return fmt.Errorf("signal init (pid %d): %w", c.state.InitPid, err)
 	}
 	// A v1-frozen init takes the SIGKILL only once thawed.
-	if m := c.cgroups(); m != nil && sig == unix.SIGKILL && status == Paused {
+	if m != nil && sig == unix.SIGKILL && status == Paused {
 		_ = m.Thaw()
 	}
 	return nil
 }
 
-// signalAll signals every process of the container. A paused container is
-// thawed afterwards so that the signal is delivered (SIGKILL works when frozen
-// anyway, others would wait for resume).
-func (c *Container) signalAll(sig syscall.Signal) error {
-	m := c.cgroups()
+// signalAll signals every process of the container. With SIGKILL the
+// cgroup is frozen first, so that no process forks one the list missed, and
+// thawed afterwards, so that a paused container's processes take it.
+func (c *Container) signalAll(m cgroups.Manager, sig syscall.Signal) error {
 	if m == nil {
-		if c.initAlive() {
+		if c.initAlive() && sig != 0 {
 			return unix.Kill(c.state.InitPid, sig)
 		}
 		return nil
 	}
+	if sig == 0 {
+		return nil
+	}
+	if sig == unix.SIGKILL {
+		if st, err := m.FreezerState(); err == nil && st != "frozen" {
+			if err := m.Freeze(); err == nil {
+				defer m.Thaw()
+			}
+		} else {
+			defer m.Thaw()
+		}
+	}
 	pids, err := m.Pids()
-	if err != nil {
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("list container pids: %w", err)
 	}
 	for _, pid := range pids {
 		if err := unix.Kill(pid, sig); err != nil && err != unix.ESRCH {
 			logrus.Warnf("signal pid %d: %v", pid, err)
 		}
-	}
-	if st, err := m.FreezerState(); err == nil && st == "frozen" && sig == unix.SIGKILL {
-		_ = m.Thaw()
 	}
 	return nil
 }
@@ -236,32 +329,39 @@ func (c *Container) Delete(force bool) error {
 	return c.destroy()
 }
 
-// killAndWait kills every process of the container and waits for the init to go.
+// killAndWait kills every process of the container and waits for the init
+// to go, through a pidfd: no pid reuse race, no polling.
 func (c *Container) killAndWait() error {
-	if c.cgroups() != nil && !c.sharesPidNamespace() {
-		_ = c.signalAll(unix.SIGKILL)
-	} else if c.initAlive() {
-		_ = unix.Kill(c.state.InitPid, unix.SIGKILL)
+	pidfd, err := openPid(c.state.InitPid, c.state.InitStartTime)
+	if err != nil {
+		pidfd = -1
+	} else {
+		defer unix.Close(pidfd)
+	}
+	m := c.cgroups()
+	if m != nil && !c.sharesPidNamespace() {
+		_ = c.signalAll(m, unix.SIGKILL)
+	} else if pidfd >= 0 {
+		_ = unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 		// A v1-frozen init takes the SIGKILL only once thawed; destroy
 		// then kills what else is in the cgroup.
-		if m := c.cgroups(); m != nil {
+		if m != nil {
 			if st, err := m.FreezerState(); err == nil && st == "frozen" {
 				_ = m.Thaw()
 			}
 		}
 	}
-	for i := 0; i < 1000 && c.initAlive(); i++ {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if c.initAlive() {
+	if pidfd >= 0 && !waitPidfd(pidfd, killTimeout) {
 		return fmt.Errorf("container %s: init (pid %d) did not die after SIGKILL", c.state.ID, c.state.InitPid)
 	}
 	return nil
 }
 
-// killCgroup SIGKILLs what is left in the cgroup and waits briefly for it to go.
+// killCgroup SIGKILLs what is left in the cgroup (thawing it, as a frozen
+// process takes no signal) and waits briefly for it to go.
 func killCgroup(m cgroups.Manager) {
-	for i := 0; i < 200; i++ {
+	deadline := time.Now().Add(killTimeout)
+	for delay := time.Millisecond; time.Now().Before(deadline); delay = min(2*delay, 50*time.Millisecond) {
 		pids, err := m.Pids()
 		if err != nil || len(pids) == 0 {
 			return
@@ -272,12 +372,13 @@ func killCgroup(m cgroups.Manager) {
 		if st, err := m.FreezerState(); err == nil && st == "frozen" {
 			m.Thaw()
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(delay)
 	}
 }
 
-// sharesPidNamespace is true when the container joined another's pid
-// namespace: then killing the init does not end the other processes.
+// sharesPidNamespace is true when the container has no pid namespace of
+// its own (none, or another's joined): then killing the init does not end
+// the other processes.
 func (c *Container) sharesPidNamespace() bool {
 	return !namespaces.IsNew(c.state.Config, specs.PIDNamespace)
 }
@@ -286,11 +387,10 @@ func (c *Container) sharesPidNamespace() bool {
 func (c *Container) destroy() error {
 	var errs []error
 	if m := c.cgroups(); m != nil {
-		// Without a pid namespace of its own, the container's other
-		// processes outlive its init: they go with the cgroup.
-		if c.sharesPidNamespace() {
-			killCgroup(m)
-		}
+		// What is left in the cgroup is the container's: processes that
+		// outlived an init without a pid namespace of its own, or a frozen
+		// init a killed create left.
+		killCgroup(m)
 		// A restore that never recorded its init may have been killed
 		// while moving CRIU into the hierarchies one by one.
 		if c.state.InitPid == 0 {
@@ -300,6 +400,8 @@ func (c *Container) destroy() error {
 			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
 		}
 	}
+	// Also after a create that was killed: its prestart and createRuntime
+	// hooks may have run, and poststop is where they are undone.
 	if c.state.Config != nil && c.state.Config.Hooks != nil {
 		st := c.OCIState()
 		st.Status = specs.StateStopped

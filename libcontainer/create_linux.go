@@ -81,11 +81,27 @@ type builder struct {
 	o       *CreateOpts
 	init    *initProcess
 	cgroups cgroups.Manager
+	// joined is set once the init is in the cgroups: only then is what is
+	// in them the container's to kill (and to thaw for that).
+	joined bool
 }
 
+// cleanup undoes a create that failed. What is in the container's cgroup by
+// now is the container's (an occupied cgroup was refused): it goes, thawed
+// first should something have frozen it, as a frozen process takes no
+// signal.
 func (b *builder) cleanup() {
+	if b.joined {
+		if st, err := b.cgroups.FreezerState(); err == nil && st == "frozen" {
+			b.cgroups.Thaw()
+		}
+	}
 	b.init.kill()
+	b.init.close()
 	if b.cgroups != nil {
+		if b.joined {
+			killCgroup(b.cgroups)
+		}
 		if err := b.cgroups.Destroy(); err != nil {
 			logrus.Warnf("cleanup: remove cgroup: %v", err)
 		}
@@ -110,12 +126,13 @@ func (b *builder) build() error {
 		return fmt.Errorf("root.path: %w", err)
 	}
 	st := &State{
-		ID:      o.ID,
-		Bundle:  o.Bundle,
-		Rootfs:  rootfsPath,
-		Created: time.Now().UTC(),
-		Owner:   ownerName(os.Geteuid()),
-		Config:  spec,
+		ID:       o.ID,
+		Bundle:   o.Bundle,
+		Rootfs:   rootfsPath,
+		Created:  time.Now().UTC(),
+		Owner:    ownerName(os.Geteuid()),
+		Config:   spec,
+		Creating: true,
 
 		Rootless:      b.c.rt.Rootless,
 		SystemdCgroup: b.c.rt.SystemdCgroup,
@@ -125,6 +142,25 @@ func (b *builder) build() error {
 	if !namespaces.Has(spec, specs.MountNamespace) {
 		st.HostMountNS = true
 		if st.RootfsMounts, err = rootfs.MountsAt(rootfsPath); err != nil {
+			return err
+		}
+	}
+	m, err := b.c.newCgroupManager()
+	if err != nil {
+		return err
+	}
+	if m != nil {
+		b.cgroups = m
+		st.CgroupPaths = m.Paths()
+		st.CgroupExisting = m.Existing()
+	}
+	// Recorded before anything of the container exists on the host: from
+	// here on, whatever a kill of rt leaves, delete --force finds it here.
+	if err := writeState(b.c.dir, st); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if m != nil {
+		if err := m.Joinable(); err != nil {
 			return err
 		}
 	}
@@ -180,6 +216,9 @@ func (b *builder) build() error {
 		switch ns.Type {
 		case specs.TimeNamespace:
 			// Made by init with unshare, after it has written the offsets.
+		case specs.CgroupNamespace:
+			// Made by init with unshare once rt has put it in its cgroups:
+			// the namespace is rooted where the init is when it is made.
 		case specs.UserNamespace:
 			cp.cloneflags |= unix.CLONE_NEWUSER
 			cp.uidMaps, cp.gidMaps = idMaps(spec.Linux.UIDMappings), idMaps(spec.Linux.GIDMappings)
@@ -193,7 +232,6 @@ func (b *builder) build() error {
 	if b.init, err = cp.start(); err != nil {
 		return err
 	}
-	defer b.init.close()
 	pid := b.init.proc.Pid
 	st.InitPid = pid
 	if trace.Enabled() {
@@ -201,14 +239,13 @@ func (b *builder) build() error {
 	}
 
 	t = trace.Start()
-	if m, err := b.c.newCgroupManager(); err != nil {
-		return err
-	} else if m != nil {
-		b.cgroups = m
-		wanted := m.Paths()
+	if m != nil {
+		b.joined = true
+		wanted := st.CgroupPaths
 		if err := m.Apply(pid); err != nil {
 			return fmt.Errorf("apply cgroup: %w", err)
 		}
+		// Rootless, Apply leaves out the hierarchies it may not write.
 		st.CgroupPaths = m.Paths()
 		if skipped := len(wanted) - len(st.CgroupPaths); skipped > 0 {
 			logrus.Debugf("create: rootless: %d of %d cgroup hierarchies not writable by uid %d; the container stays in rt's own cgroup there",
@@ -267,6 +304,7 @@ func (b *builder) build() error {
 			}
 			return nil
 		},
+		stuck: stuckCheck(pid, m, false),
 	})
 	if err != nil {
 		return err
@@ -278,9 +316,16 @@ func (b *builder) build() error {
 		return fmt.Errorf("init exited during create: %w", err)
 	}
 	st.InitStartTime = startTime
+	st.InitFifoFd = cfg.FifoFd
+	st.Creating = false
 	if err := writeState(b.c.dir, st); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
+	// Only now may the init outlive us.
+	if err := b.init.ch.Send(initproto.Message{Type: initproto.MsgRecorded}); err != nil {
+		return fmt.Errorf("container init: %w", err)
+	}
+	b.init.close()
 	if o.PidFile != "" {
 		if err := WritePidFile(o.PidFile, pid); err != nil {
 			return err

@@ -12,11 +12,11 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rtproject/rt/cgroups"
 	"github.com/rtproject/rt/internal/trace"
 	"github.com/rtproject/rt/libcontainer/hooks"
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
 	"github.com/rtproject/rt/libcontainer/namespaces"
-	"github.com/rtproject/rt/libcontainer/system"
 )
 
 // ExecOpts are the options of `rt exec`.
@@ -88,14 +88,10 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 		cp.root = root
 	}
 
-	var init *initProcess
-	start := func() error {
-		var err error
-		init, err = cp.start()
-		return err
-	}
+	cp.affinity = o.Process.ExecCPUAffinity
 	t := trace.Start()
-	if err := system.WithInitialCPUAffinity(o.Process.ExecCPUAffinity, start); err != nil {
+	init, err := cp.start()
+	if err != nil {
 		return nil, err
 	}
 	if trace.Enabled() {
@@ -109,7 +105,8 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 		}
 	}()
 	t = trace.Start()
-	if err := c.joinCgroups(init.proc.Pid, o.SubCgroups); err != nil {
+	m := c.cgroups()
+	if err := c.joinCgroups(m, init.proc.Pid, o.SubCgroups); err != nil {
 		return nil, err
 	}
 	if len(o.SubCgroups) == 0 {
@@ -122,10 +119,13 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 	c.Close()
 	cfg.Debug = trace.Enabled()
 	t = trace.Start()
-	err := init.converse(&conversation{
+	err = init.converse(&conversation{
 		cfg:   cfg,
 		spec:  spec,
 		state: hooks.State(cfg.ID, cfg.Bundle, spec, specs.StateCreating, init.proc.Pid),
+		// With --ignore-paused the exec waits for resume; otherwise the
+		// container paused under it ends the wait.
+		stuck: stuckCheck(init.proc.Pid, m, o.IgnorePaused),
 	})
 	if err != nil {
 		return nil, err
@@ -143,8 +143,7 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 // joinCgroups moves pid into the container's cgroups, or into sub-cgroups of
 // them (--cgroup "sub" for every controller, "controller[,controller]:sub"
 // for some). The texts are runc's, which scripts grep for.
-func (c *Container) joinCgroups(pid int, subs []string) error {
-	m := c.cgroups()
+func (c *Container) joinCgroups(m cgroups.Manager, pid int, subs []string) error {
 	if m == nil {
 		return nil
 	}

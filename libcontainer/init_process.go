@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
@@ -16,10 +18,14 @@ import (
 )
 
 // initProcess is rt's side of an `rt init` it started, for a create or an
-// exec: the process, and the socket to talk to it over.
+// exec: the process (and a pidfd of it), and the socket to talk to it over.
 type initProcess struct {
-	proc *os.Process
-	ch   *initproto.Channel
+	proc  *os.Process
+	pidfd int
+	ch    *initproto.Channel
+	// release lets the thread that forked the init go (see
+	// childProcess.start).
+	release func()
 }
 
 // conversation is what converse needs to answer the init.
@@ -36,12 +42,71 @@ type conversation struct {
 	// prestart and createRuntime hooks. nil for an exec, whose init never
 	// asks.
 	runHooks func() error
+	// stuck tells, every checkInterval of the conversation, whether the
+	// init can still answer (stuckCheck); nil: no check.
+	stuck func() error
 }
 
 // converse sends the config and answers the init until it is ready (create)
 // or has exec'd the process (exec), following the protocol of package
-// initproto. Any error means the init failed or is to be killed.
+// initproto. Any error means the init failed or is to be killed. Every step
+// is bounded: a watch ends it when the init exits without closing the
+// socket, or when it can make no progress.
 func (p *initProcess) converse(c *conversation) error {
+	stop := p.watch(c.stuck)
+	err := p.talk(c)
+	if werr := stop(); werr != nil && err != nil {
+		return fmt.Errorf("container init (pid %d): %w", p.proc.Pid, werr)
+	}
+	return err
+}
+
+// watch checks the init every checkInterval until stop is called. When
+// check fails, or the init has exited while its socket stays open (held by
+// something it started), it ends the socket call in progress by moving the
+// socket's deadline into the past; stop returns the reason.
+func (p *initProcess) watch(check func() error) (stop func() error) {
+	done := make(chan struct{})
+	result := make(chan error, 1)
+	go func() {
+		t := time.NewTicker(checkInterval)
+		defer t.Stop()
+		exited := 0
+		for {
+			select {
+			case <-done:
+				result <- nil
+				return
+			case <-t.C:
+			}
+			var err error
+			if check != nil {
+				err = check()
+			}
+			if err == nil && p.pidfd >= 0 && waitPidfd(p.pidfd, 0) {
+				// Its socket closes with it but for something it started:
+				// leave its last words a moment to arrive.
+				if exited++; exited > 2 {
+					err = errExited
+				}
+			}
+			if err != nil {
+				p.ch.SetDeadline(time.Now())
+				<-done
+				result <- err
+				return
+			}
+		}
+	}()
+	return func() error {
+		close(done)
+		err := <-result
+		p.ch.SetDeadline(time.Time{})
+		return err
+	}
+}
+
+func (p *initProcess) talk(c *conversation) error {
 	if err := p.ch.SendConfig(c.cfg); err != nil {
 		return fmt.Errorf("send config to init: %w", err)
 	}
@@ -122,9 +187,10 @@ func sendSeccompListener(spec *specs.Spec, state specs.State, fds []int) error {
 	return nil
 }
 
-// exitError explains why the init's socket closed: it reaps the init.
+// exitError explains why the init's socket closed: it reaps the init once
+// it has exited (a closed socket with a live init is only reported).
 func (p *initProcess) exitError(err error) error {
-	if p.proc == nil {
+	if p.proc == nil || (p.pidfd >= 0 && !waitPidfd(p.pidfd, time.Second)) {
 		return err
 	}
 	ps, werr := p.proc.Wait()
@@ -138,19 +204,41 @@ func (p *initProcess) exitError(err error) error {
 	return fmt.Errorf("exit status %d", ps.ExitCode())
 }
 
-// kill ends an init that is not to be, and reaps it.
+// killTimeout bounds the wait for a SIGKILLed process: only a frozen one
+// (which the caller thaws first) or one stuck in the kernel outlasts it.
+const killTimeout = 5 * time.Second
+
+// kill ends an init that is not to be, and reaps it once it has gone.
 func (p *initProcess) kill() {
 	if p == nil || p.proc == nil {
 		return
 	}
-	p.proc.Kill()
+	if p.pidfd >= 0 {
+		unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0)
+		if !waitPidfd(p.pidfd, killTimeout) {
+			logrus.Warnf("init %d did not die after SIGKILL", p.proc.Pid)
+			return
+		}
+	} else {
+		p.proc.Kill()
+	}
 	p.proc.Wait()
 	p.proc = nil
 }
 
-// close drops rt's end of the socket.
+// close drops rt's end of the socket, and the pidfd, and lets the forking
+// thread go.
 func (p *initProcess) close() {
-	if p != nil {
-		p.ch.Close()
+	if p == nil {
+		return
+	}
+	p.ch.Close()
+	if p.pidfd >= 0 {
+		unix.Close(p.pidfd)
+		p.pidfd = -1
+	}
+	if p.release != nil {
+		p.release()
+		p.release = nil
 	}
 }

@@ -15,8 +15,13 @@ import (
 
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
 	"github.com/rtproject/rt/libcontainer/namespaces"
+	"github.com/rtproject/rt/libcontainer/system"
 	"github.com/rtproject/rt/nsenter"
 )
+
+// initArgv is the command line of `rt init` as /proc/<pid>/cmdline shows it:
+// until the init execs the container's process, it reads so.
+const initArgv = "rt\x00init\x00"
 
 type nsJoin struct {
 	typ  specs.LinuxNamespaceType
@@ -41,6 +46,11 @@ type childProcess struct {
 	// alwaysSpawn forces the raw-clone path (exec: the binary must not be
 	// looked up inside the container's mount namespace).
 	alwaysSpawn bool
+	// affinity pins the child from its first instruction (exec's
+	// execCPUAffinity.initial).
+	affinity *specs.CPUAffinity
+	// threadJoined is set once the forking thread joined namespaces.
+	threadJoined bool
 }
 
 // newChildProcess gives the child stdio (rt's own where nil) and the
@@ -66,20 +76,57 @@ func (cp *childProcess) addFile(f *os.File) int {
 
 // start launches `rt init` from a sealed copy of the rt binary, with a
 // socket to talk to it over, which it adds as the child's last fd.
+//
+// The init arms a parent-death signal while it is being set up, so that a
+// kill of rt takes it along. The kernel sends that signal when the thread
+// that forked the child ends, not the process, and Go ends a thread whenever
+// a goroutine exits while locked to it: the child is forked from a thread of
+// its own, kept until initProcess.release.
 func (cp *childProcess) start() (*initProcess, error) {
-	parentSock, childSock, err := newSocketPair("init")
+	parentSock, childSock, err := newSocketPair("init", true)
 	if err != nil {
 		return nil, err
 	}
 	defer childSock.Close()
-	proc, err := cp.spawn(cp.addFile(childSock))
-	if err != nil {
-		parentSock.Close()
-		return nil, err
+	sockFd := cp.addFile(childSock)
+	type started struct {
+		proc *os.Process
+		err  error
 	}
-	p := &initProcess{proc: proc, ch: initproto.NewChannel(parentSock)}
+	res := make(chan started, 1)
+	release := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		var proc *os.Process
+		err := system.WithInitialCPUAffinity(cp.affinity, func() error {
+			var err error
+			proc, err = cp.spawn(sockFd)
+			return err
+		})
+		res <- started{proc, err}
+		if err == nil {
+			<-release
+		}
+		// A thread that joined namespaces or was pinned to CPUs ends with
+		// this goroutine; a clean one goes back to the runtime.
+		if !cp.threadJoined && (cp.affinity == nil || cp.affinity.Initial == "") {
+			runtime.UnlockOSThread()
+		}
+	}()
+	r := <-res
+	if r.err != nil {
+		parentSock.Close()
+		return nil, r.err
+	}
+	p := &initProcess{proc: r.proc, ch: initproto.NewChannel(parentSock), release: func() { close(release) }}
+	if p.pidfd, err = unix.PidfdOpen(r.proc.Pid, 0); err != nil {
+		p.pidfd = -1
+		p.kill()
+		p.close()
+		return nil, fmt.Errorf("pidfd_open of init %d: %w", r.proc.Pid, err)
+	}
 	if cp.mapsByHelpers() {
-		if err := writeMapsByHelpers(proc.Pid, cp.uidMaps, cp.gidMaps); err != nil {
+		if err := writeMapsByHelpers(r.proc.Pid, cp.uidMaps, cp.gidMaps); err != nil {
 			p.kill()
 			p.close()
 			return nil, err
@@ -112,6 +159,8 @@ func needMapHelpers(euid, egid int, uidMaps, gidMaps []syscall.SysProcIDMap) boo
 	return !own(uidMaps, euid) || !own(gidMaps, egid)
 }
 
+// spawn starts the child from the calling thread, which start has locked
+// and keeps.
 func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 	exe, err := cloneSelf()
 	if err != nil {
@@ -150,7 +199,7 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 		}
 	}
 	env := []string{initproto.SockEnv + "=" + strconv.Itoa(sockFd)}
-	argv := []string{"rt", "init"}
+	argv := strings.Split(strings.TrimSuffix(initArgv, "\x00"), "\x00")
 
 	if needSpawn {
 		files := append(cp.stdio[:], cp.extra...)
@@ -212,26 +261,14 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: !root}
 		cmd.SysProcAttr.GidMappingsEnableSetgroups = root
 	}
-	if len(joins) == 0 {
-		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("start init: %w", err)
+	// Joined on this thread, which start never hands back to the runtime.
+	cp.threadJoined = len(joins) > 0
+	for i, j := range joins {
+		if err := unix.Setns(j.Fd, j.Type); err != nil {
+			return nil, fmt.Errorf("join %s namespace %s: %w", cp.joins[i].typ, cp.joins[i].path, err)
 		}
-		return cmd.Process, nil
 	}
-	// Join on a dedicated thread that is never unlocked: when the goroutine
-	// ends, the Go runtime destroys the thread together with its namespaces.
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		for i, j := range joins {
-			if err := unix.Setns(j.Fd, j.Type); err != nil {
-				errc <- fmt.Errorf("join %s namespace %s: %w", cp.joins[i].typ, cp.joins[i].path, err)
-				return
-			}
-		}
-		errc <- cmd.Start()
-	}()
-	if err := <-errc; err != nil {
+	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start init: %w", err)
 	}
 	return cmd.Process, nil
@@ -265,9 +302,17 @@ func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 	return out
 }
 
-func newSocketPair(name string) (parent, child *os.File, err error) {
+// newSocketPair returns a unix stream socketpair; with pollable, the parent
+// end goes through Go's poller (deadlines bound every wait on it), while the
+// child's end stays blocking.
+func newSocketPair(name string, pollable bool) (parent, child *os.File, err error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	if err := unix.SetNonblock(fds[0], pollable); err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
 		return nil, nil, fmt.Errorf("socketpair: %w", err)
 	}
 	return os.NewFile(uintptr(fds[0]), name+"-parent"), os.NewFile(uintptr(fds[1]), name+"-child"), nil

@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,21 +24,26 @@ func (c *Container) Start() error {
 		return fmt.Errorf("cannot start a container that is %s", st)
 	}
 	t := trace.Start()
+	pidfd, err := openPid(c.state.InitPid, c.state.InitStartTime)
+	if err != nil {
+		return fmt.Errorf("cannot start a container that is %s", Stopped)
+	}
+	defer unix.Close(pidfd)
 	fifoPath := filepath.Join(c.dir, execFifoName)
-	// Opening for read releases the init blocked opening it for write.
-	f, err := os.OpenFile(fifoPath, os.O_RDONLY|unix.O_CLOEXEC, 0)
+	// Opening for read releases the init blocked opening it for write; not
+	// blocking here, as the init may be gone or released by someone else.
+	fd, err := unix.Open(fifoPath, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
-	// The init runs the startContainer hooks, then execs: its write end is
-	// close-on-exec, so EOF here means the user process has started (or the
-	// init died). A failure arrives as a message instead.
-	data, err := io.ReadAll(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("read exec fifo: %w", err)
-	}
+	defer unix.Close(fd)
+	// Released, the container is running: say so at once, even if this
+	// command is killed in the next instant.
 	os.Remove(fifoPath)
+	data, err := c.readFifo(fd, pidfd)
+	if err != nil {
+		return err
+	}
 	msg := string(data)
 	if m, ok := strings.CutPrefix(msg, initproto.FifoErrorPrefix); ok {
 		return fmt.Errorf("start container: %s", m)
@@ -62,4 +66,87 @@ func (c *Container) Start() error {
 		t.Done("start: %d poststart hooks ran", len(h.Poststart))
 	}
 	return nil
+}
+
+// readFifo reads what the init writes to exec.fifo until it closes it: it
+// runs the startContainer hooks, then execs, and its write end is
+// close-on-exec, so EOF means the user process has started. A failure
+// arrives as a message instead. The wait ends too when the init dies, when
+// it can make no progress, or when it has stopped holding the fifo without
+// this reader seeing it close (another process opened the fifo first and
+// took its EOF).
+func (c *Container) readFifo(fd, pidfd int) ([]byte, error) {
+	var data []byte
+	buf := make([]byte, 4096)
+	stuck := stuckCheck(c.state.InitPid, c.cgroups(), false)
+	released := 0
+	check := func() error {
+		if err := stuck(); err != nil {
+			return err
+		}
+		// The init closes its end when it execs, and the fifo hangs up a
+		// moment after the fd has gone: only a second look tells.
+		if c.initStarting(fd) {
+			released = 0
+		} else if released++; released > 1 {
+			return errors.New("exec.fifo was opened by another process: the container was started by it")
+		}
+		return nil
+	}
+	for {
+		err := waitReadable(fd, pidfd, check)
+		if err == errExited {
+			// Its last words, if any, are in the fifo already.
+			for {
+				n, _ := unix.Read(fd, buf)
+				if n <= 0 {
+					break
+				}
+				data = append(data, buf[:n]...)
+			}
+			if len(data) > 0 {
+				return data, nil
+			}
+			return nil, errors.New("start container: the container's init exited")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("start container: %w", err)
+		}
+		n, err := unix.Read(fd, buf)
+		switch {
+		case n > 0:
+			data = append(data, buf[:n]...)
+		case err == unix.EAGAIN || err == unix.EINTR:
+		case err != nil:
+			return nil, fmt.Errorf("read exec fifo: %w", err)
+		default:
+			return data, nil // EOF: the writer closed it
+		}
+	}
+}
+
+// initStarting reports whether the init may still close exec.fifo under
+// this reader: it holds the fifo (waiting to open it, or writing to it
+// before exec), or it is still rt's init, in the middle of its exec (a
+// multi-threaded exec shows no fds for a moment).
+func (c *Container) initStarting(fd int) bool {
+	if argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c.state.InitPid)); err != nil || string(argv) == initArgv {
+		return true // gone (the pidfd tells) or still rt's
+	}
+	var fifo unix.Stat_t
+	if err := unix.Fstat(fd, &fifo); err != nil {
+		return true
+	}
+	fdDir := fmt.Sprintf("/proc/%d/fd", c.state.InitPid)
+	entries, err := os.ReadDir(fdDir)
+	if err != nil {
+		return true // not ours to look into, or gone: the pidfd tells
+	}
+	for _, e := range entries {
+		var st unix.Stat_t
+		if unix.Stat(filepath.Join(fdDir, e.Name()), &st) == nil && st.Dev == fifo.Dev && st.Ino == fifo.Ino {
+			return true
+		}
+	}
+	return false
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -35,13 +37,25 @@ type State struct {
 	Created time.Time `json:"created"`
 	Owner   string    `json:"owner,omitempty"`
 
+	// Creating is set from the moment the state directory exists until
+	// the init is ready: the record of a create in progress, which a
+	// killed create leaves for delete --force to find.
+	Creating bool `json:"creating,omitempty"`
+
 	// InitPid and InitStartTime identify the init process; the start time
 	// (field 22 of /proc/<pid>/stat) tells a live init from a reused pid.
 	InitPid       int    `json:"init_pid"`
 	InitStartTime uint64 `json:"init_start_time"`
+	// InitFifoFd is the init's fd on exec.fifo while it waits for start:
+	// the fifo alone does not say the init still waits (a start killed
+	// after releasing it, another process that opened the fifo first).
+	InitFifoFd int `json:"init_fifo_fd,omitempty"`
 
-	// CgroupPaths are the container's cgroup directories, per controller.
-	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
+	// CgroupPaths are the container's cgroup directories, per hierarchy;
+	// CgroupExisting those of them it joined rather than made, which
+	// delete leaves.
+	CgroupPaths    map[string]string `json:"cgroup_paths,omitempty"`
+	CgroupExisting []string          `json:"cgroup_existing,omitempty"`
 
 	// HostMountNS is set when the container shares rt's mount namespace; its
 	// mounts then sit on a bind of the rootfs over RootfsMounts earlier ones,
@@ -101,16 +115,33 @@ func readState(dir string) (*State, error) {
 
 // lockDir takes an exclusive flock on the container directory, so that commands
 // on one container serialise while commands on different containers do not.
+//
+// A holder that is stopped (SIGSTOP, a debugger) would keep the lock, and
+// every command on the container waiting, for ever: such a holder is named
+// in an error instead. A holder that works (a create running its hooks) is
+// waited for.
 func lockDir(dir string) (*os.File, error) {
 	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
+	delay := 100 * time.Microsecond
+	var waited time.Duration
 	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err != unix.EWOULDBLOCK && err != unix.EINTR {
 			break
 		}
+		if waited >= checkInterval {
+			waited = 0
+			if pid := stoppedHolder(f); pid > 0 {
+				f.Close()
+				return nil, fmt.Errorf("lock %s: held by process %d, which is stopped", dir, pid)
+			}
+		}
+		time.Sleep(delay)
+		waited += delay
+		delay = min(2*delay, 20*time.Millisecond)
 	}
 	if err != nil {
 		f.Close()
@@ -123,4 +154,45 @@ func lockDir(dir string) (*os.File, error) {
 		return nil, os.ErrNotExist
 	}
 	return f, nil
+}
+
+// lockedByOther reports whether someone holds the lock of dir (a create in
+// progress), without waiting or taking it.
+func lockedByOther(dir string) bool {
+	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) == unix.EWOULDBLOCK
+}
+
+// stoppedHolder returns the pid of a process holding a flock on f's inode
+// that is stopped, from /proc/locks; 0 if there is none.
+func stoppedHolder(f *os.File) int {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return 0
+	}
+	data, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return 0
+	}
+	want := fmt.Sprintf("%02x:%02x:%d", unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+	for _, line := range strings.Split(string(data), "\n") {
+		// "1: FLOCK  ADVISORY  WRITE 1234 00:2e:5678 0 EOF"; waiters
+		// have "->" after the number.
+		f := strings.Fields(line)
+		if len(f) < 6 || f[1] != "FLOCK" || f[5] != want {
+			continue
+		}
+		pid, err := strconv.Atoi(f[4])
+		if err != nil {
+			continue
+		}
+		if _, state, err := procStartTime(pid); err == nil && state == 'T' {
+			return pid
+		}
+	}
+	return 0
 }

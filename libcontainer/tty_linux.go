@@ -21,7 +21,7 @@ type Console struct {
 
 // NewConsole makes the socketpair whose child end the init sends the pty master through.
 func NewConsole() (*Console, error) {
-	p, c, err := newSocketPair("console")
+	p, c, err := newSocketPair("console", false)
 	if err != nil {
 		return nil, err
 	}

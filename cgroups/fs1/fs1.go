@@ -187,7 +187,7 @@ func existingAncestor(dir string) string {
 func (m *Manager) Joinable() error {
 	for _, dir := range m.dirs() {
 		if m.existing[dir] {
-			if err := cgfs.CheckEmpty(dir); err != nil {
+			if err := cgfs.CheckEmpty(dir); err != nil && !(m.rootless && isPermission(err)) {
 				return err
 			}
 		}
@@ -204,6 +204,9 @@ func (m *Manager) Joinable() error {
 	}
 	state, err := cgfs.Read(at, "freezer.state")
 	if err != nil {
+		if m.rootless && isPermission(err) {
+			return nil
+		}
 		return fmt.Errorf("read freezer state of %s: %w", at, err)
 	}
 	if state != "THAWED" {

@@ -24,6 +24,7 @@ func execInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	} else if cfg.ConsoleFd >= 0 {
 		unix.Close(cfg.ConsoleFd)
 	}
+	armParentDeath(false)
 	path, err := prepareProcess(ch, cfg)
 	if err != nil {
 		return err

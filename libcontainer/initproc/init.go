@@ -10,6 +10,7 @@ package initproc
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -50,6 +51,10 @@ func Init() {
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	// Credentials and namespaces are per thread in the kernel: keep the setup on one.
 	runtime.LockOSThread()
+	// Until rt has recorded this process it must not outlive rt: die with
+	// it (armed and disarmed on this thread: the setting is per thread).
+	// Should rt be gone already, the socket says so (EOF) below.
+	armParentDeath(true)
 	os.Unsetenv(initproto.SockEnv)
 	// The binary we were executed from is of no further use, and hooks and
 	// the container process must not inherit it.
@@ -96,6 +101,21 @@ func execMapped(ch *initproto.Channel) error {
 	return fmt.Errorf("execute rt init again in the mapped user namespace: %w", err)
 }
 
+// armParentDeath sets or clears SIGKILL on the death of the thread that
+// forked us (rt keeps that thread until the create or exec is over). It is
+// cleared before the process's attributes are applied: a seccomp filter may
+// forbid prctl after, and a credential change clears it anyway. From then
+// on the socket is the link: EOF or EPIPE ends the init.
+func armParentDeath(on bool) {
+	sig := 0
+	if on {
+		sig = int(unix.SIGKILL)
+	}
+	if err := kernel.Prctl(unix.PR_SET_PDEATHSIG, uintptr(sig), 0, 0, 0); err != nil {
+		logrus.Debugf("prctl PR_SET_PDEATHSIG: %v", err)
+	}
+}
+
 func readInitConfig(ch *initproto.Channel) (*initproto.Config, error) {
 	m, _, err := ch.Expect(initproto.MsgConfig)
 	if err != nil {
@@ -114,6 +134,15 @@ func readInitConfig(ch *initproto.Channel) (*initproto.Config, error) {
 func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	spec, proc := cfg.Spec, cfg.Process
 
+	// rt sends the config once it has put us in our cgroups: a new cgroup
+	// namespace made now is rooted at the container's own cgroup (made at
+	// clone, it would show the runtime's cgroups, and let the container
+	// create cgroups outside its own).
+	if namespaces.IsNew(spec, specs.CgroupNamespace) {
+		if err := kernel.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+	}
 	// Relative bind-mount sources are relative to the bundle, as with runc.
 	if err := os.Chdir(cfg.Bundle); err != nil {
 		if namespaces.Has(spec, specs.MountNamespace) && !namespaces.IsNew(spec, specs.MountNamespace) {
@@ -184,14 +213,25 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	}
 	t.Done("init: %d masked and %d read-only paths, root read-only %t", len(spec.Linux.MaskedPaths), len(spec.Linux.ReadonlyPaths), spec.Root != nil && spec.Root.Readonly)
 	// 7. The process's attributes, ending with the credentials and the seccomp filter.
+	armParentDeath(false)
 	path, err := prepareProcess(ch, cfg)
 	if err != nil {
 		return err
 	}
-	// 8. Ready: wait for `rt start` on exec.fifo, then startContainer hooks and exec.
-	trace.Log("init: ready; waiting for rt start to open exec.fifo, then %d startContainer hooks and exec %s", startHooks(spec), path)
+	// 8. Ready; once rt has recorded us, wait for `rt start` on exec.fifo,
+	// then startContainer hooks and exec. Without the record (rt gone: EOF)
+	// nobody would know of this process: it ends.
+	trace.Log("init: ready; waiting for rt to record it, then for rt start to open exec.fifo, then %d startContainer hooks and exec %s", startHooks(spec), path)
 	if err := ch.Send(initproto.Message{Type: initproto.MsgReady}); err != nil {
 		return err
+	}
+	if _, _, err := ch.Expect(initproto.MsgRecorded); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) {
+			os.Exit(1)
+		}
+		// A seccomp filter may forbid receiving (EPERM): go on, as rt
+		// records an init right after ready.
+		logrus.Debugf("wait for recorded: %v", err)
 	}
 	logrus.SetOutput(io.Discard)
 	ch.Close()

@@ -33,6 +33,7 @@ PACKAGES=(
 	gawk # runc's bats helpers
 	procps # ps, for tests/runc-bats' watchdog and runc's suite
 	mount # losetup, for runc's bats suite
+	strace # the fault tests kill rt at a chosen system call (tests/integration/faults_test.go)
 )
 
 is_installed() {

@@ -37,8 +37,15 @@
 //	                           notify fd, which rt hands to the agent at
 //	                           linux.seccomp.listenerPath (a host path)
 //	rt → init   seccomp-ack    the init makes no notified syscall before it
-//	init → rt   ready          setup is done; the init closes the socket and
+//	init → rt   ready          setup is done
+//	rt → init   recorded       state.json records the init: from now on it may
+//	                           outlive rt. The init closes the socket and
 //	                           blocks opening exec.fifo for writing
+//
+// Until recorded, the init must not outlive rt: it has a parent-death
+// signal (SIGKILL) until it applies the process's attributes (a seccomp
+// filter may forbid prctl after), and from then on it exits when the socket
+// closes (EOF, EPIPE) before recorded arrives.
 //
 // `rt start` then opens exec.fifo for reading: the init runs the
 // startContainer hooks and execs. The fifo's write end is close-on-exec, so
@@ -52,7 +59,12 @@
 // above when the filter notifies, then exec: the init is about to execve the
 // process. Its end of the socket is close-on-exec, so EOF after exec means the
 // process started, and EOF before it means the init died. There is no
-// run-hooks and no ready.
+// run-hooks, no ready and no recorded; the parent-death signal goes before
+// the process's attributes are applied, as in a create.
+//
+// rt's end of the socket is non-blocking: every wait on the init is bounded
+// by a deadline that rt moves into the past when the init exits or can make
+// no progress.
 //
 // Throughout, the init may send log (a logrus JSON entry for rt's own log:
 // the init's stderr belongs to the container; with Config.Debug, the steps

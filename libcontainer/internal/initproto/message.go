@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -24,7 +25,8 @@ const (
 	MsgHooksDone    Type = "hooks-done"    // rt → init
 	MsgSeccompFd    Type = "seccomp-fd"    // init → rt, carries the notify fd
 	MsgSeccompAck   Type = "seccomp-ack"   // rt → init
-	MsgReady        Type = "ready"         // init → rt (create): waiting on exec.fifo
+	MsgReady        Type = "ready"         // init → rt (create): set up, waits for recorded
+	MsgRecorded     Type = "recorded"      // rt → init (create): state.json has it; wait on exec.fifo
 	MsgExec         Type = "exec"          // init → rt (exec): about to execve the process
 	MsgError        Type = "error"         // init → rt: setup failed, Message.Error says why
 	MsgLog          Type = "log"           // init → rt: Message.Log is a logrus JSON entry
@@ -53,6 +55,10 @@ func NewChannel(f *os.File) *Channel { return &Channel{f: f} }
 
 // Close closes this end.
 func (c *Channel) Close() error { return c.f.Close() }
+
+// SetDeadline bounds the calls in progress and to come, as os.File's does;
+// it works on an end in non-blocking mode (rt's).
+func (c *Channel) SetDeadline(t time.Time) error { return c.f.SetDeadline(t) }
 
 // Send writes m, with fds passed along as SCM_RIGHTS.
 func (c *Channel) Send(m Message, fds ...int) error {
