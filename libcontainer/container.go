@@ -339,12 +339,15 @@ func (c *Container) killAndWait() error {
 		defer unix.Close(pidfd)
 	}
 	m := c.cgroups()
-	if m != nil && !c.sharesPidNamespace() {
+	if m != nil && c.sharesPidNamespace() {
+		// Without a pid namespace of its own, the init's death ends
+		// nothing else.
 		_ = c.signalAll(m, unix.SIGKILL)
 	} else if pidfd >= 0 {
-		_ = unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
-		// A v1-frozen init takes the SIGKILL only once thawed; destroy
+		// The kernel ends every process of the init's pid namespace with
+		// it. A v1-frozen init takes the SIGKILL only once thawed; destroy
 		// then kills what else is in the cgroup.
+		_ = unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 		if m != nil {
 			if st, err := m.FreezerState(); err == nil && st == "frozen" {
 				_ = m.Thaw()

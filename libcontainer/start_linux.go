@@ -127,11 +127,12 @@ func (c *Container) readFifo(fd, pidfd int) ([]byte, error) {
 
 // initStarting reports whether the init may still close exec.fifo under
 // this reader: it holds the fifo (waiting to open it, or writing to it
-// before exec), or it is still rt's init, in the middle of its exec (a
-// multi-threaded exec shows no fds for a moment).
+// before exec), or it is still rt's init, or in the middle of its exec (the
+// command line reads empty while the new program is loaded, and a loaded
+// system can take long over the exec of a multi-threaded process).
 func (c *Container) initStarting(fd int) bool {
-	if argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c.state.InitPid)); err != nil || string(argv) == initArgv {
-		return true // gone (the pidfd tells) or still rt's
+	if argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c.state.InitPid)); err != nil || len(argv) == 0 || string(argv) == initArgv {
+		return true // gone (the pidfd tells), still rt's, or exec'ing
 	}
 	var fifo unix.Stat_t
 	if err := unix.Fstat(fd, &fifo); err != nil {
