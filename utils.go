@@ -110,20 +110,16 @@ func rootlessCgroups(flag string) bool {
 
 // loadContainer parses the id argument and loads that container, locked.
 func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
-	id := ctx.Args().First()
-	if id == "" {
-		return nil, errors.New("container id cannot be empty")
-	}
-	r, err := newRuntime(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.Load(id)
+	return containerArg(ctx, (*libcontainer.Runtime).Load)
 }
 
 // inspectContainer is loadContainer for a command that only looks: it does
 // not take the lock, so it never waits for a command in progress.
 func inspectContainer(ctx *cli.Context) (*libcontainer.Container, error) {
+	return containerArg(ctx, (*libcontainer.Runtime).Inspect)
+}
+
+func containerArg(ctx *cli.Context, load func(*libcontainer.Runtime, string) (*libcontainer.Container, error)) (*libcontainer.Container, error) {
 	id := ctx.Args().First()
 	if id == "" {
 		return nil, errors.New("container id cannot be empty")
@@ -132,7 +128,7 @@ func inspectContainer(ctx *cli.Context) (*libcontainer.Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.Inspect(id)
+	return load(r, id)
 }
 
 func printJSON(v any) error {
