@@ -4,7 +4,8 @@
 # run's private cgroups), gives the suite a private /run and a loopback, and runs each test
 # file with bats, under a watchdog, cleaning up after each file.
 #
-# Environment (from run.sh): WORK (scratch dir), RUNC, TEST_TIMEOUT, FILE_TIMEOUT.
+# Environment (from run.sh): WORK (scratch dir), RUNC, TEST_TIMEOUT, FILE_TIMEOUT, CRIU_DIR
+# (a directory with a working `criu`, put first in PATH; may be empty).
 # Writes $WORK/tap/FILE.tap per file, $WORK/tap/files.tsv ("FILE RC SECS" per file) and
 # $WORK/leftovers (what the watchdog and the cleanup had to kill or remove).
 set -uo pipefail
@@ -227,6 +228,9 @@ main() {
 	mount_cgroups || { echo "inside: cannot mount the cgroup hierarchies" >&2; exit 1; }
 	# ip netns and the like write below /run: keep that private to the run.
 	mount -t tmpfs -o mode=0755,nosuid,nodev rt-runc-bats-run /run || exit 1
+	# checkpoint.bats writes CRIU's configuration; only this run's CRIU may read it.
+	mount -t tmpfs -o mode=0755,nosuid,nodev rt-runc-bats-criu /etc/criu || exit 1
+	[ -n "${CRIU_DIR:-}" ] && export PATH=$CRIU_DIR:$PATH
 	ip link set lo up || exit 1
 	local file
 	while read -r file; do

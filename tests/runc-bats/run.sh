@@ -267,6 +267,35 @@ prepare_scratch() {
 	while read -r f; do [ -f "$it/$f" ] || die "no test file $f in the suite"; done <"$WORK/files"
 }
 
+# ---------------------------------------------------------------- CRIU
+
+# use_criu finds a CRIU that works on this kernel for checkpoint.bats (the runtime and the
+# suite run `criu`, so its directory goes first in the suite's PATH), or, failing that,
+# has every test of checkpoint.bats skipped with the reason: the suite's own check only
+# asks whether a `criu` exists, and Debian 12's exists but fails here. It also makes
+# /etc/criu exist (removed afterwards if it did not), for inside.sh to cover with a tmpfs:
+# a test writes /etc/criu/default.conf, which every CRIU on the machine would then read.
+use_criu() {
+	local criu reason
+	CRIU_DIR=
+	if criu=$("$REPO/tests/scripts/get-criu.sh" 2>"$WORK/get-criu.log"); then
+		CRIU_DIR=$(dirname "$criu")
+		log "CRIU for checkpoint.bats: $("$criu" --version | sed -n 's/^Version: //p') ($criu)"
+	else
+		reason=$(tail -1 "$WORK/get-criu.log")
+		log "no CRIU for checkpoint.bats: $reason"
+		cp "$SKIP_LIST" "$WORK/skip-list.txt"
+		sed -n 's/^@test "\(.*\)" {$/\1/p' "$SUITE/integration/checkpoint.bats" | while read -r t; do
+			grep -qF "checkpoint.bats | $t |" "$SKIP_LIST" || echo "checkpoint.bats | $t | criu: $reason"
+		done >>"$WORK/skip-list.txt"
+		SKIP_LIST=$WORK/skip-list.txt
+	fi
+	if [ ! -e /etc/criu ]; then
+		mkdir /etc/criu
+		MADE_ETC_CRIU=1
+	fi
+}
+
 # ---------------------------------------------------------------- private cgroups
 
 # cgroup_mounts lists the host's cgroup hierarchies under /sys/fs/cgroup as
@@ -373,6 +402,7 @@ report() {
 cleanup() {
 	local rc=$?
 	remove_private_cgroups || rc=2
+	[ -n "${MADE_ETC_CRIU:-}" ] && rmdir /etc/criu 2>/dev/null
 	[ -n "${WORK:-}" ] && [ -d "$WORK" ] && rm -rf "$WORK"
 	exit $rc
 }
@@ -409,6 +439,7 @@ main() {
 	trap 'exit 130' INT TERM HUP PIPE
 	# shellcheck disable=SC2086 # a list of file names
 	[ $# -gt 0 ] || set -- ${RUNC_BATS_FILES:-}
+	use_criu
 	prepare_scratch "$@"
 	make_private_cgroups
 
@@ -419,7 +450,7 @@ main() {
 	# the namespace through its cgroups).
 	local rc=0
 	# shellcheck disable=SC2016 # expanded by that shell
-	env WORK="$WORK" RUNC="$RUNC" TEST_TIMEOUT="$TEST_TIMEOUT" FILE_TIMEOUT="$FILE_TIMEOUT" \
+	env WORK="$WORK" RUNC="$RUNC" TEST_TIMEOUT="$TEST_TIMEOUT" FILE_TIMEOUT="$FILE_TIMEOUT" CRIU_DIR="$CRIU_DIR" \
 		sh -c 'while read -r d; do echo $$ >"$d/cgroup.procs"; done <"$1/cgroup-dirs"
 			exec unshare --mount --cgroup --pid --net --ipc --uts --fork --propagation private --mount-proc "$2"' \
 		_ "$WORK" "$HERE/inside.sh" </dev/null &

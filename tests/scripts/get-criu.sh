@@ -51,9 +51,9 @@ usable() {
 
 # cached prints the newest complete cached wrapper.
 cached() {
-	local d
-	local v
-	for d in $(ls -d "$CACHE"/criu-[0-9]*/ 2>/dev/null | sort -rV); do
+	local d v
+	for d in $(printf '%s\n' "$CACHE"/criu-[0-9]*/ | sort -rV); do
+		[ -d "$d" ] || continue
 		v=${d%/}
 		v=${v##*/criu-}
 		if [ -f "$d/.complete" ] && [ -x "$d/bin/criu" ] && at_least "$v" "$MIN_VERSION"; then
