@@ -243,14 +243,8 @@ func (s *setup) mountHierarchy(h hierarchy, mounts []mountinfo.Mount, at *os.Fil
 		return fmt.Errorf("open_tree %s: %w", src, err)
 	}
 	defer unix.Close(fd)
-	attr := o.bindAttr()
-	if s.cfg.UserNS {
-		keepLocked(&attr, fd)
-	}
-	if attr.Attr_set|attr.Attr_clr != 0 {
-		if err := kernel.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
-			return fmt.Errorf("set mount attributes of %s: %w", src, err)
-		}
+	if err := s.setBindFlags(fd, src, o); err != nil {
+		return err
 	}
 	if err := kernel.MoveMount(fd, "", int(at.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("bind %s: %w", src, err)

@@ -68,10 +68,9 @@ func bindSource(src string) (string, error) {
 }
 
 // mountBind clones the source into a detached mount (open_tree), sets its
-// attributes while nobody can see it yet, and attaches it on the resolved
-// destination (move_mount). Unlike a MS_BIND + MS_REMOUNT pair, attributes
-// the options do not name are kept from the source, so flags the kernel
-// locked in a user namespace stay as they are.
+// flags while nobody can see it yet (see bindFlags: exactly the flags the
+// options name, when they name any), and attaches it on the resolved
+// destination (move_mount).
 func (s *setup) mountBind(index int, m *specs.Mount, o *mountOptions) error {
 	tree, err := s.bindTree(index, m, o)
 	if err != nil {
@@ -82,14 +81,8 @@ func (s *setup) mountBind(index int, m *specs.Mount, o *mountOptions) error {
 	if err := unix.Fstat(int(tree.Fd()), &st); err != nil {
 		return fmt.Errorf("source %s: %w", m.Source, err)
 	}
-	attr := o.bindAttr()
-	if s.cfg.UserNS {
-		keepLocked(&attr, int(tree.Fd()))
-	}
-	if attr.Attr_set|attr.Attr_clr != 0 {
-		if err := kernel.MountSetattr(int(tree.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
-			return fmt.Errorf("set mount attributes of %s: %w", m.Source, err)
-		}
+	if err := s.setBindFlags(int(tree.Fd()), m.Source, o); err != nil {
+		return err
 	}
 
 	dest, err := prepareDestination(s.cfg.Rootfs, m.Destination, st.Mode&unix.S_IFMT == unix.S_IFDIR)
@@ -160,11 +153,38 @@ func openSourceTree(rootfs, src string, recursive bool) (*os.File, error) {
 	return os.NewFile(uintptr(fd), src), nil
 }
 
+// setBindFlags gives the bind mount mnt (an fd of its root, still
+// detached) the flags its options ask for, if they name any. In a user
+// namespace the flags the kernel locked on the source are judged from the
+// source's own flags, also for a tree rt's parent cloned (which the kernel
+// has not locked), so that the parent's help grants the container nothing.
+func (s *setup) setBindFlags(mnt int, source string, o *mountOptions) error {
+	if !o.namesBindFlags() {
+		return nil
+	}
+	st, err := kernel.MountFlags(mnt)
+	if err != nil {
+		return fmt.Errorf("statfs %s: %w", source, err)
+	}
+	src := statfsFlags(st)
+	flags, err := o.bindFlags(src, s.cfg.UserNS)
+	if err != nil {
+		return fmt.Errorf("bind %s: %w", source, err)
+	}
+	attr := changeAttr(src, flags)
+	if attr.Attr_set|attr.Attr_clr == 0 {
+		return nil
+	}
+	if err := kernel.MountSetattr(mnt, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		return fmt.Errorf("set the flags %s on the bind mount of %s: %w", flagNames(flags), source, err)
+	}
+	return nil
+}
+
 // keepLocked drops from attr every change a user namespace may forbid: the
 // kernel locks ro, nosuid, nodev, noexec and the atime mode of mounts that
 // came from a more privileged namespace, and refuses to clear them. mnt is an
-// fd of the mount; a tree rt's parent cloned is not locked, but it gets the
-// same treatment, so that the parent's help grants the container nothing.
+// fd of the mount.
 func keepLocked(attr *unix.MountAttr, mnt int) {
 	var sfs unix.Statfs_t
 	if err := unix.Fstatfs(mnt, &sfs); err != nil {

@@ -251,6 +251,150 @@ func (o *mountOptions) bindAttr() unix.MountAttr {
 	return a
 }
 
+// The flags of one mount (not of its filesystem) that a bind mount's
+// options decide, in mount(2)'s terms, and how statfs(2) shows the atime
+// mode: MS_NOATIME, MS_RELATIME or neither (strictatime).
+const (
+	bindPerMountFlags = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOSYMFOLLOW
+	atimeState        = unix.MS_NOATIME | unix.MS_RELATIME | unix.MS_NODIRATIME
+	// lockedFlags are those the kernel locks on the mounts a user namespace
+	// inherits (MNT_LOCK_*); it locks the atime state as well.
+	lockedFlags = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+)
+
+// stNoSymfollow is ST_NOSYMFOLLOW of <linux/statfs.h>, which x/sys/unix lacks.
+const stNoSymfollow = 0x2000
+
+// statfsFlags returns the per-mount flags statfs(2) reports, as MS_* flags.
+func statfsFlags(st int64) uintptr {
+	var flags uintptr
+	for _, f := range []struct {
+		st int64
+		ms uintptr
+	}{
+		{unix.ST_RDONLY, unix.MS_RDONLY},
+		{unix.ST_NOSUID, unix.MS_NOSUID},
+		{unix.ST_NODEV, unix.MS_NODEV},
+		{unix.ST_NOEXEC, unix.MS_NOEXEC},
+		{unix.ST_NOATIME, unix.MS_NOATIME},
+		{unix.ST_NODIRATIME, unix.MS_NODIRATIME},
+		{unix.ST_RELATIME, unix.MS_RELATIME},
+		{stNoSymfollow, unix.MS_NOSYMFOLLOW},
+	} {
+		if st&f.st != 0 {
+			flags |= f.ms
+		}
+	}
+	return flags
+}
+
+// namesBindFlags says whether the options name any mount flag (set or
+// cleared): only then does a bind mount get flags of its own; otherwise it
+// keeps the source's.
+func (o *mountOptions) namesBindFlags() bool { return o.flags|o.cleared != 0 }
+
+// bindFlags returns the per-mount flags (bindPerMountFlags and the atime
+// state) of a bind mount of a source whose flags are src, as runc 1.5
+// makes them:
+//   - exactly the flags named: one not named is cleared (rw by default);
+//   - the atime state is the source's unless an atime mode or nodiratime is
+//     named (then relatime unless noatime or strictatime, as mount(2));
+//     naming a cleared atime flag alone ("atime") changes nothing;
+//   - in a user namespace the source's locked flags (lockedFlags, atime)
+//     cannot be cleared: a request that would clear one it did not name
+//     keeps it, and one that names it cleared ("rw" on a read-only source)
+//     or names another atime state fails with EPERM.
+func (o *mountOptions) bindFlags(src uintptr, userNS bool) (uintptr, error) {
+	want := o.flags & bindPerMountFlags
+	atime := src & atimeState
+	if o.flags&(atimeFlags|unix.MS_NODIRATIME) != 0 {
+		switch {
+		case o.flags&unix.MS_NOATIME != 0:
+			atime = unix.MS_NOATIME
+		case o.flags&unix.MS_STRICTATIME != 0:
+			atime = 0
+		default:
+			atime = unix.MS_RELATIME
+		}
+		atime |= o.flags & unix.MS_NODIRATIME
+	}
+	want |= atime
+	if !userNS {
+		return want, nil
+	}
+	locked := src & lockedFlags
+	if want&locked == locked && want&atimeState == src&atimeState {
+		return want, nil
+	}
+	if c := src & o.cleared & (lockedFlags | atimeFlags | unix.MS_NODIRATIME); c != 0 {
+		return 0, fmt.Errorf("cannot clear flags %s, locked on the source in a user namespace: %w", flagNames(c), unix.EPERM)
+	}
+	if req := o.flags & (atimeFlags | unix.MS_NODIRATIME); req != 0 && req != src&atimeState {
+		return 0, fmt.Errorf("cannot change the atime flags %s, locked on the source in a user namespace, to %s: %w",
+			flagNames(src&atimeState), flagNames(req), unix.EPERM)
+	}
+	return want&^atimeState | locked | src&atimeState, nil
+}
+
+// changeAttr returns the mount_setattr(2) change that turns a mount with
+// the per-mount flags from (see bindFlags) into one with to.
+func changeAttr(from, to uintptr) unix.MountAttr {
+	var a unix.MountAttr
+	for _, p := range []struct {
+		flag uintptr
+		attr uint64
+	}{
+		{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY},
+		{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
+		{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV},
+		{unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
+		{unix.MS_NOSYMFOLLOW, unix.MOUNT_ATTR_NOSYMFOLLOW},
+		{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
+	} {
+		switch {
+		case to&p.flag != 0 && from&p.flag == 0:
+			a.Attr_set |= p.attr
+		case to&p.flag == 0 && from&p.flag != 0:
+			a.Attr_clr |= p.attr
+		}
+	}
+	// The atime mode is one field: it is changed whole.
+	const mode = unix.MS_NOATIME | unix.MS_RELATIME
+	if to&mode != from&mode {
+		a.Attr_clr |= unix.MOUNT_ATTR__ATIME
+		switch {
+		case to&unix.MS_NOATIME != 0:
+			a.Attr_set |= unix.MOUNT_ATTR_NOATIME
+		case to&unix.MS_RELATIME != 0:
+			a.Attr_set |= unix.MOUNT_ATTR_RELATIME
+		default:
+			a.Attr_set |= unix.MOUNT_ATTR_STRICTATIME
+		}
+	}
+	return a
+}
+
+// flagNames names MS_* flags as mount options, for errors.
+func flagNames(flags uintptr) string {
+	var names []string
+	for _, n := range []struct {
+		flag uintptr
+		name string
+	}{
+		{unix.MS_RDONLY, "ro"}, {unix.MS_NOSUID, "nosuid"}, {unix.MS_NODEV, "nodev"}, {unix.MS_NOEXEC, "noexec"},
+		{unix.MS_NOSYMFOLLOW, "nosymfollow"}, {unix.MS_NOATIME, "noatime"}, {unix.MS_RELATIME, "relatime"},
+		{unix.MS_STRICTATIME, "strictatime"}, {unix.MS_NODIRATIME, "nodiratime"},
+	} {
+		if flags&n.flag != 0 {
+			names = append(names, n.name)
+		}
+	}
+	if len(names) == 0 {
+		return "strictatime"
+	}
+	return strings.Join(names, ",")
+}
+
 // extensionOptions are the options rt itself interprets rather than mount(2)
 // or mount_setattr(2); parseOptions handles each of them.
 var extensionOptions = []string{"bind", "rbind", "remount", "idmap", "ridmap", "tmpcopyup"}

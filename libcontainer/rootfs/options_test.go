@@ -1,6 +1,8 @@
 package rootfs
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -234,5 +236,143 @@ func TestKnownOptions(t *testing.T) {
 	}
 	if !slices.IsSorted(known) || len(slices.Compact(slices.Clone(known))) != len(known) {
 		t.Errorf("KnownOptions not sorted or has duplicates: %q", known)
+	}
+}
+
+// mountFlagString shows per-mount flags as /proc/self/mounts does.
+func mountFlagString(f uintptr) string {
+	out := []string{"rw"}
+	if f&unix.MS_RDONLY != 0 {
+		out[0] = "ro"
+	}
+	for _, n := range []struct {
+		flag uintptr
+		name string
+	}{
+		{unix.MS_NOSUID, "nosuid"}, {unix.MS_NODEV, "nodev"}, {unix.MS_NOEXEC, "noexec"},
+		{unix.MS_NOSYMFOLLOW, "nosymfollow"}, {unix.MS_NOATIME, "noatime"}, {unix.MS_NODIRATIME, "nodiratime"},
+		{unix.MS_RELATIME, "relatime"},
+	} {
+		if f&n.flag != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// TestBindFlags: the flags of a bind mount are exactly those its options
+// name (when they name any), with runc 1.5's handling of atime and of the
+// flags a user namespace locks. The cases are those of runc's
+// mounts_sshfs.bats: the source is a strictatime mount remounted with the
+// host options (as `mount --bind -o remount,…` does it).
+func TestBindFlags(t *testing.T) {
+	for _, tt := range []struct {
+		host, bind string
+		userns     bool
+		want       string // as /proc/self/mounts shows it; "" when nothing is named
+		err        string
+	}{
+		{host: "ro,noexec,nosymfollow,nodiratime", bind: "bind"},
+		{host: "ro,noexec,nosymfollow,nodiratime", bind: "bind", userns: true},
+		{host: "ro,noexec,nosymfollow,nodiratime", bind: "bind,rbind,rprivate"},
+		// Unnamed flags are cleared, the atime state kept...
+		{host: "ro,noexec,nosymfollow,nodiratime", bind: "bind,dev", want: "rw,nodiratime,relatime"},
+		// ...but not those a user namespace locked (nosymfollow is not lockable).
+		{host: "ro,noexec,nosymfollow,nodiratime", bind: "bind,dev", userns: true, want: "ro,noexec,nodiratime,relatime"},
+		{host: "ro", bind: "bind,nosuid,nodev,rprivate", want: "rw,nosuid,nodev"},
+		{host: "ro", bind: "bind,nosuid,nodev,rprivate", userns: true, want: "ro,nosuid,nodev"},
+		{host: "ro", bind: "bind,rw,nosuid,nodev,rprivate", want: "rw,nosuid,nodev"},
+		{host: "ro", bind: "bind,rw,nosuid,nodev,rprivate", userns: true, err: "cannot clear flags ro, locked on the source in a user namespace: operation not permitted"},
+		{host: "nosuid,nodev,noexec,noatime", bind: "bind,dev,suid,exec,atime", want: "rw,noatime"},
+		{host: "nodev,nosuid,noatime", bind: "bind,dev,suid,exec,atime", userns: true, err: "cannot clear flags nosuid,nodev,noatime, locked on the source in a user namespace: operation not permitted"},
+		{host: "rw,nodev,nosuid,noexec,noatime", bind: "bind,ro", want: "ro,noatime"},
+		{host: "rw,nodev,nosuid,noexec,noatime", bind: "bind,ro", userns: true, want: "ro,nosuid,nodev,noexec,noatime"},
+		{host: "rw,nodev,nosymfollow", bind: "bind,ro,symfollow", want: "ro"},
+		{host: "rw,nodev,nosymfollow", bind: "bind,ro,symfollow", userns: true, want: "ro,nodev"},
+		{host: "rw,nodev,nosymfollow", bind: "bind,rw", userns: true, want: "rw,nodev"},
+		{host: "nodev,nosuid,noatime", bind: "bind,ro,exec", want: "ro,noatime"},
+		{host: "nodev,nosuid,noatime", bind: "bind,ro,exec", userns: true, want: "ro,nosuid,nodev,noatime"},
+		// atime: a cleared atime flag alone keeps the source's, as mount(8).
+		{host: "noatime", bind: "bind,norelatime", want: "rw,noatime"},
+		{host: "noatime", bind: "bind,atime", want: "rw,noatime"},
+		{host: "noatime", bind: "bind,relatime", want: "rw,relatime"},
+		{host: "noatime", bind: "bind,nodiratime", want: "rw,nodiratime,relatime"},
+		{host: "nodiratime", bind: "bind,strictatime", want: "rw"},
+		{host: "noatime", bind: "bind,nodiratime,strictatime", want: "rw,nodiratime"},
+		{host: "noatime", bind: "bind,nodiratime,norelatime", want: "rw,nodiratime,relatime"},
+		{host: "noatime,nodiratime", bind: "bind,norelatime", userns: true, want: "rw,noatime,nodiratime"},
+		{host: "strictatime", bind: "bind,nostrictatime", userns: true, want: "rw"},
+		{host: "nodiratime", bind: "bind,diratime", userns: true, want: "rw,nodiratime,relatime"},
+		{host: "relatime", bind: "bind,norelatime", userns: true, want: "rw,relatime"},
+		{host: "noatime", bind: "bind,atime", userns: true, want: "rw,noatime"},
+		{host: "nodiratime", bind: "bind,nodiratime", userns: true, want: "rw,nodiratime,relatime"},
+		// In a user namespace the atime state is locked.
+		{host: "nodiratime", bind: "bind,strictatime", userns: true, err: "cannot change the atime flags relatime,nodiratime, locked on the source in a user namespace, to strictatime: operation not permitted"},
+		{host: "relatime", bind: "bind,strictatime", userns: true, err: "to strictatime"},
+		{host: "noatime", bind: "bind,strictatime", userns: true, err: "to strictatime"},
+		{host: "nodiratime", bind: "bind,noatime", userns: true, err: "to noatime"},
+		{host: "relatime", bind: "bind,noatime", userns: true, err: "to noatime"},
+		{host: "relatime", bind: "bind,nodiratime", userns: true, err: "to nodiratime"},
+		{host: "strictatime", bind: "bind,relatime", userns: true, err: "cannot change the atime flags strictatime, locked"},
+		{host: "strictatime", bind: "bind,noatime", userns: true, err: "to noatime"},
+		{host: "strictatime", bind: "bind,nodiratime", userns: true, err: "to nodiratime"},
+		{host: "noatime", bind: "bind,relatime", userns: true, err: "cannot change the atime flags noatime, locked on the source in a user namespace, to relatime"},
+	} {
+		name := fmt.Sprintf("%s on %s, userns %t", tt.bind, tt.host, tt.userns)
+		h, err := parseOptions(strings.Split(tt.host, ","))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := h.bindFlags(0, false) // remounted from strictatime
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := parseOptions(strings.Split(tt.bind, ","))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !o.namesBindFlags() {
+			if tt.want != "" || tt.err != "" {
+				t.Errorf("%s: names no flag", name)
+			}
+			continue
+		}
+		got, err := o.bindFlags(src, tt.userns)
+		switch {
+		case tt.err != "":
+			if err == nil || !strings.Contains(err.Error(), tt.err) || !errors.Is(err, unix.EPERM) {
+				t.Errorf("%s: %v (%s), want error %q", name, err, mountFlagString(got), tt.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", name, err)
+		case mountFlagString(got) != tt.want:
+			t.Errorf("%s: %s, want %s", name, mountFlagString(got), tt.want)
+		}
+	}
+}
+
+func TestChangeAttr(t *testing.T) {
+	for _, tt := range []struct {
+		from, to uintptr
+		set, clr uint64
+	}{
+		{unix.MS_RELATIME, unix.MS_RELATIME, 0, 0},
+		{unix.MS_RELATIME | unix.MS_RDONLY | unix.MS_NOEXEC, unix.MS_RELATIME | unix.MS_NOSUID,
+			unix.MOUNT_ATTR_NOSUID, unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOEXEC},
+		{unix.MS_NOATIME, unix.MS_RELATIME | unix.MS_NODIRATIME, unix.MOUNT_ATTR_RELATIME | unix.MOUNT_ATTR_NODIRATIME, unix.MOUNT_ATTR__ATIME},
+		{unix.MS_RELATIME, 0, unix.MOUNT_ATTR_STRICTATIME, unix.MOUNT_ATTR__ATIME},
+		{0, unix.MS_NOATIME | unix.MS_NOSYMFOLLOW, unix.MOUNT_ATTR_NOATIME | unix.MOUNT_ATTR_NOSYMFOLLOW, unix.MOUNT_ATTR__ATIME},
+	} {
+		a := changeAttr(tt.from, tt.to)
+		if a.Attr_set != tt.set || a.Attr_clr != tt.clr {
+			t.Errorf("%s -> %s: set %#x clr %#x, want %#x %#x", mountFlagString(tt.from), mountFlagString(tt.to), a.Attr_set, a.Attr_clr, tt.set, tt.clr)
+		}
+	}
+}
+
+func TestStatfsFlags(t *testing.T) {
+	got := statfsFlags(unix.ST_RDONLY | unix.ST_NODEV | unix.ST_RELATIME | unix.ST_NODIRATIME | stNoSymfollow | unix.ST_SYNCHRONOUS)
+	if want := uintptr(unix.MS_RDONLY | unix.MS_NODEV | unix.MS_RELATIME | unix.MS_NODIRATIME | unix.MS_NOSYMFOLLOW); got != want {
+		t.Errorf("%s, want %s", mountFlagString(got), mountFlagString(want))
 	}
 }

@@ -53,6 +53,14 @@ func (Host) MountID(fd int) (uint64, bool, error) {
 	return stx.Mnt_id, stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0, nil
 }
 
+func (Host) MountFlags(fd int) (int64, error) {
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &sfs); err != nil {
+		return 0, err
+	}
+	return sfs.Flags, nil
+}
+
 func (Host) Mountinfo() ([]mountinfo.Mount, error) { return mountinfo.Read() }
 
 func (Host) OwnCgroups() ([]proccgroup.Hierarchy, error) {

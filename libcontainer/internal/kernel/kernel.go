@@ -37,6 +37,9 @@ type Interface interface {
 	// MountID says which mount fd is on, as mountinfo numbers it, and
 	// whether fd is the root of that mount.
 	MountID(fd int) (id uint64, root bool, err error)
+	// MountFlags are the flags of the mount fd is on, as statfs(2) reports
+	// them (ST_RDONLY, ST_NOSUID, …, ST_RELATIME).
+	MountFlags(fd int) (int64, error)
 	Mountinfo() ([]mountinfo.Mount, error)
 	// OwnCgroups is /proc/self/cgroup.
 	OwnCgroups() ([]proccgroup.Hierarchy, error)
@@ -119,6 +122,7 @@ func FsconfigCreate(fd int) error                 { return current.FsconfigCreat
 func Fsmount(fd, flags, attrs int) (int, error)   { return current.Fsmount(fd, flags, attrs) }
 func PivotRoot(newroot, putold string) error      { return current.PivotRoot(newroot, putold) }
 func MountID(fd int) (uint64, bool, error)        { return current.MountID(fd) }
+func MountFlags(fd int) (int64, error)            { return current.MountFlags(fd) }
 func Mountinfo() ([]mountinfo.Mount, error)       { return current.Mountinfo() }
 func OwnCgroups() ([]proccgroup.Hierarchy, error) { return current.OwnCgroups() }
 func IDMapNamespace(uidMap, gidMap string) (*os.File, error) {

@@ -41,6 +41,10 @@ type Recorder struct {
 	Root  string
 	Calls []string
 
+	// SourceFlags are what MountFlags reports (statfs's ST_* flags) for a
+	// descriptor, by the name the calls show it with ("host:/src"); a
+	// mount not listed is rw and relatime.
+	SourceFlags map[string]int64
 	// Mounts and Cgroups are what Mountinfo and OwnCgroups return.
 	Mounts  []mountinfo.Mount
 	Cgroups []proccgroup.Hierarchy
@@ -383,6 +387,13 @@ func (r *Recorder) MountID(fd int) (uint64, bool, error) {
 		return ids[len(ids)-1], true, nil
 	}
 	return 1, false, nil
+}
+
+func (r *Recorder) MountFlags(fd int) (int64, error) {
+	if f, ok := r.SourceFlags[r.fd(fd)]; ok {
+		return f, nil
+	}
+	return unix.ST_RELATIME, nil
 }
 
 func (r *Recorder) Mountinfo() ([]mountinfo.Mount, error) { return r.Mounts, nil }
