@@ -218,13 +218,18 @@ func (s *setup) mountFS(m *specs.Mount, o *mountOptions) error {
 			return err
 		}
 	}
-	dest, err := prepareDestination(s.cfg.Rootfs, m.Destination, true)
+	dest, existed, err := openDestination(s.cfg.Rootfs, m.Destination, true)
 	if err != nil {
 		return err
 	}
 	defer dest.Close()
 	if err := checkProcDestination(s.cfg.Rootfs, dest, m, nil); err != nil {
 		return err
+	}
+	if m.Type == "tmpfs" && existed {
+		if o.data, err = inheritTmpfsMode(dest, o.data); err != nil {
+			return err
+		}
 	}
 
 	var hidden *os.File
@@ -270,6 +275,23 @@ func (s *setup) mountFS(m *specs.Mount, o *mountOptions) error {
 		}
 	}
 	return applyAfterMount(top, o)
+}
+
+// inheritTmpfsMode gives a tmpfs mounted over an existing directory that
+// directory's mode, set-id and sticky bits included, unless data names a
+// mode, as runc does: the kernel's default would be 1777, open to every
+// user, where the image asked for less.
+func inheritTmpfsMode(dir *os.File, data []string) ([]string, error) {
+	for _, d := range data {
+		if strings.HasPrefix(d, "mode=") {
+			return data, nil
+		}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(dir.Fd()), &st); err != nil {
+		return nil, fmt.Errorf("stat the tmpfs mount point: %w", err)
+	}
+	return append([]string{fmt.Sprintf("mode=%04o", st.Mode&0o7777)}, data...), nil
 }
 
 // remount changes an existing mount at the destination ("remount" option).

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 
@@ -47,9 +48,20 @@ func procFdPath(f *os.File) string {
 // existing destination of the other kind is an error, which the kernel would
 // report less clearly as ENOTDIR.
 func prepareDestination(rootfs, dest string, dir bool) (*os.File, error) {
+	f, _, err := openDestination(rootfs, dest, dir)
+	return f, err
+}
+
+// openDestination is prepareDestination, also saying whether dest existed.
+// A missing destination reached through symlinks that lead nowhere yet
+// (/etc/hosts -> /run/hosts) is created where they lead, inside the
+// rootfs, as runc does: the links are followed within the rootfs to a
+// path (securejoin), which is then created and opened without following
+// any link out of the rootfs.
+func openDestination(rootfs, dest string, dir bool) (*os.File, bool, error) {
 	root, err := openRoot(rootfs)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer root.Close()
 
@@ -57,44 +69,60 @@ func prepareDestination(rootfs, dest string, dir bool) (*os.File, error) {
 	if err == nil {
 		if err := checkKind(f, dest, dir); err != nil {
 			f.Close()
-			return nil, err
+			return nil, false, err
 		}
-		return f, nil
+		return f, true, nil
 	}
 	if !errors.Is(err, unix.ENOENT) {
-		return nil, fmt.Errorf("resolve destination %s: %w", dest, err)
+		return nil, false, fmt.Errorf("resolve destination %s: %w", dest, err)
 	}
-	if dir {
-		f, err := pathrs.MkdirAllHandle(root, dest, 0o755)
-		if err != nil {
-			return nil, fmt.Errorf("create destination directory %s: %w", dest, err)
-		}
-		return f, nil
-	}
-	parent, err := pathrs.MkdirAllHandle(root, filepath.Dir(filepath.Clean(dest)), 0o755)
+	target, err := securejoin.SecureJoin(rootfs, dest)
 	if err != nil {
-		return nil, fmt.Errorf("create parent of destination %s: %w", dest, err)
+		return nil, false, fmt.Errorf("resolve destination %s: %w", dest, err)
+	}
+	if target, err = filepath.Rel(rootfs, target); err != nil {
+		return nil, false, fmt.Errorf("resolve destination %s: %w", dest, err)
+	}
+	target = "/" + target
+	if dir {
+		f, err := pathrs.MkdirAllHandle(root, target, 0o755)
+		if err != nil {
+			return nil, false, fmt.Errorf("create destination directory %s: %w", describeTarget(dest, target), err)
+		}
+		return f, false, nil
+	}
+	parent, err := pathrs.MkdirAllHandle(root, filepath.Dir(target), 0o755)
+	if err != nil {
+		return nil, false, fmt.Errorf("create parent of destination %s: %w", describeTarget(dest, target), err)
 	}
 	defer parent.Close()
 	// O_NOFOLLOW|O_EXCL: a dangling symlink or a racing creator makes this
 	// fail instead of creating a file somewhere else.
-	fd, err := unix.Openat(int(parent.Fd()), filepath.Base(dest),
+	fd, err := unix.Openat(int(parent.Fd()), filepath.Base(target),
 		unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
 	if err != nil && !errors.Is(err, unix.EEXIST) {
-		return nil, fmt.Errorf("create destination file %s: %w", dest, err)
+		return nil, false, fmt.Errorf("create destination file %s: %w", describeTarget(dest, target), err)
 	}
 	if err == nil {
 		unix.Close(fd)
 	}
-	f, err = pathrs.OpenatInRoot(root, dest)
+	f, err = pathrs.OpenatInRoot(root, target)
 	if err != nil {
-		return nil, fmt.Errorf("resolve destination %s: %w", dest, err)
+		return nil, false, fmt.Errorf("resolve destination %s: %w", describeTarget(dest, target), err)
 	}
 	if err := checkKind(f, dest, dir); err != nil {
 		f.Close()
-		return nil, err
+		return nil, false, err
 	}
-	return f, nil
+	return f, false, nil
+}
+
+// describeTarget names a destination in errors, with where its links led.
+func describeTarget(dest, target string) string {
+	if filepath.Clean(dest) == target {
+		return dest
+	}
+	return dest + " (" + target + " in the rootfs)"
 }
 
 func checkKind(f *os.File, dest string, dir bool) error {

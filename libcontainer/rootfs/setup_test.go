@@ -159,7 +159,8 @@ func TestSetupCalls(t *testing.T) {
 				`mount / / "" bind|rec ""`,
 				`mount proc /proc proc nosuid|nodev|noexec ""`,
 				`mount tmpfs /dev tmpfs nosuid "mode=755"`,
-				`mount tmpfs /run tmpfs 0 ""`,
+				// The mode of the directory it covers (runc's rule).
+				`mount tmpfs /run tmpfs 0 "mode=0755"`,
 				"mount_setattr /run recursive propagation=private",
 				"mount_setattr /run recursive set=noexec",
 				`mount cache /var/cache tmpfs ro|strictatime ""`,
@@ -169,6 +170,60 @@ func TestSetupCalls(t *testing.T) {
 			beside: func(t *testing.T, root string) {
 				if fi, err := os.Stat(filepath.Join(root, "var/cache")); err != nil || !fi.IsDir() {
 					t.Errorf("relative destination var/cache not made in the rootfs: %v", err)
+				}
+			},
+		},
+		{
+			name: "tmpfs modes: the covered directory's, set-id and sticky bits included; 1777 on a new one",
+			cfg: func(c *Config) {
+				os.Mkdir(filepath.Join(c.Rootfs, "perm"), 0o755)
+				os.Chmod(filepath.Join(c.Rootfs, "perm"), 0o710|os.ModeSetgid|os.ModeSticky)
+				c.Spec.Mounts = []specs.Mount{
+					{Destination: "/perm", Type: "tmpfs", Options: []string{"size=1m"}},
+					{Destination: "/tmp", Type: "tmpfs", Options: []string{"mode=1500"}},
+					{Destination: "/new/dir", Type: "tmpfs"},
+				}
+			},
+			kinds: []string{"mount"},
+			want: []string{
+				`mount "" host:/ "" rec|slave ""`,
+				`mount / / "" bind|rec ""`,
+				`mount tmpfs /dev tmpfs nosuid|strictatime "mode=755,size=65536k"`,
+				`mount tmpfs /perm tmpfs 0 "mode=3710,size=1m"`,
+				`mount tmpfs /tmp tmpfs 0 "mode=1500"`,
+				`mount tmpfs /new/dir tmpfs 0 ""`,
+				`mount "" . "" rec|slave ""`,
+			},
+		},
+		{
+			name: "destinations through dangling links are made where they lead, in the rootfs",
+			cfg: func(c *Config) {
+				src := c.Spec.Annotations["src"]
+				os.Symlink("/tmp/foo/bar", filepath.Join(c.Rootfs, "jump"))
+				os.Symlink("/jump/baz/hosts", filepath.Join(c.Rootfs, "etc/hosts"))
+				os.Symlink("/tmp/dirlink", filepath.Join(c.Rootfs, "etc/dir"))
+				os.Symlink("../../../../outside", filepath.Join(c.Rootfs, "etc/escape"))
+				c.Spec.Mounts = []specs.Mount{
+					{Destination: "/etc/hosts", Type: "bind", Source: filepath.Join(src, "file"), Options: []string{"bind"}},
+					{Destination: "/etc/dir", Type: "bind", Source: src, Options: []string{"bind"}},
+					{Destination: "/etc/escape", Type: "tmpfs"},
+				}
+			},
+			kinds: []string{"move_mount", "mount"},
+			want: []string{
+				`mount "" host:/ "" rec|slave ""`,
+				`mount / / "" bind|rec ""`,
+				`mount tmpfs /dev tmpfs nosuid|strictatime "mode=755,size=65536k"`,
+				"move_mount host:$SRC/file -> /tmp/foo/bar/baz/hosts",
+				"move_mount host:$SRC -> /tmp/dirlink",
+				`mount tmpfs /outside tmpfs 0 ""`,
+				`mount "" . "" rec|slave ""`,
+			},
+			beside: func(t *testing.T, root string) {
+				for _, p := range []string{"tmp/foo/bar/baz/hosts", "tmp/dirlink", "outside"} {
+					if _, err := os.Lstat(filepath.Join(root, p)); err != nil {
+						t.Errorf("%s not made in the rootfs: %v", p, err)
+					}
 				}
 			},
 		},
