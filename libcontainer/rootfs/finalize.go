@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/opencontainers/selinux/go-selinux"
@@ -30,16 +31,23 @@ func Finalize(c *Config) error {
 			return fmt.Errorf("linux.readonlyPaths[%d] %s: %w", i, p, err)
 		}
 	}
-	var devNull *os.File
+	m := &masker{label: l.MountLabel}
+	defer m.close()
+	seen := make(map[string]bool, len(l.MaskedPaths))
 	for i, p := range l.MaskedPaths {
-		if devNull == nil {
+		// A path given twice is masked once, as runc does.
+		if clean := filepath.Clean("/" + p); seen[clean] {
+			continue
+		} else {
+			seen[clean] = true
+		}
+		if m.devNull == nil {
 			var err error
-			if devNull, err = openDevNull(); err != nil {
+			if m.devNull, err = openDevNull(); err != nil {
 				return fmt.Errorf("linux.maskedPaths: %w", err)
 			}
-			defer devNull.Close()
 		}
-		if err := maskPath(p, l.MountLabel, devNull); err != nil {
+		if err := m.mask(p); err != nil {
 			return fmt.Errorf("linux.maskedPaths[%d] %s: %w", i, p, err)
 		}
 	}
@@ -60,9 +68,27 @@ func isMissing(err error) bool {
 	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR)
 }
 
-// maskPath binds devNull over a file at p, or an empty read-only tmpfs over
-// a directory.
-func maskPath(p, mountLabel string, devNull *os.File) error {
+// masker masks paths: files get the container's /dev/null bound over
+// them, directories one empty read-only tmpfs, the same for all of them
+// (as runc 1.5: one filesystem, however many directories are masked).
+// The tmpfs is made on first use; devNull is the caller's to open.
+type masker struct {
+	label   string
+	devNull *os.File
+	tmpfs   int // the read-only tmpfs on the first masked directory, cloned onto the others; 0 until made
+}
+
+func (m *masker) close() {
+	if m.devNull != nil {
+		m.devNull.Close()
+	}
+	if m.tmpfs > 0 {
+		unix.Close(m.tmpfs)
+	}
+}
+
+// mask masks p, if it exists.
+func (m *masker) mask(p string) error {
 	target, err := pathrs.OpenInRoot(containerRoot, p)
 	if isMissing(err) {
 		return nil
@@ -76,31 +102,56 @@ func maskPath(p, mountLabel string, devNull *os.File) error {
 		return err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return bindFdOnto(devNull, target)
+		return bindFdOnto(m.devNull, target)
 	}
-	// An empty read-only tmpfs, made detached so no path is looked up again.
+	const moveFlags = unix.MOVE_MOUNT_F_EMPTY_PATH | unix.MOVE_MOUNT_T_EMPTY_PATH
+	if m.tmpfs == 0 {
+		mnt, err := emptyTmpfs(m.label)
+		if err != nil {
+			return err
+		}
+		if err := kernel.MoveMount(mnt, "", int(target.Fd()), "", moveFlags); err != nil {
+			unix.Close(mnt)
+			return fmt.Errorf("mount tmpfs: %w", err)
+		}
+		// Attached, it can be cloned (the kernel clones only mounts of the
+		// caller's namespace): the next directories get a bind of it.
+		m.tmpfs = mnt
+		return nil
+	}
+	// A clone of the one tmpfs: the same filesystem, read-only as it is.
+	tree, err := kernel.OpenTree(m.tmpfs, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return fmt.Errorf("clone the masking tmpfs: %w", err)
+	}
+	defer unix.Close(tree)
+	if err := kernel.MoveMount(tree, "", int(target.Fd()), "", moveFlags); err != nil {
+		return fmt.Errorf("bind the masking tmpfs: %w", err)
+	}
+	return nil
+}
+
+// emptyTmpfs makes an empty read-only tmpfs, detached: no path is looked
+// up to mount it.
+func emptyTmpfs(mountLabel string) (int, error) {
 	fs, err := kernel.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
 	if err != nil {
-		return fmt.Errorf("fsopen tmpfs: %w", err)
+		return -1, fmt.Errorf("fsopen tmpfs: %w", err)
 	}
 	defer unix.Close(fs)
 	if mountLabel != "" && selinux.GetEnabled() {
 		if err := kernel.FsconfigSetString(fs, "context", mountLabel); err != nil {
-			return fmt.Errorf("tmpfs context: %w", err)
+			return -1, fmt.Errorf("tmpfs context: %w", err)
 		}
 	}
 	if err := kernel.FsconfigCreate(fs); err != nil {
-		return fmt.Errorf("create tmpfs: %w", err)
+		return -1, fmt.Errorf("create tmpfs: %w", err)
 	}
 	mnt, err := kernel.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
 	if err != nil {
-		return fmt.Errorf("fsmount tmpfs: %w", err)
+		return -1, fmt.Errorf("fsmount tmpfs: %w", err)
 	}
-	defer unix.Close(mnt)
-	if err := kernel.MoveMount(mnt, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-		return fmt.Errorf("mount tmpfs: %w", err)
-	}
-	return nil
+	return mnt, nil
 }
 
 func readonlyPath(p string) error {

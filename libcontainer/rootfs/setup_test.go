@@ -491,6 +491,7 @@ func TestFinalize(t *testing.T) {
 	t.Cleanup(func() { containerRoot = "/" })
 	os.MkdirAll(filepath.Join(root, "proc/sys"), 0o755)
 	os.MkdirAll(filepath.Join(root, "proc/acpi"), 0o755)
+	os.MkdirAll(filepath.Join(root, "proc/scsi"), 0o755)
 	os.WriteFile(filepath.Join(root, "proc/kcore"), nil, 0o400)
 	// A stand-in for the null device, which only root could make.
 	os.MkdirAll(filepath.Join(root, "dev"), 0o755)
@@ -501,14 +502,15 @@ func TestFinalize(t *testing.T) {
 	spec := &specs.Spec{
 		Root: &specs.Root{Readonly: true},
 		Linux: &specs.Linux{
-			MaskedPaths:   []string{"/proc/kcore", "/proc/acpi", "/proc/nonexistent", "/etc/hostname/below-a-file"},
+			MaskedPaths:   []string{"/proc/kcore", "/proc/acpi", "/proc/nonexistent", "/etc/hostname/below-a-file", "/proc/scsi", "proc/kcore", "/proc//acpi/"},
 			ReadonlyPaths: []string{"/proc/sys", "/proc/absent"},
 		},
 	}
 	if err := Finalize(&Config{Spec: spec, Rootfs: root}); err != nil {
 		t.Fatalf("Finalize: %v\n%s", err, strings.Join(rec.Calls, "\n"))
 	}
-	// Read-only paths first, then masks with the container's own /dev/null.
+	// Read-only paths first, then masks with the container's own /dev/null
+	// and one read-only tmpfs for every directory; each path once.
 	want := []string{
 		"open_tree /proc/sys clone|recursive",
 		"mount_setattr /proc/sys recursive set=ro",
@@ -519,6 +521,8 @@ func TestFinalize(t *testing.T) {
 		"fsconfig fs tmpfs create",
 		"fsmount tmpfs ro",
 		"move_mount new tmpfs -> /proc/acpi",
+		"open_tree /proc/acpi clone",
+		"move_mount /proc/acpi -> /proc/scsi",
 		"mount_setattr host:/ set=ro",
 	}
 	if !slices.Equal(rec.Calls, want) {

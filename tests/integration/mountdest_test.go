@@ -64,3 +64,18 @@ func TestBindThroughDanglingLinks(t *testing.T) {
 		t.Errorf("something was made outside the rootfs: %s (%v)", outside, err)
 	}
 }
+
+// TestMaskedPathsOnceSharedTmpfs: a path listed twice is masked once; every masked
+// directory shows one read-only tmpfs (as runc 1.5), files the null device.
+func TestMaskedPathsOnceSharedTmpfs(t *testing.T) {
+	b := newBundle(t, "sh", "-c", `grep -c ' /testdir ' /proc/self/mounts; grep -c ' /testfile ' /proc/self/mounts
+stat -c %d /testdir /testdir2 /testdir3 | uniq | wc -l; touch /testdir2/x 2>&1 | grep -c Read-only; cat /testfile; echo end`)
+	for _, d := range []string{"testdir", "testdir2", "testdir3"} {
+		os.Mkdir(b.rootfsFile(d), 0o755)
+	}
+	os.WriteFile(b.rootfsFile("testfile"), []byte("secret\n"), 0o644)
+	b.Spec.Linux.MaskedPaths = append(b.Spec.Linux.MaskedPaths, "/testdir", "/testfile", "/testdir2", "/testdir/", "/testdir3", "/testfile")
+	if got, want := b.output(), "1\n1\n1\n1\nend\n"; got != want {
+		t.Errorf("inside:\n%q\nwant\n%q", got, want)
+	}
+}

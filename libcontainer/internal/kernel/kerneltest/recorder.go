@@ -307,6 +307,10 @@ func (r *Recorder) OpenTree(dirfd int, path string, flags uint) (int, error) {
 	var err error
 	if path == "" {
 		fd, err = unix.Openat(dirfd, "/proc/self/fd/"+strconv.Itoa(dirfd), oflags, 0)
+		if l, ok := r.labels[dirfd]; ok && err == nil && sameFile(dirfd, l.ref) {
+			// A clone of what the Recorder made stands for the same thing.
+			r.setLabel(fd, l.name)
+		}
 	} else {
 		fd, err = unix.Openat(dirfd, path, oflags, 0)
 	}
