@@ -17,7 +17,8 @@ import (
 // the rootfs: "/" in the init, a test's rootfs directory in unit tests.
 var containerRoot = "/"
 
-// Finalize applies linux.readonlyPaths (a recursive read-only bind of the
+// Finalize makes the read-only tmpfs mounts read-only (see lateReadonly),
+// applies linux.readonlyPaths (a recursive read-only bind of the
 // path on itself), then linux.maskedPaths (files get the container's
 // /dev/null, checked to be the null device, bound over them; directories a
 // read-only tmpfs), then root.readonly. Paths that do
@@ -25,6 +26,19 @@ var containerRoot = "/"
 // hostname are set, since readonlyPaths usually include /proc/sys.
 func Finalize(c *Config) error {
 	l := c.linux()
+	for i := range c.Spec.Mounts {
+		m := &c.Spec.Mounts[i]
+		if m.Type != "tmpfs" {
+			continue
+		}
+		o, err := parseOptions(m.Options)
+		if err != nil || !lateReadonly(m, o) {
+			continue // Setup has refused what does not parse
+		}
+		if err := readonlyMount(destination(m)); err != nil {
+			return fmt.Errorf("mounts[%d] (tmpfs on %s): make read-only: %w", i, m.Destination, err)
+		}
+	}
 	// Read-only paths first, as runc: a mask made afterwards stays on top.
 	for i, p := range l.ReadonlyPaths {
 		if err := readonlyPath(p); err != nil {
@@ -152,6 +166,17 @@ func emptyTmpfs(mountLabel string) (int, error) {
 		return -1, fmt.Errorf("fsmount tmpfs: %w", err)
 	}
 	return mnt, nil
+}
+
+// readonlyMount makes the mount on p read-only; nothing else of it changes.
+func readonlyMount(p string) error {
+	target, err := pathrs.OpenInRoot(containerRoot, p)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	return kernel.MountSetattr(int(target.Fd()), "", unix.AT_EMPTY_PATH, &attr)
 }
 
 func readonlyPath(p string) error {

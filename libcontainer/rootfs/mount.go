@@ -252,7 +252,13 @@ func (s *setup) mountFS(m *specs.Mount, o *mountOptions) error {
 	if source == "" {
 		source = m.Type
 	}
-	if err := kernel.Mount(source, procFdPath(dest), m.Type, o.flags, data); err != nil {
+	flags := o.flags
+	if lateReadonly(m, o) {
+		// Read-only only once its submounts and device nodes exist
+		// (a read-only /dev could not get /dev/pts): Finalize.
+		flags &^= unix.MS_RDONLY
+	}
+	if err := kernel.Mount(source, procFdPath(dest), m.Type, flags, data); err != nil {
 		if errors.Is(err, unix.EINVAL) && data != "" {
 			// The kernel does not say which option it refused.
 			return fmt.Errorf("mount with options %q: %w (%s refuses one of them)", data, err, m.Type)
@@ -275,6 +281,13 @@ func (s *setup) mountFS(m *specs.Mount, o *mountOptions) error {
 		}
 	}
 	return applyAfterMount(top, o)
+}
+
+// lateReadonly says whether m is a read-only tmpfs, which Setup mounts
+// read-write and Finalize makes read-only, as runc does: what is mounted or
+// created in it (/dev/pts, device nodes, tmpcopyup's copy) comes first.
+func lateReadonly(m *specs.Mount, o *mountOptions) bool {
+	return m.Type == "tmpfs" && o.flags&unix.MS_RDONLY != 0 && !o.bind && !o.remount
 }
 
 // inheritTmpfsMode gives a tmpfs mounted over an existing directory that

@@ -163,7 +163,8 @@ func TestSetupCalls(t *testing.T) {
 				`mount tmpfs /run tmpfs 0 "mode=0755"`,
 				"mount_setattr /run recursive propagation=private",
 				"mount_setattr /run recursive set=noexec",
-				`mount cache /var/cache tmpfs ro|strictatime ""`,
+				// Read-only later, in Finalize, once what goes in it is there.
+				`mount cache /var/cache tmpfs strictatime ""`,
 				"mount_setattr /run set=ro",
 				`mount "" . "" rec|slave ""`,
 			},
@@ -501,6 +502,10 @@ func TestFinalize(t *testing.T) {
 	t.Cleanup(func() { isNullDevice = isNull })
 	spec := &specs.Spec{
 		Root: &specs.Root{Readonly: true},
+		Mounts: []specs.Mount{
+			{Destination: "/dev", Type: "tmpfs", Options: []string{"nosuid", "ro"}},
+			{Destination: "/proc", Type: "tmpfs", Options: []string{"ro", "rw"}},
+		},
 		Linux: &specs.Linux{
 			MaskedPaths:   []string{"/proc/kcore", "/proc/acpi", "/proc/nonexistent", "/etc/hostname/below-a-file", "/proc/scsi", "proc/kcore", "/proc//acpi/"},
 			ReadonlyPaths: []string{"/proc/sys", "/proc/absent"},
@@ -509,9 +514,11 @@ func TestFinalize(t *testing.T) {
 	if err := Finalize(&Config{Spec: spec, Rootfs: root}); err != nil {
 		t.Fatalf("Finalize: %v\n%s", err, strings.Join(rec.Calls, "\n"))
 	}
-	// Read-only paths first, then masks with the container's own /dev/null
-	// and one read-only tmpfs for every directory; each path once.
+	// Read-only tmpfs mounts, read-only paths, then masks with the
+	// container's own /dev/null and one read-only tmpfs for every
+	// directory; each path once.
 	want := []string{
+		"mount_setattr /dev set=ro",
 		"open_tree /proc/sys clone|recursive",
 		"mount_setattr /proc/sys recursive set=ro",
 		"move_mount /proc/sys -> /proc/sys",
@@ -530,6 +537,7 @@ func TestFinalize(t *testing.T) {
 	}
 	rec.Reset()
 	rec.Fail("move_mount", 2, unix.EPERM)
+	spec.Mounts = nil
 	if err := Finalize(&Config{Spec: spec, Rootfs: root}); err == nil || err.Error() != "linux.maskedPaths[0] /proc/kcore: bind /dev/null: operation not permitted" {
 		t.Errorf("failing mask: %v", err)
 	}

@@ -79,3 +79,17 @@ stat -c %d /testdir /testdir2 /testdir3 | uniq | wc -l; touch /testdir2/x 2>&1 |
 		t.Errorf("inside:\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestReadonlyDevTmpfs: a read-only tmpfs on /dev gets its submounts and
+// device nodes first and is read-only afterwards, as with runc.
+func TestReadonlyDevTmpfs(t *testing.T) {
+	b := newBundle(t, "sh", "-c", `grep '^tmpfs /dev ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1; test -c /dev/null && echo null; grep -c ' /dev/pts ' /proc/mounts; touch /dev/x 2>&1 | grep -c Read-only`)
+	for i, m := range b.Spec.Mounts {
+		if m.Destination == "/dev" {
+			b.Spec.Mounts[i].Options = append(m.Options, "ro")
+		}
+	}
+	if got, want := b.output(), "ro\nnull\n1\n1\n"; got != want {
+		t.Errorf("inside:\n%q\nwant\n%q", got, want)
+	}
+}
