@@ -92,28 +92,15 @@ func restoreContainer(ctx *cli.Context) (int, error) {
 		PidFile:       ctx.String("pid-file"),
 		Criu:          *criuOptions(ctx),
 	}
-	tty, err := ownConsole(detach, opts.ConsoleSocket, spec.Process.Terminal)
+	c, proc, tty, err := withOwnConsole(detach, opts.ConsoleSocket, spec.Process.Terminal,
+		func(conn *os.File) (*libcontainer.Container, *os.Process, error) {
+			opts.ConsoleConn = conn
+			return r.Restore(opts)
+		})
 	if err != nil {
 		return -1, err
 	}
 	if tty != nil {
-		opts.ConsoleConn = tty.ChildEnd()
-	}
-	c, proc, err := r.Restore(opts)
-	if tty != nil {
-		tty.CloseChildEnd()
-	}
-	if err != nil {
-		if tty != nil {
-			tty.Close()
-		}
-		return -1, err
-	}
-	if tty != nil {
-		if err := tty.Attach(); err != nil {
-			c.Delete(true)
-			return -1, err
-		}
 		defer tty.Close()
 	}
 	// Release the lock while the container runs so that state, kill and exec work.

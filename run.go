@@ -58,28 +58,15 @@ func runContainer(ctx *cli.Context) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	tty, err := ownConsole(detach, opts.ConsoleSocket, opts.Spec.Process.Terminal)
+	c, proc, tty, err := withOwnConsole(detach, opts.ConsoleSocket, opts.Spec.Process.Terminal,
+		func(conn *os.File) (*libcontainer.Container, *os.Process, error) {
+			opts.ConsoleConn = conn
+			return r.Create(opts)
+		})
 	if err != nil {
 		return -1, err
 	}
 	if tty != nil {
-		opts.ConsoleConn = tty.ChildEnd()
-	}
-	c, proc, err := r.Create(opts)
-	if tty != nil {
-		tty.CloseChildEnd()
-	}
-	if err != nil {
-		if tty != nil {
-			tty.Close()
-		}
-		return -1, err
-	}
-	if tty != nil {
-		if err := tty.Attach(); err != nil {
-			c.Delete(true)
-			return -1, err
-		}
 		defer tty.Close()
 	}
 	if err := c.Start(); err != nil {

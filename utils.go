@@ -163,6 +163,42 @@ func ownConsole(detach bool, consoleSocket string, terminal bool) (*libcontainer
 	return libcontainer.NewConsole()
 }
 
+// withOwnConsole creates (or restores) a container through build, giving it
+// the terminal a foreground container needs when no --console-socket takes
+// it (see ownConsole): build gets the connection to send the pty master over
+// (nil when there is none to make), and the Console returned, attached to
+// rt's stdio, is the caller's to close. On failure nothing is left.
+func withOwnConsole(detach bool, consoleSocket string, terminal bool,
+	build func(conn *os.File) (*libcontainer.Container, *os.Process, error),
+) (*libcontainer.Container, *os.Process, *libcontainer.Console, error) {
+	tty, err := ownConsole(detach, consoleSocket, terminal)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var conn *os.File
+	if tty != nil {
+		conn = tty.ChildEnd()
+	}
+	c, proc, err := build(conn)
+	if tty != nil {
+		tty.CloseChildEnd()
+	}
+	if err != nil {
+		if tty != nil {
+			tty.Close()
+		}
+		return nil, nil, nil, err
+	}
+	if tty != nil {
+		if err := tty.Attach(); err != nil {
+			c.Delete(true)
+			tty.Close()
+			return nil, nil, nil, err
+		}
+	}
+	return c, proc, tty, nil
+}
+
 // waitForeground relays signals (and terminal resizes) to proc until it
 // exits, drains its terminal output, and returns its exit code.
 func waitForeground(sh *libcontainer.SignalForwarder, proc *os.Process, tty *libcontainer.Console) int {

@@ -379,6 +379,31 @@ func killCgroup(m cgroups.Manager) {
 	}
 }
 
+// killInCgroupDirs SIGKILLs every process in any of the directories (each
+// hierarchy's, as a half-done move into the cgroups may leave a process in
+// some only) until they are empty, for a few seconds at most.
+func killInCgroupDirs(paths map[string]string) {
+	for i := 0; i < 500; i++ {
+		left := false
+		for _, dir := range paths {
+			data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+			if err != nil {
+				continue
+			}
+			for _, f := range strings.Fields(string(data)) {
+				if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
+					unix.Kill(pid, unix.SIGKILL)
+					left = true
+				}
+			}
+		}
+		if !left {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // sharesPidNamespace is true when the container has no pid namespace of
 // its own (none, or another's joined): then killing the init does not end
 // the other processes.
@@ -394,9 +419,10 @@ func (c *Container) destroy() error {
 		// outlived an init without a pid namespace of its own, or a frozen
 		// init a killed create left.
 		killCgroup(m)
-		// A restore that never recorded its init may have been killed
-		// while moving CRIU into the hierarchies one by one.
-		if c.state.InitPid == 0 {
+		// A create or restore killed half-way may have left its init (or
+		// CRIU) in some hierarchies only, having moved it into them one
+		// by one.
+		if c.state.Creating {
 			killInCgroupDirs(c.state.CgroupPaths)
 		}
 		if err := m.Destroy(); err != nil {

@@ -45,22 +45,9 @@ func (r *Runtime) Create(o *CreateOpts) (c *Container, proc *os.Process, err err
 	if err := ValidateID(o.ID); err != nil {
 		return nil, nil, err
 	}
-	if err := r.makeRoot(); err != nil {
+	if c, err = r.newContainer(o.ID); err != nil {
 		return nil, nil, err
 	}
-	dir := r.dir(o.ID)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, nil, fmt.Errorf("container with id exists: %s", o.ID)
-		}
-		return nil, nil, fmt.Errorf("create state dir: %w", withRootHint(err))
-	}
-	lock, err := lockDir(dir)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	c = &Container{rt: r, dir: dir, lock: lock}
 	b := &builder{c: c, o: o}
 	defer func() {
 		if err != nil {
@@ -73,6 +60,53 @@ func (r *Runtime) Create(o *CreateOpts) (c *Container, proc *os.Process, err err
 		return nil, nil, err
 	}
 	return c, b.init.proc, nil
+}
+
+// newContainer makes the state directory of a new container, locked: the one
+// place that refuses an id in use.
+func (r *Runtime) newContainer(id string) (*Container, error) {
+	if err := r.makeRoot(); err != nil {
+		return nil, err
+	}
+	dir := r.dir(id)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container with id exists: %s", id)
+		}
+		return nil, fmt.Errorf("create state dir: %w", withRootHint(err))
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return &Container{rt: r, dir: dir, lock: lock}, nil
+}
+
+// newState makes the first record of a container being made (created or
+// restored), with its rootfs resolved: Creating until it is ready.
+func (c *Container) newState(id, bundle string, spec *specs.Spec) (*State, error) {
+	rootfsPath := spec.Root.Path
+	if !filepath.IsAbs(rootfsPath) {
+		rootfsPath = filepath.Join(bundle, rootfsPath)
+	}
+	rootfsPath, err := filepath.EvalSymlinks(rootfsPath)
+	if err != nil {
+		return nil, fmt.Errorf("root.path: %w", err)
+	}
+	c.state = &State{
+		ID:       id,
+		Bundle:   bundle,
+		Rootfs:   rootfsPath,
+		Created:  time.Now().UTC(),
+		Owner:    ownerName(os.Geteuid()),
+		Config:   spec,
+		Creating: true,
+
+		Rootless:      c.rt.Rootless,
+		SystemdCgroup: c.rt.SystemdCgroup,
+	}
+	return c.state, nil
 }
 
 // builder holds what a create has made so far, to undo it on failure.
@@ -117,27 +151,11 @@ func (b *builder) cleanup() {
 
 func (b *builder) build() error {
 	o, spec := b.o, b.o.Spec
-	rootfsPath := spec.Root.Path
-	if !filepath.IsAbs(rootfsPath) {
-		rootfsPath = filepath.Join(o.Bundle, rootfsPath)
-	}
-	rootfsPath, err := filepath.EvalSymlinks(rootfsPath)
+	st, err := b.c.newState(o.ID, o.Bundle, spec)
 	if err != nil {
-		return fmt.Errorf("root.path: %w", err)
+		return err
 	}
-	st := &State{
-		ID:       o.ID,
-		Bundle:   o.Bundle,
-		Rootfs:   rootfsPath,
-		Created:  time.Now().UTC(),
-		Owner:    ownerName(os.Geteuid()),
-		Config:   spec,
-		Creating: true,
-
-		Rootless:      b.c.rt.Rootless,
-		SystemdCgroup: b.c.rt.SystemdCgroup,
-	}
-	b.c.state = st
+	rootfsPath := st.Rootfs
 	trace.Log("create: container %s, state in %s, rootfs %s", o.ID, b.c.dir, rootfsPath)
 	if !namespaces.Has(spec, specs.MountNamespace) {
 		st.HostMountNS = true

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -62,22 +60,9 @@ func (r *Runtime) Restore(o *RestoreOpts) (c *Container, proc *os.Process, err e
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := r.makeRoot(); err != nil {
+	if c, err = r.newContainer(o.ID); err != nil {
 		return nil, nil, err
 	}
-	dir := r.dir(o.ID)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, nil, fmt.Errorf("container with id exists: %s", o.ID)
-		}
-		return nil, nil, fmt.Errorf("create state dir: %w", withRootHint(err))
-	}
-	lock, err := lockDir(dir)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	c = &Container{rt: r, dir: dir, lock: lock}
 	rs := &restorer{c: c, o: o, info: info, descs: descs}
 	defer func() {
 		if err != nil {
@@ -135,41 +120,33 @@ func (rs *restorer) unmountRoot() {
 
 func (rs *restorer) restore() error {
 	o, spec := rs.o, rs.o.Spec
-	rootfsPath := spec.Root.Path
-	if !filepath.IsAbs(rootfsPath) {
-		rootfsPath = filepath.Join(o.Bundle, rootfsPath)
-	}
-	rootfsPath, err := filepath.EvalSymlinks(rootfsPath)
+	st, err := rs.c.newState(o.ID, o.Bundle, spec)
 	if err != nil {
-		return fmt.Errorf("root.path: %w", err)
+		return err
 	}
-	st := &State{
-		ID:            o.ID,
-		Bundle:        o.Bundle,
-		Rootfs:        rootfsPath,
-		Created:       time.Now().UTC(),
-		Owner:         ownerName(os.Geteuid()),
-		Config:        spec,
-		Rootless:      rs.c.rt.Rootless,
-		SystemdCgroup: rs.c.rt.SystemdCgroup,
-	}
-	rs.c.state = st
+	rootfsPath := st.Rootfs
 
-	// The cgroup exists, and is recorded, before CRIU puts anything in it:
-	// `delete --force` cleans up after a restore killed half-way.
+	// The cgroup is recorded before CRIU puts anything in it: delete
+	// --force cleans up after a restore killed half-way.
 	m, err := rs.c.newCgroupManager()
 	if err != nil {
 		return err
 	}
 	if m != nil {
 		rs.cgroups = m
-		if err := m.Apply(-1); err != nil {
-			return fmt.Errorf("apply cgroup: %w", err)
-		}
 		st.CgroupPaths = m.Paths()
+		st.CgroupExisting = m.Existing()
 	}
 	if err := writeState(rs.c.dir, st); err != nil {
 		return fmt.Errorf("write state: %w", err)
+	}
+	if m != nil {
+		if err := m.Joinable(); err != nil {
+			return err
+		}
+		if err := m.Apply(-1); err != nil {
+			return fmt.Errorf("apply cgroup: %w", err)
+		}
 	}
 
 	if err := rootfs.PrepareRestore(rootfsPath, o.Bundle, spec.Mounts); err != nil {
@@ -331,6 +308,7 @@ func (rs *restorer) restore() error {
 		return fmt.Errorf("restored init exited: %w", err)
 	}
 	st.InitPid, st.InitStartTime = restoredPid, startTime
+	st.Creating = false
 	st.Config = withRestoredTimeNamespace(spec, restoredPid)
 	if err := writeState(rs.c.dir, st); err != nil {
 		return fmt.Errorf("write state: %w", err)
@@ -341,31 +319,6 @@ func (rs *restorer) restore() error {
 		}
 	}
 	return nil
-}
-
-// killInCgroupDirs SIGKILLs every process in any of the directories (each
-// hierarchy's, as a half-done move into the cgroups may leave a process in
-// some only) until they are empty, for a few seconds at most.
-func killInCgroupDirs(paths map[string]string) {
-	for i := 0; i < 500; i++ {
-		left := false
-		for _, dir := range paths {
-			data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-			if err != nil {
-				continue
-			}
-			for _, f := range strings.Fields(string(data)) {
-				if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
-					unix.Kill(pid, unix.SIGKILL)
-					left = true
-				}
-			}
-		}
-		if !left {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // namespaces tells CRIU about the namespaces the spec joins by path: network

@@ -154,6 +154,21 @@ func counter(t *testing.T) *bundle {
 	return newBundle(t, "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done")
 }
 
+// checkpointedCounter runs a counter with pipes for stdio, checkpoints it
+// (which ends it) once it counts, and returns the images and the last count.
+func checkpointedCounter(t *testing.T) (b *bundle, io *ctrIO, images string, last int) {
+	t.Helper()
+	b = counter(t)
+	io = newCtrIO(t)
+	b.write()
+	b.mustCR(io, "run", "-d", "--bundle", b.Dir, b.ID)
+	expectCount(t, io, 1)
+	images = filepath.Join(b.Dir, "images")
+	b.mustCR(nil, "checkpoint", "--image-path", images, b.ID)
+	last, _ = strconv.Atoi(io.drain(t))
+	return b, io, images, last
+}
+
 // expectCount reads the counter's next line and checks it is want.
 func expectCount(t *testing.T, io *ctrIO, want int) {
 	t.Helper()
@@ -277,14 +292,7 @@ func TestCheckpointLeaveRunning(t *testing.T) {
 // container like run, passes its exit status on, and deletes it.
 func TestRestoreForeground(t *testing.T) {
 	criu := needCRIU(t)
-	b := counter(t)
-	io := newCtrIO(t)
-	b.write()
-	b.mustCR(io, "run", "-d", "--bundle", b.Dir, b.ID)
-	expectCount(t, io, 1)
-	images := filepath.Join(b.Dir, "images")
-	b.mustCR(nil, "checkpoint", "--image-path", images, b.ID)
-	last, _ := strconv.Atoi(io.drain(t))
+	b, io, images, last := checkpointedCounter(t)
 
 	// rt's stdio, the container's pipes, take the place of those it had.
 	cmd := exec.Command(rtBinary, "--root", b.Root, "--criu", criu, "restore", "--image-path", images, "--bundle", b.Dir, b.ID)
@@ -316,14 +324,7 @@ func TestRestoreForeground(t *testing.T) {
 // the original is gone.
 func TestRestoreNewID(t *testing.T) {
 	needCRIU(t)
-	b := counter(t)
-	io := newCtrIO(t)
-	b.write()
-	b.mustCR(io, "run", "-d", "--bundle", b.Dir, b.ID)
-	expectCount(t, io, 1)
-	images := filepath.Join(b.Dir, "images")
-	b.mustCR(nil, "checkpoint", "--image-path", images, b.ID)
-	last, _ := strconv.Atoi(io.drain(t))
+	b, io, images, last := checkpointedCounter(t)
 
 	oldID := b.ID
 	b.ID += "-new"
@@ -345,14 +346,7 @@ func TestRestoreNewID(t *testing.T) {
 // state, cgroup, mount or process), and the images still serve a next try.
 func TestRestoreFailure(t *testing.T) {
 	needCRIU(t)
-	b := counter(t)
-	io := newCtrIO(t)
-	b.write()
-	b.mustCR(io, "run", "-d", "--bundle", b.Dir, b.ID)
-	expectCount(t, io, 1)
-	images := filepath.Join(b.Dir, "images")
-	b.mustCR(nil, "checkpoint", "--image-path", images, b.ID)
-	last, _ := strconv.Atoi(io.drain(t))
+	b, io, images, last := checkpointedCounter(t)
 
 	// The shell's binary is gone from the rootfs: CRIU cannot map it again.
 	bin := b.rootfsFile("bin/busybox")
@@ -378,13 +372,7 @@ func TestRestoreFailure(t *testing.T) {
 // removes entirely, and the rootfs bound for CRIU survives that delete.
 func TestRestoreKilled(t *testing.T) {
 	criu := needCRIU(t)
-	b := counter(t)
-	io := newCtrIO(t)
-	b.write()
-	b.mustCR(io, "run", "-d", "--bundle", b.Dir, b.ID)
-	expectCount(t, io, 1)
-	images := filepath.Join(b.Dir, "images")
-	b.mustCR(nil, "checkpoint", "--image-path", images, b.ID)
+	b, _, images, _ := checkpointedCounter(t)
 
 	// A CRIU that dawdles once the restore has bound the rootfs for it,
 	// without a child (which a kill of the cgroup might miss): bash's read
