@@ -228,8 +228,10 @@ main() {
 	mount_cgroups || { echo "inside: cannot mount the cgroup hierarchies" >&2; exit 1; }
 	# ip netns and the like write below /run: keep that private to the run.
 	mount -t tmpfs -o mode=0755,nosuid,nodev rt-runc-bats-run /run || exit 1
-	# checkpoint.bats writes CRIU's configuration; only this run's CRIU may read it.
-	mount -t tmpfs -o mode=0755,nosuid,nodev rt-runc-bats-criu /etc/criu || exit 1
+	# checkpoint.bats writes CRIU's configuration (/etc/criu/default.conf), which every CRIU
+	# on the machine would read: /etc takes this run's writes in an overlay of its own.
+	mkdir -p "$WORK/etc/upper" "$WORK/etc/work" || exit 1
+	mount -t overlay rt-runc-bats-etc -o "lowerdir=/etc,upperdir=$WORK/etc/upper,workdir=$WORK/etc/work" /etc || exit 1
 	[ -n "${CRIU_DIR:-}" ] && export PATH=$CRIU_DIR:$PATH
 	ip link set lo up || exit 1
 	local file

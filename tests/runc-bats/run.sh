@@ -272,9 +272,7 @@ prepare_scratch() {
 # use_criu finds a CRIU that works on this kernel for checkpoint.bats (the runtime and the
 # suite run `criu`, so its directory goes first in the suite's PATH), or, failing that,
 # has every test of checkpoint.bats skipped with the reason: the suite's own check only
-# asks whether a `criu` exists, and Debian 12's exists but fails here. It also makes
-# /etc/criu exist (removed afterwards if it did not), for inside.sh to cover with a tmpfs:
-# a test writes /etc/criu/default.conf, which every CRIU on the machine would then read.
+# asks whether a `criu` exists, and Debian 12's exists but fails here.
 use_criu() {
 	local criu reason
 	CRIU_DIR=
@@ -289,10 +287,6 @@ use_criu() {
 			grep -qF "checkpoint.bats | $t |" "$SKIP_LIST" || echo "checkpoint.bats | $t | criu: $reason"
 		done >>"$WORK/skip-list.txt"
 		SKIP_LIST=$WORK/skip-list.txt
-	fi
-	if [ ! -e /etc/criu ]; then
-		mkdir /etc/criu
-		MADE_ETC_CRIU=1
 	fi
 }
 
@@ -402,7 +396,6 @@ report() {
 cleanup() {
 	local rc=$?
 	remove_private_cgroups || rc=2
-	[ -n "${MADE_ETC_CRIU:-}" ] && rmdir /etc/criu 2>/dev/null
 	[ -n "${WORK:-}" ] && [ -d "$WORK" ] && rm -rf "$WORK"
 	exit $rc
 }
