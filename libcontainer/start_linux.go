@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -36,7 +37,6 @@ func (c *Container) Start() error {
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
-	defer unix.Close(fd)
 	// Released, the container is running: say so at once, even if this
 	// command is killed in the next instant.
 	os.Remove(fifoPath)
@@ -76,11 +76,19 @@ func (c *Container) Start() error {
 // this reader seeing it close (another process opened the fifo first and
 // took its EOF).
 func (c *Container) readFifo(fd, pidfd int) ([]byte, error) {
-	var data []byte
-	buf := make([]byte, 4096)
-	stuck := stuckCheck(c.state.InitPid, c.cgroups(), false)
+	// Through Go's poller: the wait parks this goroutine, no thread.
+	f := os.NewFile(uintptr(fd), execFifoName)
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var stuck func() error // made on the first check: most starts need none
 	released := 0
 	check := func() error {
+		if stuck == nil {
+			stuck = stuckCheck(c.state.InitPid, c.cgroups(), false)
+		}
 		if err := stuck(); err != nil {
 			return err
 		}
@@ -93,34 +101,48 @@ func (c *Container) readFifo(fd, pidfd int) ([]byte, error) {
 		}
 		return nil
 	}
-	for {
-		err := waitReadable(fd, pidfd, check)
-		if err == errExited {
-			// Its last words, if any, are in the fifo already.
-			for {
-				n, _ := unix.Read(fd, buf)
-				if n <= 0 {
-					break
-				}
+	// Readable means data or a hang-up after a writer came: poll(2)
+	// tells, where read(2) would return EOF before the init has opened
+	// its end at all.
+	ready := func(fd uintptr) bool {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, _ := unix.Poll(fds, 0)
+		return n > 0
+	}
+	var data []byte
+	buf := make([]byte, 4096)
+	drain := func() bool { // false at EOF
+		for {
+			n, err := unix.Read(fd, buf)
+			if n > 0 {
 				data = append(data, buf[:n]...)
+				continue
 			}
-			if len(data) > 0 {
-				return data, nil
-			}
-			return nil, errors.New("start container: the container's init exited")
+			return err == unix.EAGAIN || err == unix.EINTR
 		}
-		if err != nil {
-			return nil, fmt.Errorf("start container: %w", err)
-		}
-		n, err := unix.Read(fd, buf)
+	}
+	for {
+		f.SetReadDeadline(time.Now().Add(checkInterval))
+		err := rc.Read(ready)
 		switch {
-		case n > 0:
-			data = append(data, buf[:n]...)
-		case err == unix.EAGAIN || err == unix.EINTR:
-		case err != nil:
-			return nil, fmt.Errorf("read exec fifo: %w", err)
+		case err == nil:
+			if !drain() {
+				return data, nil // EOF: the writer closed it
+			}
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if waitPidfd(pidfd, 0) {
+				// Its last words, if any, are in the fifo already.
+				drain()
+				if len(data) > 0 {
+					return data, nil
+				}
+				return nil, errors.New("start container: the container's init exited")
+			}
+			if err := check(); err != nil {
+				return nil, fmt.Errorf("start container: %w", err)
+			}
 		default:
-			return data, nil // EOF: the writer closed it
+			return nil, fmt.Errorf("read exec fifo: %w", err)
 		}
 	}
 }

@@ -12,9 +12,9 @@ import (
 )
 
 // Every wait of rt on a process it started is bounded, so that no command
-// hangs on a dead or frozen peer: it polls the process's pidfd together with
-// what it waits on, and between polls a check ends it when the process can
-// make no progress (its cgroup frozen, the process stopped).
+// hangs on a dead or frozen peer: it waits through Go's poller with a
+// deadline, and at each deadline looks at the process's pidfd and at
+// whether it can make progress (its cgroup frozen, the process stopped).
 
 // checkInterval is how often a wait looks at a process that keeps it
 // waiting; two strikes in a row end the wait.
@@ -48,40 +48,6 @@ func stuckCheck(pid int, m cgroups.Manager, frozenOK bool) func() error {
 			return nil
 		}
 		return fmt.Errorf("process %d cannot go on: %s", pid, why)
-	}
-}
-
-// waitReadable waits until fd is readable or hung up. It returns errExited
-// when the process behind pidfd (-1: none) exits first (readiness of fd wins
-// a tie: its last words are still to be read), and stuck's error, which it
-// asks every checkInterval.
-func waitReadable(fd, pidfd int, stuck func() error) error {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
-	if pidfd < 0 {
-		fds = fds[:1]
-	}
-	for {
-		n, err := unix.Poll(fds, int(checkInterval/time.Millisecond))
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("poll: %w", err)
-		}
-		if n == 0 {
-			if stuck != nil {
-				if err := stuck(); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		if fds[0].Revents != 0 {
-			return nil
-		}
-		if len(fds) > 1 && fds[1].Revents != 0 {
-			return errExited
-		}
 	}
 }
 
