@@ -106,7 +106,11 @@ func compile(s *specs.LinuxSeccomp) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	out.program = prog
+	stub, err := enosysStub(s)
+	if err != nil {
+		return nil, err
+	}
+	out.program = append(stub, prog...)
 	return out, nil
 }
 

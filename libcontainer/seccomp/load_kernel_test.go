@@ -416,6 +416,12 @@ func childDefaultProfile() error {
 	report("unshare", int(errnoOf(unix.Unshare(unix.CLONE_NEWUTS))))
 	_, e := rawErrno(unix.SYS_CLONE3, 0, 0)
 	report("clone3", int(e))
+	// Newer than every syscall the profile names: the ENOSYS stub's.
+	_, e = rawErrno(1000, 0xdeadbeef)
+	report("syscall1000", int(e))
+	// Older, not allowed: the profile's default errno.
+	_, e = rawErrno(unix.SYS_ACCT, 0)
+	report("acct", int(e))
 	report("mount", int(errnoOf(unix.Mount("none", os.TempDir(), "tmpfs", 0, ""))))
 	report("socket_unix", int(errnoOf(closeFd(unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)))))
 	report("socket_vsock", int(errnoOf(closeFd(unix.Socket(unix.AF_VSOCK, unix.SOCK_STREAM, 0)))))
@@ -453,6 +459,8 @@ func TestKernelLoadDefaultProfile(t *testing.T) {
 	r.mustSucceed(t)
 	r.expect(t, "unshare", int(unix.EPERM))
 	r.expect(t, "clone3", int(unix.ENOSYS))
+	r.expect(t, "syscall1000", int(unix.ENOSYS))
+	r.expect(t, "acct", int(unix.EPERM))
 	r.expect(t, "mount", int(unix.EPERM))
 	r.expect(t, "socket_unix", 0)
 	r.expect(t, "socket_vsock", int(unix.EPERM))
