@@ -36,10 +36,17 @@ func setCPU(dir string, r *specs.LinuxResources) error {
 	if c == nil {
 		return nil
 	}
-	// An idle group has no weight: the kernel refuses cpu.shares then, so
-	// an update that keeps idle on must not write them.
-	idle := c.Idle != nil && *c.Idle == 1
-	if c.Shares != nil && *c.Shares != 0 && !idle {
+	// An idle group has no weight: the kernel refuses cpu.shares then
+	// (and keeps the last ones for when it leaves idle). So a group leaves
+	// idle before its shares are written, gets them before it becomes
+	// idle, and gets none while it stays idle.
+	idle := c.Idle != nil && *c.Idle != 0
+	if c.Idle != nil && !idle {
+		if err := writeIdle(dir, *c.Idle); err != nil {
+			return err
+		}
+	}
+	if c.Shares != nil && *c.Shares != 0 && !(idle && isIdle(dir)) {
 		if err := cgfs.Write(dir, "cpu.shares", strconv.FormatUint(*c.Shares, 10)); err != nil {
 			return fmt.Errorf("linux.resources.cpu.shares: %w", err)
 		}
@@ -77,10 +84,21 @@ func setCPU(dir string, r *specs.LinuxResources) error {
 	if err := writePair(dir, rtPeriod, rtRuntime); err != nil {
 		return err
 	}
-	if c.Idle != nil {
-		if err := cgfs.Write(dir, "cpu.idle", strconv.FormatInt(*c.Idle, 10)); err != nil {
-			return fmt.Errorf("linux.resources.cpu.idle: %w", err)
-		}
+	if idle {
+		return writeIdle(dir, *c.Idle)
+	}
+	return nil
+}
+
+// isIdle says whether the group is idle now.
+func isIdle(dir string) bool {
+	v, err := cgfs.Read(dir, "cpu.idle")
+	return err == nil && v == "1"
+}
+
+func writeIdle(dir string, idle int64) error {
+	if err := cgfs.Write(dir, "cpu.idle", strconv.FormatInt(idle, 10)); err != nil {
+		return fmt.Errorf("linux.resources.cpu.idle: %w", err)
 	}
 	return nil
 }

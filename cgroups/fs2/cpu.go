@@ -14,7 +14,23 @@ func (m *Manager) setCPU(r *specs.LinuxResources) error {
 	if c == nil {
 		return nil
 	}
-	if c.Shares != nil && *c.Shares != 0 {
+	// An idle group has no weight: the kernel refuses cpu.weight then (and
+	// keeps the last one for when it leaves idle). So a group leaves idle
+	// before its weight is written, gets it before it becomes idle, and
+	// gets none while it stays idle.
+	idle := c.Idle != nil && *c.Idle != 0
+	setIdle := func() error {
+		if err := m.require("cpu", "cpu.idle"); err != nil {
+			return err
+		}
+		return m.write("cpu.idle", "cpu.idle", strconv.FormatInt(*c.Idle, 10))
+	}
+	if c.Idle != nil && !idle {
+		if err := setIdle(); err != nil {
+			return err
+		}
+	}
+	if c.Shares != nil && *c.Shares != 0 && !(idle && m.isIdle()) {
 		if err := m.require("cpu", "cpu.shares"); err != nil {
 			return err
 		}
@@ -22,11 +38,8 @@ func (m *Manager) setCPU(r *specs.LinuxResources) error {
 			return err
 		}
 	}
-	if c.Idle != nil {
-		if err := m.require("cpu", "cpu.idle"); err != nil {
-			return err
-		}
-		if err := m.write("cpu.idle", "cpu.idle", strconv.FormatInt(*c.Idle, 10)); err != nil {
+	if idle {
+		if err := setIdle(); err != nil {
 			return err
 		}
 	}
@@ -59,6 +72,12 @@ func (m *Manager) setCPU(r *specs.LinuxResources) error {
 		}
 	}
 	return nil
+}
+
+// isIdle says whether the group is idle now.
+func (m *Manager) isIdle() bool {
+	v, err := cgfs.Read(m.c.Dir, "cpu.idle")
+	return err == nil && v == "1"
 }
 
 func statsCPU(dir string, s *cgfs.Stats) error {

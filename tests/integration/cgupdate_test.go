@@ -106,3 +106,37 @@ func TestCPUAffinityReset(t *testing.T) {
 	b.waitStatus("stopped")
 	b.deleteAndCheck(pid)
 }
+
+// TestUpdateCPUIdle: cpu.idle goes on and off through update, whatever the
+// container's cpu.shares: the kernel refuses shares while a group is idle,
+// so they are written before it becomes idle and after it leaves.
+func TestUpdateCPUIdle(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.idle"); err != nil {
+		t.Skip("no cpu.idle in the v1 cpu controller")
+	}
+	b := newBundle(t, "sleep", "100")
+	shares := uint64(100)
+	b.Spec.Linux.Resources = &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: &shares}}
+	pid := b.start()
+	idle := cgFile{"cpu", "cpu.idle"}
+	checkCgroupFiles(t, b, []cgCheck{{idle, "0", false}, {cgFile{"cpu", "cpu.shares"}, "100", false}})
+	for _, v := range []string{"1", "0", "1"} {
+		if r := runRT(b.Root, []byte(`{"cpu": {"idle": `+v+`}}`), "update", "-r", "-", b.ID); r.Code != 0 {
+			t.Fatalf("update -r {cpu.idle %s}: %s", v, r)
+		}
+		checkCgroupFiles(t, b, []cgCheck{{idle, v, false}})
+	}
+	for _, v := range []string{"0", "1"} {
+		b.mustRT("update", "--cpu-idle", v, b.ID)
+		checkCgroupFiles(t, b, []cgCheck{{idle, v, false}})
+	}
+	// Another field leaves idle as it is.
+	b.mustRT("update", "--cpu-period", "10000", b.ID)
+	checkCgroupFiles(t, b, []cgCheck{{idle, "1", false}, {cgFile{"cpu", "cpu.cfs_period_us"}, "10000", false}})
+	// Out of idle, the shares are the container's again.
+	b.mustRT("update", "--cpu-idle", "0", "--cpu-share", "200", b.ID)
+	checkCgroupFiles(t, b, []cgCheck{{idle, "0", false}, {cgFile{"cpu", "cpu.shares"}, "200", false}})
+	b.rt("kill", b.ID, "KILL")
+	b.waitStatus("stopped")
+	b.deleteAndCheck(pid)
+}
