@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/rtproject/rt/cgroups"
@@ -160,18 +159,24 @@ func setPtr[T any](dst **T, src *T) {
 	}
 }
 
-// mergeByKey replaces the entries of cur whose key is in upd and appends
-// the others, keeping cur's order.
+// mergeByKey returns cur with each entry of upd in the place of cur's entry
+// of the same key, or appended, in order; one entry per key is kept, the
+// last one given (a device listed twice in config.json ends with the rate
+// written last, and an update replaces both).
 func mergeByKey[T any, K comparable](cur, upd []T, key func(T) K) []T {
-	for _, n := range upd {
-		i := slices.IndexFunc(cur, func(c T) bool { return key(c) == key(n) })
-		if i >= 0 {
-			cur[i] = n
-		} else {
-			cur = append(cur, n)
+	var out []T
+	at := map[K]int{}
+	for _, list := range [][]T{cur, upd} {
+		for _, e := range list {
+			if i, ok := at[key(e)]; ok {
+				out[i] = e
+				continue
+			}
+			at[key(e)] = len(out)
+			out = append(out, e)
 		}
 	}
-	return cur
+	return out
 }
 
 // deepCopyResources copies r through JSON, its canonical form; nil gives

@@ -145,8 +145,12 @@ func TestCgroupResourcesAndUpdate(t *testing.T) {
 	}
 	r.Pids = &specs.LinuxPids{Limit: ptr(int64(100))}
 	r.BlockIO = &specs.LinuxBlockIO{
-		Weight:                  ptr(uint16(300)),
-		ThrottleReadBpsDevice:   []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: maj, Minor: min}, Rate: 1 << 20}},
+		Weight: ptr(uint16(300)),
+		// Listed twice, as runc's update.bats does: an update replaces both.
+		ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{
+			{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: maj, Minor: min}, Rate: 1 << 20},
+			{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: maj, Minor: min}, Rate: 1 << 20},
+		},
 		ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: maj, Minor: min}, Rate: 500}},
 	}
 	hugetlb := hostHasHugepages("2048kB")
