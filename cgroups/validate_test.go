@@ -44,7 +44,9 @@ func TestValidateResources(t *testing.T) {
 			{Allow: false, Access: "rwm"}, {Allow: true, Type: "c", Major: &major, Access: "rwm"}, {Allow: true, Type: "a"},
 		}}, ""},
 		{"device type", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "p"}}}, `linux.resources.devices[0].type: "p" is not one of a, b, c`},
-		{"device access", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "c", Access: "rx"}}}, `linux.resources.devices[0].access: "rx" has letters other than r, w, m`},
+		{"device access", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "c", Access: "xa"}}}, `linux.resources.devices[0].access: "xa" has none of the letters r, w, m`},
+		// Letters runc ignores are ignored.
+		{"device access with an unknown letter", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "c", Access: "rwa"}}}, ""},
 		{"unified", &specs.LinuxResources{Unified: map[string]string{"memory.high": "max"}}, ""},
 		{"unified path", &specs.LinuxResources{Unified: map[string]string{"../../memory.high": "max"}}, `linux.resources.unified["../../memory.high"]: not a cgroup file name`},
 		{"unified no controller", &specs.LinuxResources{Unified: map[string]string{"weight": "1"}}, `linux.resources.unified["weight"]: not a cgroup file name`},

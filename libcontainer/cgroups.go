@@ -84,8 +84,12 @@ func withDefaultDevices(spec []specs.LinuxDeviceCgroup) []specs.LinuxDeviceCgrou
 	for _, def := range cgroups.DefaultAllowedDevices() {
 		for _, d := range denies {
 			if deviceMatches(d, def) {
+				denied := d.Access
+				if denied == "" {
+					denied = "rwm" // the runtime-spec's default: all
+				}
 				def.Access = strings.Map(func(r rune) rune {
-					if strings.ContainsRune(d.Access, r) {
+					if strings.ContainsRune(denied, r) {
 						return -1
 					}
 					return r

@@ -79,6 +79,11 @@ func TestWithDefaultDevices(t *testing.T) {
 	if d := find(got, 3); d == nil || d.Access != "rm" {
 		t.Errorf("/dev/null after a spec deny of w: %+v, want access rm", d)
 	}
+	// A deny without access denies everything, as the runtime-spec says.
+	got = withDefaultDevices([]specs.LinuxDeviceCgroup{{Allow: false, Type: "c", Major: i(1), Minor: i(5)}})
+	if d := find(got, 5); d != nil {
+		t.Errorf("/dev/zero re-allowed after a deny of all access: %+v", d)
+	}
 	// A deny-all after the spec's denies resets them: the defaults apply whole.
 	got = withDefaultDevices([]specs.LinuxDeviceCgroup{denyZero, denyAll})
 	if d := find(got, 5); d == nil || d.Access != "rwm" {

@@ -318,8 +318,8 @@ func TestValidate(t *testing.T) {
 			s.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}, {Allow: true, Type: "x"}}}
 		}, want: `linux.resources.devices[1].type: "x" is not one of a, b, c`},
 		{name: "device rule access", mutate: func(s *specs.Spec) {
-			s.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "c", Access: "rwx"}}}
-		}, want: `linux.resources.devices[0].access: "rwx" has letters other than r, w, m`},
+			s.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "c", Access: "xa"}}}
+		}, want: `linux.resources.devices[0].access: "xa" has none of the letters r, w, m`},
 		{name: "unified key", mutate: func(s *specs.Spec) {
 			s.Linux.Resources = &specs.LinuxResources{Unified: map[string]string{"memory.high": "1M", "../escape": "1"}}
 		}, want: `linux.resources.unified["../escape"]: not a cgroup file name`},

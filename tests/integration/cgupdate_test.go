@@ -140,3 +140,23 @@ func TestUpdateCPUIdle(t *testing.T) {
 	b.waitStatus("stopped")
 	b.deleteAndCheck(pid)
 }
+
+// TestDeviceRuleUnknownAccessLetters: a device rule's access letters other
+// than r, w, m are ignored, as runc ignores them ("rwa" is "rw"); the rule
+// still applies, and updates work.
+func TestDeviceRuleUnknownAccessLetters(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	kmsg := int64(11)
+	one := int64(1)
+	b.Spec.Linux.Devices = append(b.Spec.Linux.Devices, specs.LinuxDevice{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11})
+	b.Spec.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+		{Allow: false, Access: "rwm"},
+		{Allow: true, Type: "c", Major: &one, Minor: &kmsg, Access: "rwa"},
+	}}
+	pid := b.start()
+	checkCgroupFiles(t, b, []cgCheck{{cgFile{"devices", "devices.list"}, "c 1:11 rw", true}})
+	b.mustRT("update", "--pids-limit", "30", b.ID)
+	b.rt("kill", b.ID, "KILL")
+	b.waitStatus("stopped")
+	b.deleteAndCheck(pid)
+}

@@ -94,7 +94,10 @@ func TestDeviceRule(t *testing.T) {
 		{specs.LinuxDeviceCgroup{Type: "c", Major: n(136)}, "c 136:* rwm", false},
 		{specs.LinuxDeviceCgroup{Type: "b", Major: n(-1), Minor: n(-1), Access: "m"}, "b *:* m", false},
 		{specs.LinuxDeviceCgroup{Type: "p"}, "", true},
-		{specs.LinuxDeviceCgroup{Type: "c", Access: "rx"}, "", true},
+		// Letters the kernel does not know are dropped, as runc does.
+		{specs.LinuxDeviceCgroup{Type: "c", Major: n(1), Minor: n(11), Access: "rwa"}, "c 1:11 rw", false},
+		{specs.LinuxDeviceCgroup{Type: "c", Access: "mxr"}, "c *:* rm", false},
+		{specs.LinuxDeviceCgroup{Type: "c", Access: "xa"}, "", true},
 	} {
 		got, err := DeviceRule(tc.in)
 		if (err != nil) != tc.bad || got != tc.want {

@@ -11,17 +11,35 @@ import (
 
 // ValidateDeviceRule checks one linux.resources.devices entry, the rule both
 // drivers apply: type a, b or c ("" is a), access letters of "rwm" ("" is
-// all). The error names the sub-field ("type: …").
+// all). Other letters are ignored, as runc ignores them ("rwa" is "rw"),
+// but an access naming none of r, w, m is refused: it would grant or deny
+// nothing, which is not what was meant. The error names the sub-field
+// ("type: …").
 func ValidateDeviceRule(d specs.LinuxDeviceCgroup) error {
 	switch d.Type {
 	case "", "a", "b", "c":
 	default:
 		return fmt.Errorf("type: %q is not one of a, b, c", d.Type)
 	}
-	if strings.Trim(d.Access, "rwm") != "" {
-		return fmt.Errorf("access: %q has letters other than r, w, m", d.Access)
+	if d.Access != "" && Access(d.Access) == "" {
+		return fmt.Errorf("access: %q has none of the letters r, w, m", d.Access)
 	}
 	return nil
+}
+
+// Access returns the letters of a rule's access the kernel knows, in the
+// order it writes them: "" (all) is "rwm", and others ("a") are dropped.
+func Access(access string) string {
+	if access == "" {
+		return "rwm"
+	}
+	var out []byte
+	for _, c := range []byte("rwm") {
+		if strings.IndexByte(access, c) >= 0 {
+			out = append(out, c)
+		}
+	}
+	return string(out)
 }
 
 // DeviceRule formats a spec device rule as the v1 devices controller
@@ -34,10 +52,7 @@ func DeviceRule(d specs.LinuxDeviceCgroup) (string, error) {
 	if t == "" {
 		t = "a"
 	}
-	access := d.Access
-	if access == "" {
-		access = "rwm"
-	}
+	access := Access(d.Access)
 	if t == "a" {
 		// The kernel ignores numbers for "a"; it stands for every device.
 		return "a *:* " + access, nil
