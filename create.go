@@ -30,7 +30,7 @@ const (
 var createFlags = []cli.Flag{
 	cli.StringFlag{Name: "bundle, b", Value: "", Usage: usageBundle},
 	cli.StringFlag{Name: "console-socket", Value: "", Usage: usageConsoleSocket + " (with process.terminal)"},
-	cli.StringFlag{Name: "pidfd-socket", Usage: "AF_UNIX socket to send a pidfd of the container's init to (not supported yet)"},
+	cli.StringFlag{Name: "pidfd-socket", Usage: "AF_UNIX socket to send a pidfd of the container's init to (SCM_RIGHTS), as runc does"},
 	cli.StringFlag{Name: "pid-file", Value: "", Usage: "write the host pid of the container's init to this file"},
 	cli.BoolFlag{Name: "no-pivot", Usage: usageNoPivot},
 	cli.BoolFlag{Name: "no-new-keyring", Usage: "keep the caller's session keyring instead of giving the container a new one"},
@@ -76,9 +76,6 @@ func createOptions(ctx *cli.Context) (*libcontainer.CreateOpts, *libcontainer.Ru
 		return nil, nil, err
 	}
 	t.Done("create: %s/config.json loaded and valid", bundle)
-	if ctx.String("pidfd-socket") != "" {
-		return nil, nil, fmt.Errorf("--pidfd-socket: not supported")
-	}
 	preserve := ctx.Int("preserve-fds")
 	if preserve < 0 {
 		return nil, nil, fmt.Errorf("--preserve-fds: must not be negative")
@@ -100,6 +97,7 @@ func createOptions(ctx *cli.Context) (*libcontainer.CreateOpts, *libcontainer.Ru
 		Bundle:        bundle,
 		Spec:          spec,
 		ConsoleSocket: ctx.String("console-socket"),
+		PidfdSocket:   ctx.String("pidfd-socket"),
 		PidFile:       ctx.String("pid-file"),
 		NoPivot:       ctx.Bool("no-pivot"),
 		NoNewKeyring:  ctx.Bool("no-new-keyring"),

@@ -36,7 +36,7 @@ For example, to see the container's processes from inside:
     rt exec web1 ps`,
 	Flags: []cli.Flag{
 		cli.StringFlag{Name: "console-socket", Usage: usageConsoleSocket + " (with --tty)"},
-		cli.StringFlag{Name: "pidfd-socket", Usage: "AF_UNIX socket to send a pidfd of the new process to (not supported yet)"},
+		cli.StringFlag{Name: "pidfd-socket", Usage: "AF_UNIX socket to send a pidfd of the new process to (SCM_RIGHTS), as runc does"},
 		cli.StringFlag{Name: "cwd", Usage: "working directory of the process, inside the container"},
 		cli.StringSliceFlag{Name: "env, e", Usage: "add NAME=value to the process's environment; repeat for more"},
 		cli.BoolFlag{Name: "tty, t", Usage: "give the process a new pseudo-terminal"},
@@ -72,9 +72,6 @@ For example, to see the container's processes from inside:
 }
 
 func execProcess(ctx *cli.Context) (int, error) {
-	if ctx.String("pidfd-socket") != "" {
-		return -1, errors.New("--pidfd-socket: not supported")
-	}
 	if err := checkPreserveFds(ctx.Int("preserve-fds")); err != nil {
 		return -1, err
 	}
@@ -96,6 +93,7 @@ func execProcess(ctx *cli.Context) (int, error) {
 	opts := &libcontainer.ExecOpts{
 		Process:       p,
 		ConsoleSocket: ctx.String("console-socket"),
+		PidfdSocket:   ctx.String("pidfd-socket"),
 		PidFile:       ctx.String("pid-file"),
 		PreserveFds:   ctx.Int("preserve-fds"),
 		IgnorePaused:  ctx.Bool("ignore-paused"),

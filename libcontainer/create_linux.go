@@ -30,7 +30,9 @@ type CreateOpts struct {
 	Spec          *specs.Spec
 	ConsoleSocket string
 	// ConsoleConn is an already connected console socket (rt run with a terminal).
-	ConsoleConn  *os.File
+	ConsoleConn *os.File
+	// PidfdSocket receives a pidfd of the init once it is ready.
+	PidfdSocket  string
 	PidFile      string
 	NoPivot      bool
 	NoNewKeyring bool
@@ -225,6 +227,14 @@ func (b *builder) build() error {
 		defer conn.Close()
 		cfg.ConsoleFd = cp.addFile(conn)
 	}
+	var pidfdConn *os.File
+	if o.PidfdSocket != "" {
+		// Connected before anything starts: a wrong path fails with nothing to undo.
+		if pidfdConn, err = dialUnix("--pidfd-socket", o.PidfdSocket); err != nil {
+			return err
+		}
+		defer pidfdConn.Close()
+	}
 
 	for _, ns := range spec.Linux.Namespaces {
 		if ns.Path != "" {
@@ -344,6 +354,11 @@ func (b *builder) build() error {
 		return fmt.Errorf("container init: %w", err)
 	}
 	b.init.close()
+	if pidfdConn != nil {
+		if err := sendPidfd(pidfdConn, pid, "standard"); err != nil {
+			return err
+		}
+	}
 	if o.PidFile != "" {
 		if err := WritePidFile(o.PidFile, pid); err != nil {
 			return err
@@ -353,17 +368,36 @@ func (b *builder) build() error {
 	return nil
 }
 
-func dialConsoleSocket(path string) (*os.File, error) {
+func dialConsoleSocket(path string) (*os.File, error) { return dialUnix("--console-socket", path) }
+
+// dialUnix connects to the unix socket at path, named by flag in errors.
+func dialUnix(flag, path string) (*os.File, error) {
 	conn, err := net.Dial("unix", path)
 	if err != nil {
-		return nil, fmt.Errorf("--console-socket %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
 	}
 	defer conn.Close()
 	f, err := conn.(*net.UnixConn).File()
 	if err != nil {
-		return nil, fmt.Errorf("--console-socket %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
 	}
 	return f, nil
+}
+
+// sendPidfd sends a pidfd of pid (a child of ours, so the pid is still its)
+// over conn with SCM_RIGHTS, as runc's --pidfd-socket does: the message
+// says which kind of process it is ("standard" for an init, "setns" for an
+// exec'd process), in runc's words.
+func sendPidfd(conn *os.File, pid int, kind string) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return fmt.Errorf("--pidfd-socket: pidfd_open %d: %w", pid, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Sendmsg(int(conn.Fd()), []byte(kind), unix.UnixRights(fd), nil, 0); err != nil {
+		return fmt.Errorf("--pidfd-socket: send the pidfd of %d: %w", pid, err)
+	}
+	return nil
 }
 
 // WritePidFile writes pid to path atomically, as containerd and conmon read it as soon as it appears.

@@ -24,7 +24,9 @@ type ExecOpts struct {
 	Process       *specs.Process
 	ConsoleSocket string
 	// ConsoleConn is an already connected console socket (foreground exec with a terminal).
-	ConsoleConn  *os.File
+	ConsoleConn *os.File
+	// PidfdSocket receives a pidfd of the process once it has exec'd.
+	PidfdSocket  string
 	PidFile      string
 	PreserveFds  int
 	IgnorePaused bool
@@ -72,6 +74,14 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 		}
 		defer conn.Close()
 		cfg.ConsoleFd = cp.addFile(conn)
+	}
+	var pidfdConn *os.File
+	if o.PidfdSocket != "" {
+		var err error
+		if pidfdConn, err = dialUnix("--pidfd-socket", o.PidfdSocket); err != nil {
+			return nil, err
+		}
+		defer pidfdConn.Close()
 	}
 	// Every namespace of the init, found through its /proc entry.
 	for _, ns := range spec.Linux.Namespaces {
@@ -131,6 +141,11 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 		return nil, err
 	}
 	t.Done("exec: process %v started, pid %d", o.Process.Args, init.proc.Pid)
+	if pidfdConn != nil {
+		if err := sendPidfd(pidfdConn, init.proc.Pid, "setns"); err != nil {
+			return nil, err
+		}
+	}
 	if o.PidFile != "" {
 		if err := WritePidFile(o.PidFile, init.proc.Pid); err != nil {
 			return nil, err
