@@ -123,6 +123,10 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 		return err
 	}
 	t.Done("%s: %d rlimits, oom_score_adj, scheduler, I/O priority, personality, memory policy, CPU affinity set", cfg.Mode.TraceName(), len(p.Rlimits))
+	// The cwd is entered while still privileged, as runc does: a process
+	// may run in a directory its user could not enter itself. And before
+	// any seccomp filter: a profile may deny openat2, which resolves it.
+	cwdErr := enterCwd(p.Cwd)
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
 	// while we still have every capability.
 	if !p.NoNewPrivileges {
@@ -130,9 +134,6 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 			return err
 		}
 	}
-	// The cwd is entered while still privileged, as runc does: a process
-	// may run in a directory its user could not enter itself.
-	cwdErr := enterCwd(p.Cwd)
 	fixStdioOwner(p.User)
 	prepareEnv(p)
 	t = trace.Start()

@@ -113,7 +113,8 @@ func TestApplyProcessOrder(t *testing.T) {
 			},
 			want: slices.Concat(
 				attrs,
-				[]string{"sched_setaffinity all", "seccomp flags=0x1", "fchdir /work", "prctl PR_CAPBSET_DROP x34"},
+				// The cwd before the filter, which may deny openat2.
+				[]string{"sched_setaffinity all", "fchdir /work", "seccomp flags=0x1", "prctl PR_CAPBSET_DROP x34"},
 				user,
 			),
 		},

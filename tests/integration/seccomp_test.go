@@ -372,3 +372,26 @@ func TestSeccompInvalidProfile(t *testing.T) {
 		})
 	}
 }
+
+// TestSeccompDenyingNewMountAPI: a profile that denies openat2 and the new
+// mount API (runc's "verify syscall compatibility" test) does not keep rt
+// from starting the process, with or without no_new_privs: everything rt
+// needs of them happens before the filter is loaded.
+func TestSeccompDenyingNewMountAPI(t *testing.T) {
+	for _, nnp := range []bool{false, true} {
+		b := newBundle(t, "true")
+		b.Spec.Process.NoNewPrivileges = nnp
+		enosys := uint(38)
+		b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			Syscalls: []specs.LinuxSyscall{{
+				Names:  []string{"close_range", "fsopen", "fsconfig", "fspick", "openat2", "open_tree", "move_mount", "mount_setattr"},
+				Action: specs.ActErrno, ErrnoRet: &enosys,
+			}},
+		}
+		if r := b.run(); r.Code != 0 {
+			t.Errorf("noNewPrivileges %t: %s", nnp, r)
+		}
+		assertNoLeaks(t, b, 0)
+	}
+}
