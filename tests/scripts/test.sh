@@ -8,6 +8,8 @@
 #
 # The client scripts also run with runc, which must pass them too (the scripts
 # themselves are then known good).
+# make test records the runtime invocations under its log directory, never into the tree:
+# tests/clients/recorded/ is refreshed by running a client script by hand.
 #
 # cri2 runs critest's user-namespace and recursive read-only mount specs against containerd 2
 # (built from the Go module proxy; Debian's 1.6 cannot run them), cri2-runc the same with
@@ -105,11 +107,11 @@ for s in $suites; do
 		run_go kernel -tags kernel -run '^TestKernel' $(go list -mod=vendor ./... | grep -v /tests/)
 		;;
 	conformance) run_script conformance env RUNTIME="$root/rt" CONFORMANCE_BASELINE="$root/tests/conformance/baseline-runc.txt" tests/conformance/run.sh ;;
-	containerd) run_script containerd env RUNTIME="$root/rt" tests/clients/containerd.sh ;;
-	podman) run_script podman env RUNTIME="$root/rt" tests/clients/podman.sh ;;
+	containerd) run_script containerd env RUNTIME="$root/rt" RECORD="$logdir/containerd-invocations.txt" tests/clients/containerd.sh ;;
+	podman) run_script podman env RUNTIME="$root/rt" RECORD="$logdir/podman-invocations.txt" tests/clients/podman.sh ;;
 	containerd-runc) run_script containerd-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/containerd-runc-invocations.txt" tests/clients/containerd.sh ;;
 	podman-runc) run_script podman-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/podman-runc-invocations.txt" tests/clients/podman.sh ;;
-	docker) run_script docker env RUNTIME="$root/rt" tests/clients/docker.sh ;;
+	docker) run_script docker env RUNTIME="$root/rt" RECORD="$logdir/docker-invocations.txt" tests/clients/docker.sh ;;
 	docker-runc) run_script docker-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/docker-runc-invocations.txt" tests/clients/docker.sh ;;
 	cri) run_script cri env RUNTIME="$root/rt" tests/clients/cri.sh ;;
 	cri-runc) run_script cri-runc env RUNTIME="$(command -v runc)" RECORD="$logdir/cri-runc-invocations.txt" tests/clients/cri.sh ;;
