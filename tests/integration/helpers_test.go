@@ -388,9 +388,22 @@ func leftoverCgroups() []string {
 	return left
 }
 
+// removeTestCgroups removes this run's cgroup parent in every hierarchy, and
+// what a failed test left under it (reported first by leftoverCgroups): a
+// failing run must not leave cgroups on the machine either.
 func removeTestCgroups() {
 	for _, d := range cgroupDirs(testCg) {
-		os.Remove(d)
+		var dirs []string
+		filepath.WalkDir(d, func(p string, e os.DirEntry, err error) error {
+			if err == nil && e.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		// Deepest first: rmdir of a cgroup needs its children gone.
+		for i := len(dirs) - 1; i >= 0; i-- {
+			os.Remove(dirs[i])
+		}
 	}
 }
 
