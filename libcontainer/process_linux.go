@@ -74,7 +74,7 @@ func (cp *childProcess) addFile(f *os.File) int {
 	return 2 + len(cp.extra)
 }
 
-// start launches `rt init` from a sealed copy of the rt binary, with a
+// start launches `rt init` from a read-only view of the rt binary, with a
 // socket to talk to it over, which it adds as the child's last fd.
 //
 // The init arms a parent-death signal while it is being set up, so that a
@@ -162,7 +162,7 @@ func needMapHelpers(euid, egid int, uidMaps, gidMaps []syscall.SysProcIDMap) boo
 // spawn starts the child from the calling thread, which start has locked
 // and keeps.
 func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
-	exe, err := cloneSelf()
+	exe, err := selfImage()
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +226,7 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 		return nil, fmt.Errorf("mark inherited fds close-on-exec: %w", err)
 	}
 
-	// The memfd is executed through the child's own fd table, as the last
+	// The binary is executed through the child's own fd table, as the last
 	// extra fd (its number is fixed once the fds are rearranged): a child in a
 	// new user namespace may not look into /proc/<our pid>/fd.
 	exeFd := 3 + len(cp.extra)

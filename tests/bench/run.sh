@@ -18,6 +18,8 @@
 #   BENCH_SECTIONS  comma list of cgroups,nocgroups,throughput,memory,scaling (default all)
 #   RT, RUNC, CRUN  binaries (default ./rt, runc and crun from PATH); RUNC_UPSTREAM a prebuilt
 #                   runc 1.5.2 (default: the cached build)
+#   RT_BEFORE       another rt binary (a build of an earlier commit), measured in the same run as
+#                   the column rt-before: an optimisation's effect is the rt/rt-before ratio
 # The table goes to stdout and to _build/bench/last.txt, every sample to _build/bench/samples.json.
 set -euo pipefail
 
@@ -94,6 +96,10 @@ main() {
 	local rt=${RT:-$REPO/rt} distro_runc=${RUNC:-$(command -v runc || true)} crun=${CRUN:-$(command -v crun || true)}
 	[ -x "$rt" ] || die "no rt binary at $rt (make rt)"
 	local args=(-runtime "rt=$rt") runc15 v
+	if [ -n "${RT_BEFORE:-}" ]; then
+		[ -x "$RT_BEFORE" ] || die "RT_BEFORE: no rt binary at $RT_BEFORE"
+		args+=(-runtime "rt-before=$RT_BEFORE")
+	fi
 	if runc15=$(upstream_runc) && [ -x "$runc15" ]; then
 		args+=(-runtime "runc-$RUNC_UPSTREAM_VERSION=$runc15")
 	else

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // pidFromStdinHook is a hook that SIGKILLs the pid of the state it is given.
@@ -414,7 +415,7 @@ func checkFds(t *testing.T, what, out string, n int) {
 }
 
 // TestReviewFdHygiene: processes in the container see only their stdio (and
-// preserved fds); the init's executable is a sealed memfd, not rt's file.
+// preserved fds); the init's executable is a view of rt nobody can write, not rt's file.
 func TestReviewFdHygiene(t *testing.T) {
 	if _, err := exec.LookPath("script"); err != nil {
 		t.Skip("script(1) not installed")
@@ -485,9 +486,39 @@ func TestReviewFdHygiene(t *testing.T) {
 			t.Errorf("writing /proc/1/exe from the container succeeded: %s", r)
 		}
 		// The created init is not dumpable: a process without CAP_SYS_PTRACE
-		// may not even look; otherwise it sees the sealed memfd.
-		if !strings.Contains(r.Stdout, "memfd:") && !strings.Contains(r.Stdout+r.Stderr, "Permission denied") {
-			t.Errorf("/proc/1/exe of a created container: %q, want a memfd or no access", r.Stdout)
+		// may not even look. What it would see is rt's read-only overlay view
+		// of its binary, or the sealed memfd copy where there is none.
+		if !strings.Contains(r.Stdout, "memfd:") && !strings.Contains(r.Stdout, "/"+filepath.Base(rtBinary)) &&
+			!strings.Contains(r.Stdout+r.Stderr, "Permission denied") {
+			t.Errorf("/proc/1/exe of a created container: %q, want rt's read-only view, a memfd or no access", r.Stdout)
+		}
+		var fs unix.Statfs_t
+		exe := fmt.Sprintf("/proc/%d/exe", b.pid())
+		link, _ := os.Readlink(exe)
+		if err := unix.Statfs(exe, &fs); err != nil {
+			t.Errorf("statfs %s: %v", exe, err)
+		} else if fs.Type != unix.OVERLAYFS_SUPER_MAGIC && !strings.HasPrefix(link, "/memfd:") {
+			t.Errorf("%s -> %s is on a filesystem of type %#x, want a read-only overlayfs or a memfd", exe, link, fs.Type)
+		}
+		if f, err := os.OpenFile(exe, os.O_WRONLY, 0); err == nil {
+			f.Close()
+			t.Errorf("the host opened %s for writing", exe)
+		}
+		// A process with CAP_SYS_ADMIN holding the init's exe can neither
+		// make its mount writable nor clone it (it could, were the view a
+		// detached bind mount of the binary itself).
+		if fd, err := unix.Open(exe, unix.O_PATH|unix.O_CLOEXEC, 0); err != nil {
+			t.Errorf("open %s: %v", exe, err)
+		} else {
+			attr := unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
+			if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err == nil {
+				t.Errorf("mount_setattr cleared MOUNT_ATTR_RDONLY on %s", exe)
+			}
+			if tree, err := unix.OpenTree(fd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH); err == nil {
+				unix.Close(tree)
+				t.Errorf("open_tree cloned the mount of %s", exe)
+			}
+			unix.Close(fd)
 		}
 	})
 }

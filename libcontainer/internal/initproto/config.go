@@ -8,7 +8,7 @@ import (
 const (
 	// SockEnv holds the fd number of the init's end of the socket.
 	SockEnv = "_RT_INITSOCK"
-	// ExeEnv holds the fd of the memfd the init was executed from.
+	// ExeEnv holds the fd of the rt binary the init was executed from.
 	ExeEnv = "_RT_INITEXE"
 	// IDMapsEnv is set when the init's new user namespace gets its maps
 	// only after the init started (rt without root, newuidmap): the init

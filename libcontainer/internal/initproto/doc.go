@@ -6,7 +6,7 @@
 // The two talk over a unix stream socketpair. A message is a little-endian
 // uint32 length, then that many bytes of JSON (Message); file descriptors
 // ride as SCM_RIGHTS on the length bytes. The init finds its end of the
-// socket in $_RT_INITSOCK and, when Go's exec started it, the memfd it was
+// socket in $_RT_INITSOCK and, when Go's exec started it, the binary it was
 // executed from in $_RT_INITEXE, which it closes first thing.
 //
 // A create (Config.Mode "standard"), in this order:
