@@ -46,6 +46,16 @@ program to exit.
 rt takes runc's commands, flags and output formats, so container engines
 (containerd, Docker, podman) can run it wherever they would run runc.`
 
+// rt init stays on the main thread, which package initialisation runs on:
+// its thread is the process's leader, which /proc/<pid>/cgroup describes
+// and whose memory cgroup the process's memory is charged to
+// (initproc.joinMemoryCgroup moves that thread).
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		runtime.LockOSThread()
+	}
+}
+
 func main() {
 	// nsenter.Spawn's intermediate process, re-executed to clone the init
 	// from this fresh image, never gets further.

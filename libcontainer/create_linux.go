@@ -256,6 +256,26 @@ func (b *builder) build() error {
 		}
 	}
 
+	// The init is born in its cgroups (cgroupEntry), which therefore exist
+	// first; under systemd, whose scope takes the init's pid, and for a
+	// rootless rt that needs newuidmap, it is moved there once started.
+	tcg := trace.Start()
+	if m != nil && !st.SystemdCgroup && !cp.mapsByHelpers() {
+		if err := m.Apply(-1); err != nil {
+			return fmt.Errorf("apply cgroup: %w", err)
+		}
+		if bornIn(m) {
+			if cp.cgroups, err = openCgroupEntry(m.Paths(), st.Rootless); err != nil {
+				return err
+			}
+			defer cp.cgroups.Close()
+			if cp.cgroups.memory != nil {
+				cfg.JoinMemoryFd = cp.addFile(cp.cgroups.memory)
+			}
+			b.joined = true
+		}
+	}
+
 	t := trace.Start()
 	if b.init, err = cp.start(); err != nil {
 		return err
@@ -266,8 +286,17 @@ func (b *builder) build() error {
 		t.Done("create: rt init started, pid %d; %s", pid, cp.describeNamespaces())
 	}
 
-	t = trace.Start()
-	if m != nil {
+	switch {
+	case cp.cgroups != nil:
+		// Rootless, Apply left out the hierarchies it may not write.
+		st.CgroupPaths = m.Paths()
+		cfg.CgroupPaths = st.CgroupPaths
+		if trace.Enabled() {
+			tcg.Done("create: init joined its cgroup: %s (born in it; memory joined by the init itself: %t)",
+				describeCgroupPaths(st.CgroupPaths), cfg.JoinMemoryFd > 0)
+		}
+	case m != nil:
+		t = trace.Start()
 		b.joined = true
 		wanted := st.CgroupPaths
 		if err := m.Apply(pid); err != nil {
@@ -283,7 +312,7 @@ func (b *builder) build() error {
 		if trace.Enabled() && len(st.CgroupPaths) > 0 {
 			t.Done("create: init joined its cgroup: %s", describeCgroupPaths(st.CgroupPaths))
 		}
-	} else {
+	default:
 		trace.Log("create: no cgroup (linux.cgroupsPath unset and no resources)")
 	}
 

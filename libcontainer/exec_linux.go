@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -99,6 +100,32 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 	}
 
 	cp.affinity = o.Process.ExecCPUAffinity
+	// Born in the container's cgroups (cgroupEntry), unless systemd's
+	// scope or a frozen cgroup wants the process moved once it exists.
+	m := c.cgroups()
+	if m != nil && !c.state.SystemdCgroup && bornIn(m) {
+		dirs := m.Paths()
+		if len(o.SubCgroups) > 0 {
+			target, err := subCgroupDirs(dirs, o.SubCgroups)
+			if err != nil {
+				return nil, fmt.Errorf("--cgroup: %w", err)
+			}
+			maps.Copy(dirs, target)
+		}
+		entry, err := openCgroupEntry(dirs, c.state.Rootless)
+		if err != nil && len(o.SubCgroups) > 0 {
+			return nil, fmt.Errorf("--cgroup: error adding pid to cgroups: %w", err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer entry.Close()
+		cp.cgroups = entry
+		if entry.memory != nil {
+			cfg.JoinMemoryFd = cp.addFile(entry.memory)
+		}
+	}
+
 	t := trace.Start()
 	init, err := cp.start()
 	if err != nil {
@@ -114,15 +141,16 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 			init.kill()
 		}
 	}()
-	t = trace.Start()
-	m := c.cgroups()
-	if err := c.joinCgroups(m, init.proc.Pid, o.SubCgroups); err != nil {
-		return nil, err
-	}
-	if len(o.SubCgroups) == 0 {
-		t.Done("exec: pid %d joined the container's cgroup", init.proc.Pid)
-	} else {
-		t.Done("exec: pid %d joined the container's sub-cgroups %v", init.proc.Pid, o.SubCgroups)
+	if cp.cgroups == nil {
+		t = trace.Start()
+		if err := c.joinCgroups(m, init.proc.Pid, o.SubCgroups); err != nil {
+			return nil, err
+		}
+		if len(o.SubCgroups) == 0 {
+			t.Done("exec: pid %d joined the container's cgroup", init.proc.Pid)
+		} else {
+			t.Done("exec: pid %d joined the container's sub-cgroups %v", init.proc.Pid, o.SubCgroups)
+		}
 	}
 	// In a paused container the new process is frozen from here on: resume,
 	// which needs the lock, must be able to run while we wait for the exec.

@@ -51,6 +51,9 @@ type childProcess struct {
 	affinity *specs.CPUAffinity
 	// threadJoined is set once the forking thread joined namespaces.
 	threadJoined bool
+	// cgroups, when set, are the cgroups the child is born in (through
+	// nsenter.Spawn, whose intermediate moves itself there first).
+	cgroups *cgroupEntry
 }
 
 // newChildProcess gives the child stdio (rt's own where nil) and the
@@ -177,7 +180,7 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 		}
 	}()
 	var joins []nsenter.Namespace
-	needSpawn := cp.alwaysSpawn
+	needSpawn := cp.alwaysSpawn || cp.cgroups != nil
 	joinsPid := false
 	for _, j := range cp.joins {
 		f, err := os.OpenFile(j.path, os.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -203,13 +206,17 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 
 	if needSpawn {
 		files := append(cp.stdio[:], cp.extra...)
-		pid, err := nsenter.Spawn(&nsenter.SpawnConfig{
+		sc := &nsenter.SpawnConfig{
 			Exe: exe, Argv: argv, Env: env, Files: files, Join: joins, Unshare: cp.cloneflags, Root: cp.root,
 			UIDMappings: cp.uidMaps, GIDMappings: cp.gidMaps,
 			// As below: only root of the parent namespace may allow setgroups.
 			SetgroupsAllowed: os.Geteuid() == 0,
 			CloneFromExe:     joinsPid,
-		})
+		}
+		if cp.cgroups != nil {
+			sc.CgroupTasks, sc.Cgroup2 = cp.cgroups.tasks, cp.cgroups.v2
+		}
+		pid, err := nsenter.Spawn(sc)
 		var je *nsenter.JoinError
 		if errors.As(err, &je) && je.Index < len(cp.joins) {
 			j := cp.joins[je.Index]

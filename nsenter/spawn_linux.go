@@ -61,6 +61,17 @@ type SpawnConfig struct {
 	// /proc/<pid>/mem while it execs (CVE-2019-5736). Exe must then call
 	// RunIntermediate first thing in main.
 	CloneFromExe bool
+	// CgroupTasks are cgroup v1 "tasks" files open for writing. The
+	// intermediate, while it is single-threaded and before it joins any
+	// namespace, writes "0" to each: a thread moving itself is the one move
+	// the kernel makes without its global threadgroup lock, whose writer
+	// waits for an RCU grace period (milliseconds; any other move of a
+	// process takes it). The final child is born in those cgroups.
+	CgroupTasks []*os.File
+	// Cgroup2, when set, is a cgroup v2 directory the intermediate is
+	// created in (clone3 with CLONE_INTO_CGROUP), for the same reason; the
+	// final child is born there too.
+	Cgroup2 *os.File
 }
 
 // JoinError is a failure to join SpawnConfig.Join[Index].
@@ -91,6 +102,7 @@ const (
 	stageIntermediate
 	stageExecing
 	stageChroot
+	stageCgroup
 )
 
 var stageNames = map[uint32]string{
@@ -102,6 +114,7 @@ var stageNames = map[uint32]string{
 	stageSetID:        "become root of the user namespace",
 	stageIntermediate: "re-executed intermediate",
 	stageChroot:       "chroot",
+	stageCgroup:       "join cgroup",
 }
 
 // intermediateEnv marks the re-executed intermediate (CloneFromExe). Its
@@ -161,11 +174,17 @@ type childArgs struct {
 	pidnsFd          uintptr
 	// pidnsIndex is the pid namespace's index in SpawnConfig.Join.
 	pidnsIndex uint8
-	pipe       uintptr
-	msg        [8]byte
-	syncBuf    [1]byte
-	sigset     unix.Sigset_t
-	sa         sigaction
+	// tasks are the cgroup v1 tasks files the intermediate moves itself
+	// into; cg2Fd, when not zero, the cgroup v2 directory it is created in.
+	tasks     []uintptr
+	zero      [1]byte
+	cg2Fd     uintptr
+	cloneArgs cloneArgs
+	pipe      uintptr
+	msg       [8]byte
+	syncBuf   [1]byte
+	sigset    unix.Sigset_t
+	sa        sigaction
 }
 
 // Spawn creates a process that runs cfg.Exe inside the given namespaces and
@@ -229,6 +248,14 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 		if a.rootFd, err = dupAbove(cfg.Root.Fd()); err != nil {
 			return -1, fmt.Errorf("dup root fd: %w", err)
 		}
+	}
+	for _, f := range cfg.CgroupTasks {
+		a.tasks = append(a.tasks, f.Fd())
+	}
+	a.zero[0] = '0'
+	if cfg.Cgroup2 != nil {
+		a.cg2Fd = cfg.Cgroup2.Fd()
+		a.cloneArgs = cloneArgs{flags: unix.CLONE_INTO_CGROUP, exitSignal: uint64(unix.SIGCHLD), cgroup: uint64(a.cg2Fd)}
 	}
 	pidnsIndex := 0
 	for i, ns := range cfg.Join {
@@ -468,7 +495,13 @@ func forkBlocked(a *childArgs, fork func(*childArgs) int) (int, error) {
 //go:nosplit
 //go:norace
 func joinerChild(a *childArgs) int {
-	r1, _, e := syscall.RawSyscall6(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0, 0, 0, 0)
+	var r1 uintptr
+	var e syscall.Errno
+	if a.cg2Fd != 0 {
+		r1, _, e = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.cloneArgs)), unsafe.Sizeof(a.cloneArgs), 0)
+	} else {
+		r1, _, e = syscall.RawSyscall6(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0, 0, 0, 0)
+	}
 	if e != 0 {
 		return -int(e)
 	}
@@ -477,6 +510,14 @@ func joinerChild(a *childArgs) int {
 	}
 	// Nobody in the namespaces we join may look into this copy of the caller.
 	syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_DUMPABLE, 0, 0, 0, 0, 0)
+
+	// Into the v1 cgroups while we are one thread and still hold the
+	// host's privileges; "0" is this thread.
+	for i := 0; i < len(a.tasks); i++ {
+		if _, _, e = syscall.RawSyscall(unix.SYS_WRITE, a.tasks[i], uintptr(unsafe.Pointer(&a.zero[0])), 1); e != 0 {
+			childFail(a, stageCgroup, e)
+		}
+	}
 
 	// Enter every namespace the initial user namespace may enter, then the
 	// user namespace, then those only its owner may enter.
@@ -554,6 +595,13 @@ func joinerChild(a *childArgs) int {
 			childFail(a, stageDup, e)
 		}
 		a.pidnsFd = n + fdPidns
+	}
+	// The slots left unused would pass on whatever the caller had there.
+	if a.sync == 0 {
+		syscall.RawSyscall(unix.SYS_CLOSE, n+fdSync, 0, 0)
+	}
+	if a.pidnsFd == 0 {
+		syscall.RawSyscall(unix.SYS_CLOSE, n+fdPidns, 0, 0)
 	}
 	syscall.RawSyscall(unix.SYS_CLOSE_RANGE, n+fdCount, ^uintptr(0), 0)
 	resetSignalHandlers(a)
@@ -746,6 +794,21 @@ func joinPidAndClone(a *childArgs) int {
 	syscall.RawSyscall(unix.SYS_CLOSE, a.pidnsFd, 0, 0)
 	cloneFinal(a)
 	return 0
+}
+
+// cloneArgs is the kernel's struct clone_args (clone3), up to cgroup.
+type cloneArgs struct {
+	flags      uint64
+	pidfd      uint64
+	childTid   uint64
+	parentTid  uint64
+	exitSignal uint64
+	stack      uint64
+	stackSize  uint64
+	tls        uint64
+	setTid     uint64
+	setTidSize uint64
+	cgroup     uint64
 }
 
 // sigsetSize is the kernel's sigset_t size, smaller than unix.Sigset_t (glibc's).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path"
 	"strconv"
 	"strings"
 	"syscall"
@@ -124,8 +125,13 @@ func TestSpawnReportsFailures(t *testing.T) {
 // intermediate (CloneFromExe), and the helper the final child runs.
 func TestMain(m *testing.M) {
 	RunIntermediate()
-	if os.Getenv("NSENTER_TEST_HELPER") == "1" {
+	switch os.Getenv("NSENTER_TEST_HELPER") {
+	case "1":
 		helper()
+	case "cgroup":
+		cg, _ := os.ReadFile("/proc/self/cgroup")
+		os.Stdout.Write(cg)
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
@@ -247,5 +253,159 @@ func TestSpawnManyFiles(t *testing.T) {
 	unix.Wait4(pid, &ws, 0, nil)
 	if !ws.Exited() || ws.ExitStatus() != 0 {
 		t.Errorf("true: %v", ws)
+	}
+}
+
+// testCgroup makes a cgroup below the test's own in the v1 pids hierarchy,
+// or in the cgroup v2 hierarchy mounted at mnt when v2 is set, and removes
+// it at the end of the test.
+func testCgroup(t *testing.T, mnt string, v2 bool) string {
+	t.Helper()
+	own, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var base string
+	for _, l := range strings.Split(strings.TrimSpace(string(own)), "\n") {
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) == 3 && ((v2 && parts[0] == "0") || (!v2 && parts[1] == "pids")) {
+			base = parts[2]
+		}
+	}
+	if _, err := os.Stat(mnt + "/cgroup.procs"); err != nil || base == "" {
+		t.Skipf("no cgroup hierarchy at %s", mnt)
+	}
+	dir := path.Join(mnt, base, "nsenter-test-"+itoa(os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(dir) })
+	return dir
+}
+
+// TestSpawnBornInCgroups: the intermediate moves itself into the v1 cgroups
+// (CgroupTasks) and the final child is cloned into the v2 one (Cgroup2), on
+// both paths: forked from the caller, and from the re-executed intermediate.
+func TestSpawnBornInCgroups(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	v1 := testCgroup(t, "/sys/fs/cgroup/pids", false)
+	v2mnt := "/sys/fs/cgroup/unified"
+	if _, err := os.Stat(v2mnt + "/cgroup.procs"); err != nil {
+		v2mnt = "/sys/fs/cgroup"
+	}
+	var v2 string
+	if _, err := os.Stat(v2mnt + "/cgroup.controllers"); err == nil {
+		v2 = testCgroup(t, v2mnt, true)
+	}
+	for _, fromExe := range []bool{false, true} {
+		t.Run(map[bool]string{false: "forked", true: "clone-from-exe"}[fromExe], func(t *testing.T) {
+			tasks, err := os.OpenFile(v1+"/tasks", os.O_WRONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tasks.Close()
+			cfg := &SpawnConfig{CgroupTasks: []*os.File{tasks}}
+			if v2 != "" {
+				if cfg.Cgroup2, err = os.OpenFile(v2, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+					t.Fatal(err)
+				}
+				defer cfg.Cgroup2.Close()
+			}
+			if cfg.Exe, err = os.Open("/proc/self/exe"); err != nil {
+				t.Fatal(err)
+			}
+			defer cfg.Exe.Close()
+			cfg.Argv = []string{"helper"}
+			cfg.Env = []string{"NSENTER_TEST_HELPER=cgroup", "GODEBUG=containermaxprocs=0"}
+			if fromExe {
+				target := startInNewNamespaces(t, unix.CLONE_NEWPID, false)
+				pidns, err := os.Open("/proc/" + itoa(target.Process.Pid) + "/ns/pid")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer pidns.Close()
+				cfg.Join, cfg.CloneFromExe = []Namespace{{Type: unix.CLONE_NEWPID, Fd: int(pidns.Fd())}}, true
+			}
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			devnull, _ := os.Open(os.DevNull)
+			defer devnull.Close()
+			cfg.Files = []*os.File{devnull, w, w}
+			pid, err := Spawn(cfg)
+			w.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ws unix.WaitStatus
+			unix.Wait4(pid, &ws, 0, nil)
+			out := make([]byte, 4096)
+			n, _ := r.Read(out)
+			got := string(out[:n])
+			if !strings.Contains(got, ":pids:"+strings.TrimPrefix(v1, "/sys/fs/cgroup/pids")+"\n") {
+				t.Errorf("child's cgroups:\n%s\nwant pids %s", got, v1)
+			}
+			if v2 != "" && !strings.Contains(got, "0::"+strings.TrimPrefix(v2, v2mnt)+"\n") {
+				t.Errorf("child's cgroups:\n%s\nwant cgroup v2 %s", got, v2)
+			}
+		})
+	}
+}
+
+// TestSpawnClosesUnusedSlots: the fd numbers Spawn keeps for the
+// intermediate (the sync pipe, the pid namespace) pass on nothing of the
+// caller's when they are not used.
+func TestSpawnClosesUnusedSlots(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	devnull, _ := os.Open(os.DevNull)
+	defer devnull.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	files := []*os.File{devnull, w, w}
+	for len(files) < 10 {
+		files = append(files, devnull)
+	}
+	n := len(files)
+	leak, err := unix.Open("/", unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(leak)
+	for _, fd := range []int{n + fdSync, n + fdPidns} {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			t.Skipf("fd %d is in use", fd)
+		}
+		if err := unix.Dup3(leak, fd, 0); err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+	}
+	exe, err := os.Open("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exe.Close()
+	pid, err := Spawn(&SpawnConfig{Exe: exe, Argv: []string{"helper"}, Env: []string{"NSENTER_TEST_HELPER=1",
+		"GODEBUG=containermaxprocs=0"}, Files: files})
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ws unix.WaitStatus
+	unix.Wait4(pid, &ws, 0, nil)
+	out := make([]byte, 4096)
+	k, _ := r.Read(out)
+	lines := strings.Split(strings.TrimSpace(string(out[:k])), "\n")
+	if len(lines) != 2 || lines[1] != "0,1,2,3,4,5,6,7,8,9" {
+		t.Errorf("helper output %q, want fds 0 to 9", out[:k])
 	}
 }

@@ -25,6 +25,9 @@ func execInit(ch *initproto.Channel, cfg *initproto.Config) error {
 		unix.Close(cfg.ConsoleFd)
 	}
 	armParentDeath(false)
+	if err := joinMemoryCgroup(cfg); err != nil {
+		return err
+	}
 	path, err := prepareProcess(ch, cfg)
 	if err != nil {
 		return err

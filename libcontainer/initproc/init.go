@@ -139,6 +139,11 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 	// clone, it would show the runtime's cgroups, and let the container
 	// create cgroups outside its own).
 	if namespaces.IsNew(spec, specs.CgroupNamespace) {
+		// Its memory hierarchy too, so the memory cgroup is joined now
+		// rather than at run-hooks (the rest of the setup is charged to it).
+		if err := joinMemoryCgroup(cfg); err != nil {
+			return err
+		}
 		if err := kernel.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 			return fmt.Errorf("unshare cgroup namespace: %w", err)
 		}
@@ -288,6 +293,11 @@ func startContainerHooks(hs []specs.Hook, env []string) []specs.Hook {
 // prestart and createRuntime in the runtime namespace, then we run
 // createContainer in the container's.
 func createHooks(ch *initproto.Channel, cfg *initproto.Config) error {
+	// rt writes the memory limit on run-hooks: what the init charges until
+	// then stays its caller's.
+	if err := joinMemoryCgroup(cfg); err != nil {
+		return err
+	}
 	if err := ch.Send(initproto.Message{Type: initproto.MsgRunHooks}); err != nil {
 		return err
 	}
@@ -378,4 +388,24 @@ func hostMountSource(ch *initproto.Channel, index int) (*os.File, error) {
 		return nil, fmt.Errorf("mount source from rt: %w", err)
 	}
 	return os.NewFile(uintptr(fds[0]), "mount-source"), nil
+}
+
+// joinMemoryCgroup moves the calling thread, the init's main thread, into
+// the container's memory cgroup (Config.JoinMemoryFd): a thread moving
+// itself takes no global lock. The other threads of the init's Go runtime
+// stay behind and die at its execve; the main thread is the one whose
+// cgroup /proc/<pid>/cgroup shows and whose memory cgroup the process's
+// memory is charged to from now on.
+func joinMemoryCgroup(cfg *initproto.Config) error {
+	if cfg.JoinMemoryFd <= 0 {
+		return nil
+	}
+	tasks := os.NewFile(uintptr(cfg.JoinMemoryFd), "memory-tasks")
+	cfg.JoinMemoryFd = 0
+	defer tasks.Close()
+	if _, err := tasks.Write([]byte("0")); err != nil {
+		return fmt.Errorf("join the container's memory cgroup: %w", err)
+	}
+	trace.Log("%s: joined the container's memory cgroup", cfg.Mode.TraceName())
+	return nil
 }

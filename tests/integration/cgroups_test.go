@@ -825,3 +825,55 @@ func TestEventsStatsFieldsMatchRunc(t *testing.T) {
 		}
 	}
 }
+
+// TestCgroupsBornIn: the init and exec'd processes are born in the
+// container's cgroups (no move of a running process), the init joins its
+// memory cgroup last, so a container whose limit is smaller than rt's own
+// start-up runs, and a new cgroup namespace is rooted at the container's
+// cgroups, as with runc.
+func TestCgroupsBornIn(t *testing.T) {
+	t.Run("1MiB", func(t *testing.T) {
+		for i := 0; i < 10; i++ {
+			b := newBundle(t, "true")
+			b.Spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: ptr(int64(1 << 20))}
+			if r := b.run(); r.Code != 0 {
+				t.Fatalf("run %d of /bin/true with a 1 MiB memory limit: %s", i, r)
+			}
+			assertCgroupsGone(t, b)
+		}
+	})
+	t.Run("created-and-exec", func(t *testing.T) {
+		b := newBundle(t, "sleep", "1000")
+		b.Spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: ptr(int64(1 << 20))}
+		b.create()
+		t.Cleanup(b.remove)
+		for _, c := range []string{"memory", "pids", "cpu", "freezer", "devices"} {
+			if got, want := procCgroup(t, b.pid(), c), filepath.Join(ownCgroup(c), b.Spec.Linux.CgroupsPath); got != want {
+				t.Errorf("created init in %s cgroup %s, want %s", c, got, want)
+			}
+		}
+		b.mustRT("start", b.ID)
+		for i := 0; i < 5; i++ {
+			r := b.mustRT("exec", b.ID, "cat", "/proc/self/cgroup")
+			for _, c := range []string{"memory", "pids"} {
+				want := ":" + c + ":" + filepath.Join(ownCgroup(c), b.Spec.Linux.CgroupsPath) + "\n"
+				if !strings.Contains(r.Stdout, want) {
+					t.Errorf("exec'd process's cgroups:\n%s\nwant %q", r.Stdout, want)
+				}
+			}
+		}
+	})
+	t.Run("cgroupns", func(t *testing.T) {
+		b := newBundle(t, "cat", "/proc/self/cgroup")
+		b.Spec.Linux.Namespaces = append(b.Spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+		r := b.run()
+		if r.Code != 0 {
+			t.Fatal(r)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+			if !strings.HasSuffix(l, ":/") {
+				t.Errorf("in its cgroup namespace the container sees %q, want its cgroups at /", l)
+			}
+		}
+	})
+}

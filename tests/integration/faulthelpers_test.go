@@ -25,7 +25,7 @@ import (
 // itself never happens.
 type killPoint struct {
 	syscalls string
-	path     string
+	path     string // "": any call of syscalls
 }
 
 func (k killPoint) String() string { return k.syscalls + " " + k.path }
@@ -47,9 +47,12 @@ func rtKilledAt(t *testing.T, b *bundle, kp killPoint, args ...string) killed {
 	}
 	log := filepath.Join(t.TempDir(), "strace.log")
 	// -I1: strace takes SIGTERM (to detach) even when it runs a command with -o.
-	sargs := []string{"-I1", "-f", "-q", "-o", log, "-e", "signal=none", "-P", kp.path,
-		"-e", "trace=" + kp.syscalls, "-e", "inject=" + kp.syscalls + ":signal=KILL",
-		rtBinary, "--root", b.Root}
+	sargs := []string{"-I1", "-f", "-q", "-o", log, "-e", "signal=none"}
+	if kp.path != "" {
+		sargs = append(sargs, "-P", kp.path)
+	}
+	sargs = append(sargs, "-e", "trace="+kp.syscalls, "-e", "inject="+kp.syscalls+":signal=KILL",
+		rtBinary, "--root", b.Root)
 	cmd := exec.Command("strace", append(sargs, args...)...)
 	cmd.Dir = b.Dir // see strays
 	out, _ := os.CreateTemp(workDir, "stdout")
@@ -96,8 +99,19 @@ func rtKilledAt(t *testing.T, b *bundle, kp killPoint, args ...string) killed {
 	// Killed on entry, the call never returns: strace logs it as "= ?",
 	// maybe on a "resumed" line of its own.
 	lines := strings.Split(k.trace, "\n")
+	marks := func(line string) bool {
+		if kp.path != "" {
+			return strings.Contains(line, kp.path+"\"")
+		}
+		for _, sc := range strings.Split(kp.syscalls, ",") {
+			if strings.Contains(line, " "+sc+"(") {
+				return true
+			}
+		}
+		return false
+	}
 	for i, line := range lines {
-		if !strings.Contains(line, kp.path+"\"") {
+		if !marks(line) {
 			continue
 		}
 		pid, _, _ := strings.Cut(line, " ")

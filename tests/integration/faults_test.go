@@ -64,8 +64,10 @@ func atFifoMade(b *bundle) killPoint { // the state dir exists, no child yet
 	return killPoint{"mknod,mknodat", filepath.Join(b.Root, b.ID, "exec.fifo")}
 }
 
-func atCgroupJoin(b *bundle) killPoint { // the child exists, not in its cgroups yet
-	return killPoint{"open,openat", filepath.Join(cgDir("cpuset", b.Spec.Linux.CgroupsPath), "cgroup.procs")}
+// The child exists, born in its cgroups but memory (which the init joins
+// itself): rt reaps nsenter.Spawn's intermediate, its first wait4.
+func atChildMade(b *bundle) killPoint {
+	return killPoint{"wait4", ""}
 }
 
 func atResources(b *bundle) killPoint { // in its cgroups, mounts made, before the hooks
@@ -117,7 +119,7 @@ func faultTable() []fault {
 		name := cmd[0]
 		rows = append(rows,
 			fault{name: name + "/killed/before-the-child", cmd: cmd, kill: atFifoMade},
-			fault{name: name + "/killed/after-clone", cmd: cmd, kill: atCgroupJoin},
+			fault{name: name + "/killed/after-clone", cmd: cmd, kill: atChildMade},
 			fault{name: name + "/killed/after-cgroups", prepare: pidLimit, cmd: cmd, kill: atResources},
 			fault{name: name + "/killed/in-createRuntime-hook", prepare: withHook("createRuntime", killHook()), cmd: cmd},
 			fault{name: name + "/killed/init-waits-on-fifo", cmd: withPidFile(cmd), kill: atPidFile},
@@ -138,7 +140,7 @@ func faultTable() []fault {
 		fault{name: "start/killed/in-poststart-hook", prepare: withHook("poststart", killHook()), before: createArgs, cmd: startArgs, alive: true},
 		fault{name: "exec/killed/before-the-child", before: runArgs, cmd: execArgs, alive: true,
 			kill: func(b *bundle) killPoint { return killPoint{"open,openat", fmt.Sprintf("/proc/%d/ns/pid", b.pid())} }},
-		fault{name: "exec/killed/after-clone", before: runArgs, cmd: execArgs, kill: atCgroupJoin, alive: true},
+		fault{name: "exec/killed/after-clone", before: runArgs, cmd: execArgs, kill: atChildMade, alive: true},
 		fault{name: "delete/killed/before-cgroup-removal", before: runArgs, cmd: deleteArgs, kill: atCgroupRemove},
 		fault{name: "delete/killed/in-poststop-hook", before: runArgs, cmd: deleteArgs, prepare: func(b *bundle) {
 			withHook("poststop", killHookOnce(filepath.Join(b.Dir, "killed")))(b)

@@ -18,7 +18,8 @@
 //	                           keeping the socket), to gain the capabilities of
 //	                           root in that namespace, and the conversation
 //	                           goes on with the new program
-//	rt → init   config         the Config; the init is already in its cgroup
+//	rt → init   config         the Config; the init is already in its cgroups,
+//	                           or all but memory, which it joins before run-hooks
 //	init → rt   mount-request  while mounting, any number of times, only when
 //	                           Config.HostSources is set: the init needs rt to
 //	                           clone the source of the spec's mounts[Message.Mount]
