@@ -186,22 +186,13 @@ func (s *setup) setBindFlags(mnt int, source string, o *mountOptions) error {
 // came from a more privileged namespace, and refuses to clear them. mnt is an
 // fd of the mount.
 func keepLocked(attr *unix.MountAttr, mnt int) {
-	var sfs unix.Statfs_t
-	if err := unix.Fstatfs(mnt, &sfs); err != nil {
+	st, err := kernel.MountFlags(mnt)
+	if err != nil {
 		return
 	}
-	locked := []struct {
-		st   int64
-		attr uint64
-	}{
-		{unix.ST_RDONLY, unix.MOUNT_ATTR_RDONLY},
-		{unix.ST_NOSUID, unix.MOUNT_ATTR_NOSUID},
-		{unix.ST_NODEV, unix.MOUNT_ATTR_NODEV},
-		{unix.ST_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
-	}
-	for _, l := range locked {
-		if sfs.Flags&l.st != 0 {
-			attr.Attr_clr &^= l.attr
+	for _, b := range mountFlagBits {
+		if b.ms&lockedFlags != 0 && st&b.st != 0 {
+			attr.Attr_clr &^= b.attr
 		}
 	}
 	if attr.Attr_clr&unix.MOUNT_ATTR__ATIME != 0 {

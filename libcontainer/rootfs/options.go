@@ -217,24 +217,13 @@ func knownDataKey(d string) bool {
 // silent) have no per-mount form and are ignored for binds, as the kernel does
 // on a bind remount.
 func (o *mountOptions) bindAttr() unix.MountAttr {
-	pairs := []struct {
-		flag uintptr
-		attr uint64
-	}{
-		{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY},
-		{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
-		{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV},
-		{unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
-		{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
-		{unix.MS_NOSYMFOLLOW, unix.MOUNT_ATTR_NOSYMFOLLOW},
-	}
 	var a unix.MountAttr
-	for _, p := range pairs {
-		if o.flags&p.flag != 0 {
-			a.Attr_set |= p.attr
+	for _, b := range mountFlagBits {
+		if o.flags&b.ms != 0 {
+			a.Attr_set |= b.attr
 		}
-		if o.cleared&p.flag != 0 {
-			a.Attr_clr |= p.attr
+		if o.cleared&b.ms != 0 {
+			a.Attr_clr |= b.attr
 		}
 	}
 	if (o.flags|o.cleared)&atimeFlags != 0 {
@@ -265,25 +254,35 @@ const (
 // stNoSymfollow is ST_NOSYMFOLLOW of <linux/statfs.h>, which x/sys/unix lacks.
 const stNoSymfollow = 0x2000
 
+// mountFlagBits are the per-mount flags as mount(2), statfs(2) and
+// mount_setattr(2) name them, but for the atime mode, which is a field of
+// its own in mount_setattr (MOUNT_ATTR__ATIME).
+var mountFlagBits = []struct {
+	ms   uintptr
+	st   int64
+	attr uint64
+}{
+	{unix.MS_RDONLY, unix.ST_RDONLY, unix.MOUNT_ATTR_RDONLY},
+	{unix.MS_NOSUID, unix.ST_NOSUID, unix.MOUNT_ATTR_NOSUID},
+	{unix.MS_NODEV, unix.ST_NODEV, unix.MOUNT_ATTR_NODEV},
+	{unix.MS_NOEXEC, unix.ST_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
+	{unix.MS_NODIRATIME, unix.ST_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
+	{unix.MS_NOSYMFOLLOW, stNoSymfollow, unix.MOUNT_ATTR_NOSYMFOLLOW},
+}
+
 // statfsFlags returns the per-mount flags statfs(2) reports, as MS_* flags.
 func statfsFlags(st int64) uintptr {
 	var flags uintptr
-	for _, f := range []struct {
-		st int64
-		ms uintptr
-	}{
-		{unix.ST_RDONLY, unix.MS_RDONLY},
-		{unix.ST_NOSUID, unix.MS_NOSUID},
-		{unix.ST_NODEV, unix.MS_NODEV},
-		{unix.ST_NOEXEC, unix.MS_NOEXEC},
-		{unix.ST_NOATIME, unix.MS_NOATIME},
-		{unix.ST_NODIRATIME, unix.MS_NODIRATIME},
-		{unix.ST_RELATIME, unix.MS_RELATIME},
-		{stNoSymfollow, unix.MS_NOSYMFOLLOW},
-	} {
-		if st&f.st != 0 {
-			flags |= f.ms
+	for _, b := range mountFlagBits {
+		if st&b.st != 0 {
+			flags |= b.ms
 		}
+	}
+	if st&unix.ST_NOATIME != 0 {
+		flags |= unix.MS_NOATIME
+	}
+	if st&unix.ST_RELATIME != 0 {
+		flags |= unix.MS_RELATIME
 	}
 	return flags
 }
@@ -340,22 +339,12 @@ func (o *mountOptions) bindFlags(src uintptr, userNS bool) (uintptr, error) {
 // the per-mount flags from (see bindFlags) into one with to.
 func changeAttr(from, to uintptr) unix.MountAttr {
 	var a unix.MountAttr
-	for _, p := range []struct {
-		flag uintptr
-		attr uint64
-	}{
-		{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY},
-		{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
-		{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV},
-		{unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
-		{unix.MS_NOSYMFOLLOW, unix.MOUNT_ATTR_NOSYMFOLLOW},
-		{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
-	} {
+	for _, b := range mountFlagBits {
 		switch {
-		case to&p.flag != 0 && from&p.flag == 0:
-			a.Attr_set |= p.attr
-		case to&p.flag == 0 && from&p.flag != 0:
-			a.Attr_clr |= p.attr
+		case to&b.ms != 0 && from&b.ms == 0:
+			a.Attr_set |= b.attr
+		case to&b.ms == 0 && from&b.ms != 0:
+			a.Attr_clr |= b.attr
 		}
 	}
 	// The atime mode is one field: it is changed whole.
