@@ -75,7 +75,7 @@ func (r *Runtime) newContainer(id string) (*Container, error) {
 		if errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("container with id exists: %s", id)
 		}
-		return nil, fmt.Errorf("create state dir: %w", withRootHint(err))
+		return nil, fmt.Errorf("create state dir in the state root %s: %w", r.Root, withRootHint(err))
 	}
 	lock, err := lockDir(dir)
 	if err != nil {
