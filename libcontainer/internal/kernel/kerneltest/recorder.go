@@ -553,6 +553,10 @@ func (r *Recorder) Prctl(option int, arg2, arg3, arg4, arg5 uintptr) error {
 
 func (r *Recorder) PrctlRetInt(option int, arg2, arg3, arg4, arg5 uintptr) (int, error) {
 	if option == unix.PR_CAPBSET_READ {
+		// The kernel knows capabilities up to Proc's cap_last_cap.
+		if last, err := strconv.Atoi(strings.TrimSpace(r.Proc["sys/kernel/cap_last_cap"])); err == nil && int(arg2) > last {
+			return 0, unix.EINVAL
+		}
 		if r.Bounding&(1<<arg2) != 0 {
 			return 1, nil
 		}
