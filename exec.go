@@ -88,7 +88,6 @@ func execProcess(ctx *cli.Context) (int, error) {
 	var sh *libcontainer.SignalForwarder
 	if !detach {
 		sh = libcontainer.NewSignalForwarder()
-		defer sh.Stop()
 	}
 	opts := &libcontainer.ExecOpts{
 		Process:       p,

@@ -82,7 +82,6 @@ func restoreContainer(ctx *cli.Context) (int, error) {
 	var sh *libcontainer.SignalForwarder
 	if !detach {
 		sh = libcontainer.NewSignalForwarder()
-		defer sh.Stop()
 	}
 	opts := &libcontainer.RestoreOpts{
 		ID:            id,

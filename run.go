@@ -52,7 +52,6 @@ func runContainer(ctx *cli.Context) (int, error) {
 	var sh *libcontainer.SignalForwarder
 	if !detach {
 		sh = libcontainer.NewSignalForwarder()
-		defer sh.Stop()
 	}
 	opts, r, err := createOptions(ctx)
 	if err != nil {
