@@ -819,7 +819,18 @@ func TestEventsStatsFieldsMatchRunc(t *testing.T) {
 			t.Errorf("runc fills %s, rt does not", f)
 		}
 	}
+	runcHugetlb := false
+	for f := range theirs {
+		runcHugetlb = runcHugetlb || strings.HasPrefix(f, "data.hugetlb.")
+	}
 	for f := range ours {
+		// On a hybrid host hugetlb lives only in the cgroup2 mount, which
+		// runc's v1 driver never reads; rt reports it whenever the
+		// controller is enabled there (by whoever enabled it), so its
+		// fields are a superset, not a difference.
+		if !runcHugetlb && strings.HasPrefix(f, "data.hugetlb.") {
+			continue
+		}
 		if !theirs[f] {
 			t.Errorf("rt fills %s, runc does not", f)
 		}
