@@ -12,8 +12,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/cilium/ebpf"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/cgroups/fs2"
 	"github.com/rtproject/rt/cgroups/internal/cgfs"
@@ -88,11 +88,11 @@ func TestKernelDefaultDevicesLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.CGroupDevice, Instructions: insns, License: "Apache-2.0"})
+	fd, err := fs2.LoadDeviceFilter(insns)
 	if err != nil {
 		t.Fatalf("kernel refuses the device program: %v", err)
 	}
-	p.Close()
+	unix.Close(fd)
 }
 
 func ptr[T any](v T) *T { return &v }

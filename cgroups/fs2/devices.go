@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"unsafe"
 
-	"github.com/cilium/ebpf"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -19,20 +19,16 @@ func (m *Manager) setDevices(r *specs.LinuxResources) error {
 	if r.Devices == nil {
 		return nil
 	}
-	insns, err := DeviceFilter(r.Devices)
+	prog, err := DeviceFilter(r.Devices)
 	if err != nil {
 		return err
 	}
-	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type:         ebpf.CGroupDevice,
-		Instructions: insns,
-		License:      "Apache-2.0",
-	})
+	fd, err := LoadDeviceFilter(prog)
 	if err != nil {
-		return fmt.Errorf("linux.resources.devices: load device filter: %w", err)
+		return fmt.Errorf("linux.resources.devices: %w", err)
 	}
-	defer prog.Close()
-	if err := AttachDeviceFilter(m.c.Dir, prog.FD()); err != nil {
+	defer unix.Close(fd)
+	if err := AttachDeviceFilter(m.c.Dir, fd); err != nil {
 		return fmt.Errorf("linux.resources.devices: %w", err)
 	}
 	return nil
@@ -65,7 +61,7 @@ func AttachDeviceFilter(dir string, progFD int) error {
 	}
 	var errs []error
 	for _, id := range old {
-		p, err := ebpf.NewProgramFromID(ebpf.ProgramID(id))
+		p, err := programByID(id)
 		if err != nil {
 			if errors.Is(err, unix.ENOENT) {
 				continue
@@ -73,10 +69,10 @@ func AttachDeviceFilter(dir string, progFD int) error {
 			errs = append(errs, fmt.Errorf("open old device filter %d: %w", id, err))
 			continue
 		}
-		if err := progAttach(unix.BPF_PROG_DETACH, cg, p.FD(), 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		if err := progAttach(unix.BPF_PROG_DETACH, cg, p, 0); err != nil && !errors.Is(err, unix.ENOENT) {
 			errs = append(errs, fmt.Errorf("detach old device filter %d from %s: %w", id, dir, err))
 		}
-		p.Close()
+		unix.Close(p)
 	}
 	return errors.Join(errs...)
 }
@@ -134,4 +130,87 @@ func queryDevicePrograms(cgroupFD int) ([]uint32, error) {
 		return nil, fmt.Errorf("query device filters: %w", errno)
 	}
 	return ids[:attr.progCnt], nil
+}
+
+// progLoadAttr is the BPF_PROG_LOAD part of union bpf_attr, up to
+// prog_name.
+type progLoadAttr struct {
+	progType    uint32
+	insnCnt     uint32
+	insns       uint64
+	license     uint64
+	logLevel    uint32
+	logSize     uint32
+	logBuf      uint64
+	kernVersion uint32
+	progFlags   uint32
+	progName    [16]byte
+}
+
+// LoadDeviceFilter loads prog as a BPF_PROG_TYPE_CGROUP_DEVICE program and
+// returns its fd (close-on-exec). When the kernel's verifier refuses it,
+// the error carries the verifier's log.
+func LoadDeviceFilter(prog DeviceProgram) (int, error) {
+	if len(prog) == 0 {
+		return -1, errors.New("load device filter: empty program")
+	}
+	license := []byte("Apache-2.0\x00")
+	attr := progLoadAttr{
+		progType: unix.BPF_PROG_TYPE_CGROUP_DEVICE,
+		insnCnt:  uint32(len(prog)),
+		insns:    uint64(uintptr(unsafe.Pointer(&prog[0]))),
+		license:  uint64(uintptr(unsafe.Pointer(&license[0]))),
+	}
+	copy(attr.progName[:], "rt_devices")
+	fd, errno := bpf(unix.BPF_PROG_LOAD, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	if errno == 0 {
+		runtime.KeepAlive(prog)
+		return fd, nil
+	}
+	if errno != unix.EACCES && errno != unix.EINVAL {
+		return -1, fmt.Errorf("load device filter: %w", errno)
+	}
+	// Again, for the verifier's reasons.
+	log := make([]byte, 64<<10)
+	attr.logLevel, attr.logSize, attr.logBuf = 1, uint32(len(log)), uint64(uintptr(unsafe.Pointer(&log[0])))
+	if fd, errno2 := bpf(unix.BPF_PROG_LOAD, unsafe.Pointer(&attr), unsafe.Sizeof(attr)); errno2 == 0 {
+		runtime.KeepAlive(prog)
+		runtime.KeepAlive(log)
+		return fd, nil
+	}
+	runtime.KeepAlive(prog)
+	runtime.KeepAlive(license)
+	return -1, fmt.Errorf("load device filter: %w: %s", errno, strings.TrimSpace(string(log[:clen(log)])))
+}
+
+// programByID opens the BPF program id (BPF_PROG_GET_FD_BY_ID).
+func programByID(id uint32) (int, error) {
+	attr := struct {
+		progID    uint32
+		nextID    uint32
+		openFlags uint32
+	}{progID: id}
+	fd, errno := bpf(unix.BPF_PROG_GET_FD_BY_ID, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	if errno != 0 {
+		return -1, errno
+	}
+	return fd, nil
+}
+
+func bpf(cmd int, attr unsafe.Pointer, size uintptr) (int, unix.Errno) {
+	r, _, errno := unix.Syscall(unix.SYS_BPF, uintptr(cmd), uintptr(attr), size)
+	if errno != 0 {
+		return -1, errno
+	}
+	// The kernel's fds from bpf(2) are always close-on-exec.
+	return int(r), 0
+}
+
+func clen(b []byte) int {
+	for i, c := range b {
+		if c == 0 {
+			return i
+		}
+	}
+	return len(b)
 }

@@ -1,2 +1,0 @@
-// Package asm is an assembler for eBPF bytecode.
-package asm

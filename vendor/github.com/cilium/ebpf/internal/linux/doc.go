@@ -1,2 +1,0 @@
-// Package linux contains OS specific wrappers around package unix.
-package linux

@@ -1,5 +1,0 @@
-//go:build !linux && !windows
-
-package platform
-
-const Native = ""

@@ -1,3 +1,0 @@
-package platform
-
-const Native = Windows

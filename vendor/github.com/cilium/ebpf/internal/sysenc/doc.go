@@ -1,3 +1,0 @@
-// Package sysenc provides efficient conversion of Go values to system
-// call interfaces.
-package sysenc
