@@ -329,7 +329,6 @@ func (b *builder) build() error {
 
 	cfg.HostPid = pid
 	cfg.Debug = trace.Enabled()
-	cfg.RunHooks = spec.Hooks != nil && len(spec.Hooks.Prestart)+len(spec.Hooks.CreateRuntime) > 0
 	sources := rootfs.NewSources(spec, o.Bundle, rootfsPath, pid, st.HostMountNS, namespaces.Has(spec, specs.UserNamespace))
 	defer sources.Close()
 	t = trace.Start()

@@ -39,8 +39,8 @@ type conversation struct {
 	// sources answers mount-request; nil for an exec.
 	sources *rootfs.Sources
 	// runHooks answers run-hooks: set the cgroup resources, run the
-	// prestart and createRuntime hooks; without run-hooks (no such hooks,
-	// Config.RunHooks unset) it runs on ready. nil for an exec.
+	// prestart and createRuntime hooks. nil for an exec, whose init never
+	// asks.
 	runHooks func() error
 	// stuck tells, every checkInterval of the conversation, whether the
 	// init can still answer (stuckCheck); nil: no check.
@@ -110,7 +110,7 @@ func (p *initProcess) talk(c *conversation) error {
 	if err := p.ch.SendConfig(c.cfg); err != nil {
 		return fmt.Errorf("send config to init: %w", err)
 	}
-	execing, hooksRan := false, false
+	execing := false
 	for {
 		m, fds, err := p.ch.Recv()
 		if err == io.EOF && execing {
@@ -139,7 +139,6 @@ func (p *initProcess) talk(c *conversation) error {
 				return err
 			}
 		case m.Type == initproto.MsgRunHooks && c.runHooks != nil:
-			hooksRan = true
 			if err := c.runHooks(); err != nil {
 				return err
 			}
@@ -158,11 +157,6 @@ func (p *initProcess) talk(c *conversation) error {
 				return err
 			}
 		case m.Type == initproto.MsgReady && c.cfg.Mode == initproto.ModeStandard:
-			// Without hooks of rt's, the init did not ask: the resources
-			// are written now, before the init is recorded (and can start).
-			if !hooksRan && c.runHooks != nil {
-				return c.runHooks()
-			}
 			return nil
 		case m.Type == initproto.MsgExec && c.cfg.Mode == initproto.ModeExec:
 			execing = true

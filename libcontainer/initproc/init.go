@@ -217,12 +217,7 @@ func standardInit(ch *initproto.Channel, cfg *initproto.Config) error {
 		return err
 	}
 	t.Done("init: %d masked and %d read-only paths, root read-only %t", len(spec.Linux.MaskedPaths), len(spec.Linux.ReadonlyPaths), spec.Root != nil && spec.Root.Readonly)
-	// 7. The process's attributes, ending with the credentials and the
-	// seccomp filter. Without run-hooks, rt writes the limits on ready: the
-	// memory cgroup is joined now, before a filter could forbid the write.
-	if err := joinMemoryCgroup(cfg); err != nil {
-		return err
-	}
+	// 7. The process's attributes, ending with the credentials and the seccomp filter.
 	armParentDeath(false)
 	path, err := prepareProcess(ch, cfg)
 	if err != nil {
@@ -298,18 +293,16 @@ func startContainerHooks(hs []specs.Hook, env []string) []specs.Hook {
 // prestart and createRuntime in the runtime namespace, then we run
 // createContainer in the container's.
 func createHooks(ch *initproto.Channel, cfg *initproto.Config) error {
-	if cfg.RunHooks {
-		// rt writes the memory limit on run-hooks: what the init charges
-		// until then stays its caller's.
-		if err := joinMemoryCgroup(cfg); err != nil {
-			return err
-		}
-		if err := ch.Send(initproto.Message{Type: initproto.MsgRunHooks}); err != nil {
-			return err
-		}
-		if _, _, err := ch.Expect(initproto.MsgHooksDone); err != nil {
-			return err
-		}
+	// rt writes the memory limit on run-hooks: what the init charges until
+	// then stays its caller's.
+	if err := joinMemoryCgroup(cfg); err != nil {
+		return err
+	}
+	if err := ch.Send(initproto.Message{Type: initproto.MsgRunHooks}); err != nil {
+		return err
+	}
+	if _, _, err := ch.Expect(initproto.MsgHooksDone); err != nil {
+		return err
 	}
 	if h := cfg.Spec.Hooks; h != nil && len(h.CreateContainer) > 0 {
 		t := trace.Start()

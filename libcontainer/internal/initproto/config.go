@@ -78,19 +78,14 @@ type Config struct {
 	// through untranslated, as runc's does. An engine's pty is left as made.
 	ConsoleToRT bool `json:"console_to_rt,omitempty"`
 	PreserveFds int  `json:"preserve_fds"`
-	// RunHooks is set when rt has prestart or createRuntime hooks to run:
-	// the init then asks for them (run-hooks) once its mounts exist.
-	// Without, rt writes linux.resources when the init is ready, which
-	// saves a round trip.
-	RunHooks bool `json:"run_hooks,omitempty"`
 	// JoinMemoryFd, when not 0, is the container's memory cgroup (v1)
 	// tasks file, open for writing. The init was born in the container's
 	// other cgroups; it joins this one itself, from its main thread (whose
 	// cgroup is what /proc/<pid>/cgroup shows and whose memory cgroup its
 	// memory is charged to), once the allocating part of its setup is
-	// done: a standard init before rt writes the limits (before run-hooks
-	// or, without, before the process attributes and ready), or before it
-	// makes a new cgroup namespace, which is rooted where it is then; an
-	// exec init before it applies the process attributes.
+	// done: a standard init just before run-hooks (rt sets the limits
+	// then), or before it makes a new cgroup namespace, which is rooted
+	// where it is then; an exec init before it applies the process
+	// attributes.
 	JoinMemoryFd int `json:"join_memory_fd,omitempty"`
 }

@@ -19,8 +19,7 @@
 //	                           root in that namespace, and the conversation
 //	                           goes on with the new program
 //	rt → init   config         the Config; the init is already in its cgroups,
-//	                           or all but memory, which it joins itself (see
-//	                           Config.JoinMemoryFd)
+//	                           or all but memory, which it joins before run-hooks
 //	init → rt   mount-request  while mounting, any number of times, only when
 //	                           Config.HostSources is set: the init needs rt to
 //	                           clone the source of the spec's mounts[Message.Mount]
@@ -29,19 +28,17 @@
 //	rt → init   mount-source   carries that source as a detached mount tree,
 //	                           cloned in the init's mount namespace and id-mapped
 //	                           when the mount asks; the init attaches it
-//	init → rt   run-hooks      only when Config.RunHooks is set (rt has prestart or
-//	                           createRuntime hooks): the mounts and /dev exist,
-//	                           pivot_root is next. rt writes linux.resources to
-//	                           the cgroup (only now: a device the bundle denies
-//	                           must still get its node), then runs the hooks
+//	init → rt   run-hooks      the mounts and /dev exist, pivot_root is next. rt
+//	                           writes linux.resources to the cgroup (only now: a
+//	                           device the bundle denies must still get its node),
+//	                           then runs the prestart and createRuntime hooks
 //	rt → init   hooks-done     the init runs createContainer hooks, pivots, and
 //	                           applies the process attributes
 //	init → rt   seccomp-fd     only when a rule is SCMP_ACT_NOTIFY: carries the
 //	                           notify fd, which rt hands to the agent at
 //	                           linux.seccomp.listenerPath (a host path)
 //	rt → init   seccomp-ack    the init makes no notified syscall before it
-//	init → rt   ready          setup is done; without run-hooks, rt writes
-//	                           linux.resources now, as runc does without hooks
+//	init → rt   ready          setup is done
 //	rt → init   recorded       state.json records the init: from now on it may
 //	                           outlive rt. The init closes the socket and
 //	                           blocks opening exec.fifo for writing
