@@ -302,6 +302,32 @@ cgroup_mounts() {
 
 # make_private_cgroups makes $CG_NAME below this process's cgroup in every hierarchy and
 # records the directories; the namespace is rooted there.
+# lowest_mntns_cpu prints a CPU on which a mount namespace made now has a smaller id than
+# one made later on any CPU. Kernel 6.18 gives namespaces ids from per-CPU batches, so a
+# namespace made on one CPU can carry a smaller id than one made earlier on another, and it
+# compares those ids to refuse binding a mount namespace's file where it could make a loop:
+# `unshare --mount=FILE` (mounts_propagation_unsafe.bats) then fails with EINVAL, for runc
+# as for rt, whenever the suite's own namespace has the larger id. The suite's namespace is
+# made on the CPU printed here; the suite itself runs on every CPU, as before.
+lowest_mntns_cpu() {
+	local cpus c
+	cpus=$(taskset -pc $$ | sed 's/.*: //')
+	for c in $(echo "$cpus" | tr ',' '\n' | awk -F- '{ for (i = $1; i <= ($2 == "" ? $1 : $2); i++) print i }'); do
+		# shellcheck disable=SC2016 # expanded by that shell
+		if taskset -c "$c" unshare --mount --propagation private sh -c '
+			d=$(mktemp -d) && mount --bind "$d" "$d" && mount --make-private "$d" && touch "$d/ns" || exit 1
+			ok=0
+			for c in $(echo "$1" | tr , " "); do
+				taskset -c "$c" unshare --mount="$d/ns" true 2>/dev/null && umount "$d/ns" || ok=1
+			done
+			umount -l "$d"; rm -rf "$d"; exit $ok' _ "$(echo "$cpus" | tr ',' '\n' | awk -F- '{ for (i = $1; i <= ($2 == "" ? $1 : $2); i++) printf "%s%d", (n++ ? "," : ""), i }')"; then
+			echo "$c"
+			return
+		fi
+	done
+	echo "${cpus%%[,-]*}"
+}
+
 make_private_cgroups() {
 	local dir parent
 	cgroup_mounts >"$WORK/cgroup-mounts"
@@ -443,10 +469,14 @@ main() {
 	# the namespace through its cgroups).
 	local rc=0
 	# shellcheck disable=SC2016 # expanded by that shell
+	local ns_cpu all_cpus
+	ns_cpu=$(lowest_mntns_cpu)
+	all_cpus=$(taskset -pc $$ | sed 's/.*: //')
 	env WORK="$WORK" RUNC="$RUNC" TEST_TIMEOUT="$TEST_TIMEOUT" FILE_TIMEOUT="$FILE_TIMEOUT" CRIU_DIR="$CRIU_DIR" \
 		sh -c 'while read -r d; do echo $$ >"$d/cgroup.procs"; done <"$1/cgroup-dirs"
-			exec unshare --mount --cgroup --pid --net --ipc --uts --fork --propagation private --mount-proc "$2"' \
-		_ "$WORK" "$HERE/inside.sh" </dev/null &
+			exec taskset -c "$3" unshare --mount --cgroup --pid --net --ipc --uts --fork --propagation private --mount-proc \
+				taskset -c "$4" "$2"' \
+		_ "$WORK" "$HERE/inside.sh" "$ns_cpu" "$all_cpus" </dev/null &
 	wait $! || rc=$?
 	[ $rc = 0 ] || die "the namespace exited $rc"
 	collect
