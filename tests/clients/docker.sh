@@ -436,7 +436,8 @@ main() {
 	trap 'exit 130' INT TERM
 	chmod 0755 "$WORK"
 	mkdir -p "$WORK/data" "$WORK/exec" "$WORK/cli"
-	track_new_dir /run/containerd /etc/docker
+	# dockerd makes /run/docker/plugins whatever its exec-root.
+	track_new_dir /run/containerd /etc/docker /run/docker
 	mkdir -p /run/containerd /etc/docker
 	echo '{}' >"$WORK/daemon.json"
 	INVOCATION_LOG=$WORK/invocations.log

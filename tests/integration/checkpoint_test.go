@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -558,14 +559,42 @@ func procCgroup(t *testing.T, pid int, controller string) string {
 	return ""
 }
 
+// ip(8) makes /run/netns, a bind mount of itself, for the first named
+// namespace. When it was not there before, the last test to delete its
+// namespace unmounts and removes it again: nothing is left on the host.
+var netnsDir struct {
+	sync.Mutex
+	checked, ours bool
+	live          int
+}
+
 // newNetns makes a named network namespace with loopback up, removed when the test ends.
 func newNetns(t *testing.T) string {
 	t.Helper()
 	name := fmt.Sprintf("rt-it-criu-%d-%d", os.Getpid(), seq.Add(1))
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+	netnsDir.Lock()
+	if !netnsDir.checked {
+		_, err := os.Stat("/run/netns")
+		netnsDir.checked, netnsDir.ours = true, errors.Is(err, os.ErrNotExist)
+	}
+	out, err := exec.Command("ip", "netns", "add", name).CombinedOutput()
+	if err == nil {
+		netnsDir.live++
+	}
+	netnsDir.Unlock()
+	if err != nil {
 		t.Fatalf("ip netns add: %v: %s", err, out)
 	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	t.Cleanup(func() {
+		netnsDir.Lock()
+		defer netnsDir.Unlock()
+		exec.Command("ip", "netns", "del", name).Run()
+		if netnsDir.live--; netnsDir.live == 0 && netnsDir.ours {
+			unix.Unmount("/run/netns", unix.MNT_DETACH)
+			os.Remove("/run/netns")
+			netnsDir.checked = false
+		}
+	})
 	if out, err := exec.Command("ip", "-n", name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		t.Fatalf("lo up: %v: %s", err, out)
 	}
