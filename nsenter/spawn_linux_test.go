@@ -2,6 +2,7 @@ package nsenter
 
 import (
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path"
@@ -151,6 +152,44 @@ func helper() {
 	os.Exit(0)
 }
 
+// spawnHelper runs this test binary as Spawn's final child (TestMain's
+// helper) with cfg, nfiles fds (stdin /dev/null, stdout and stderr a pipe,
+// /dev/null for the rest), waits for it and returns what it printed.
+func spawnHelper(t *testing.T, cfg *SpawnConfig, nfiles int) (string, unix.WaitStatus) {
+	t.Helper()
+	exe, err := os.Open("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exe.Close()
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cfg.Exe, cfg.Argv = exe, []string{"helper"}
+	// Or the helper's Go runtime opens the cgroup cpu files itself.
+	cfg.Env = append(cfg.Env, "GODEBUG=containermaxprocs=0")
+	cfg.Files = []*os.File{devnull, w, w}
+	for len(cfg.Files) < nfiles {
+		cfg.Files = append(cfg.Files, devnull)
+	}
+	pid, err := Spawn(cfg)
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ws unix.WaitStatus
+	unix.Wait4(pid, &ws, 0, nil)
+	out, _ := io.ReadAll(r)
+	return string(out), ws
+}
+
 // TestSpawnCloneFromExe: with CloneFromExe the final child lands in the
 // joined pid namespace with exactly the fds it was given, whatever the caller
 // had open without close-on-exec.
@@ -164,40 +203,17 @@ func TestSpawnCloneFromExe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pidns.Close()
-	exe, err := os.Open("/proc/self/exe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer exe.Close()
 	// An fd the caller leaks (no close-on-exec) must not reach the child.
 	leak, err := unix.Open("/", unix.O_RDONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(leak)
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	devnull, _ := os.Open(os.DevNull)
-	defer devnull.Close()
-	pid, err := Spawn(&SpawnConfig{Exe: exe, Argv: []string{"helper"}, Env: []string{"NSENTER_TEST_HELPER=1",
-		// Or the helper's Go runtime opens the cgroup cpu files itself.
-		"GODEBUG=containermaxprocs=0"},
-		Files: []*os.File{devnull, w, w}, Join: []Namespace{{Type: unix.CLONE_NEWPID, Fd: int(pidns.Fd())}},
-		CloneFromExe: true})
-	w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ws unix.WaitStatus
-	unix.Wait4(pid, &ws, 0, nil)
-	out := make([]byte, 4096)
-	n, _ := r.Read(out)
-	lines := strings.Split(strings.TrimSpace(string(out[:n])), "\n")
+	out, ws := spawnHelper(t, &SpawnConfig{Env: []string{"NSENTER_TEST_HELPER=1"},
+		Join: []Namespace{{Type: unix.CLONE_NEWPID, Fd: int(pidns.Fd())}}, CloneFromExe: true}, 3)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 2 {
-		t.Fatalf("helper output %q (wait status %v)", out[:n], ws)
+		t.Fatalf("helper output %q (wait status %v)", out, ws)
 	}
 	if want := nsLink(t, target.Process.Pid, "pid"); lines[0] != want {
 		t.Errorf("pid namespace %s, want %s", lines[0], want)
@@ -313,12 +329,7 @@ func TestSpawnBornInCgroups(t *testing.T) {
 				}
 				defer cfg.Cgroup2.Close()
 			}
-			if cfg.Exe, err = os.Open("/proc/self/exe"); err != nil {
-				t.Fatal(err)
-			}
-			defer cfg.Exe.Close()
-			cfg.Argv = []string{"helper"}
-			cfg.Env = []string{"NSENTER_TEST_HELPER=cgroup", "GODEBUG=containermaxprocs=0"}
+			cfg.Env = []string{"NSENTER_TEST_HELPER=cgroup"}
 			if fromExe {
 				target := startInNewNamespaces(t, unix.CLONE_NEWPID, false)
 				pidns, err := os.Open("/proc/" + itoa(target.Process.Pid) + "/ns/pid")
@@ -328,24 +339,7 @@ func TestSpawnBornInCgroups(t *testing.T) {
 				defer pidns.Close()
 				cfg.Join, cfg.CloneFromExe = []Namespace{{Type: unix.CLONE_NEWPID, Fd: int(pidns.Fd())}}, true
 			}
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			devnull, _ := os.Open(os.DevNull)
-			defer devnull.Close()
-			cfg.Files = []*os.File{devnull, w, w}
-			pid, err := Spawn(cfg)
-			w.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ws unix.WaitStatus
-			unix.Wait4(pid, &ws, 0, nil)
-			out := make([]byte, 4096)
-			n, _ := r.Read(out)
-			got := string(out[:n])
+			got, _ := spawnHelper(t, cfg, 3)
 			if !strings.Contains(got, ":pids:"+strings.TrimPrefix(v1, "/sys/fs/cgroup/pids")+"\n") {
 				t.Errorf("child's cgroups:\n%s\nwant pids %s", got, v1)
 			}
@@ -363,18 +357,7 @@ func TestSpawnClosesUnusedSlots(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
-	devnull, _ := os.Open(os.DevNull)
-	defer devnull.Close()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	files := []*os.File{devnull, w, w}
-	for len(files) < 10 {
-		files = append(files, devnull)
-	}
-	n := len(files)
+	const n = 10 // the child's fds
 	leak, err := unix.Open("/", unix.O_RDONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -389,23 +372,9 @@ func TestSpawnClosesUnusedSlots(t *testing.T) {
 		}
 		defer unix.Close(fd)
 	}
-	exe, err := os.Open("/proc/self/exe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer exe.Close()
-	pid, err := Spawn(&SpawnConfig{Exe: exe, Argv: []string{"helper"}, Env: []string{"NSENTER_TEST_HELPER=1",
-		"GODEBUG=containermaxprocs=0"}, Files: files})
-	w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ws unix.WaitStatus
-	unix.Wait4(pid, &ws, 0, nil)
-	out := make([]byte, 4096)
-	k, _ := r.Read(out)
-	lines := strings.Split(strings.TrimSpace(string(out[:k])), "\n")
+	out, _ := spawnHelper(t, &SpawnConfig{Env: []string{"NSENTER_TEST_HELPER=1"}}, n)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 2 || lines[1] != "0,1,2,3,4,5,6,7,8,9" {
-		t.Errorf("helper output %q, want fds 0 to 9", out[:k])
+		t.Errorf("helper output %q, want fds 0 to 9", out)
 	}
 }
