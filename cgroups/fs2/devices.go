@@ -155,6 +155,14 @@ func LoadDeviceFilter(prog DeviceProgram) (int, error) {
 		return -1, errors.New("load device filter: empty program")
 	}
 	license := []byte("Apache-2.0\x00")
+	var log []byte
+	// The kernel reads these through the addresses in attr, which the
+	// garbage collector does not see.
+	defer func() {
+		runtime.KeepAlive(prog)
+		runtime.KeepAlive(license)
+		runtime.KeepAlive(log)
+	}()
 	attr := progLoadAttr{
 		progType: unix.BPF_PROG_TYPE_CGROUP_DEVICE,
 		insnCnt:  uint32(len(prog)),
@@ -164,23 +172,18 @@ func LoadDeviceFilter(prog DeviceProgram) (int, error) {
 	copy(attr.progName[:], "rt_devices")
 	fd, errno := bpf(unix.BPF_PROG_LOAD, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 	if errno == 0 {
-		runtime.KeepAlive(prog)
 		return fd, nil
 	}
 	if errno != unix.EACCES && errno != unix.EINVAL {
 		return -1, fmt.Errorf("load device filter: %w", errno)
 	}
 	// Again, for the verifier's reasons.
-	log := make([]byte, 64<<10)
+	log = make([]byte, 64<<10)
 	attr.logLevel, attr.logSize, attr.logBuf = 1, uint32(len(log)), uint64(uintptr(unsafe.Pointer(&log[0])))
 	if fd, errno2 := bpf(unix.BPF_PROG_LOAD, unsafe.Pointer(&attr), unsafe.Sizeof(attr)); errno2 == 0 {
-		runtime.KeepAlive(prog)
-		runtime.KeepAlive(log)
 		return fd, nil
 	}
-	runtime.KeepAlive(prog)
-	runtime.KeepAlive(license)
-	return -1, fmt.Errorf("load device filter: %w: %s", errno, strings.TrimSpace(string(log[:clen(log)])))
+	return -1, fmt.Errorf("load device filter: %w: %s", errno, strings.TrimSpace(unix.ByteSliceToString(log)))
 }
 
 // programByID opens the BPF program id (BPF_PROG_GET_FD_BY_ID).
@@ -204,13 +207,4 @@ func bpf(cmd int, attr unsafe.Pointer, size uintptr) (int, unix.Errno) {
 	}
 	// The kernel's fds from bpf(2) are always close-on-exec.
 	return int(r), 0
-}
-
-func clen(b []byte) int {
-	for i, c := range b {
-		if c == 0 {
-			return i
-		}
-	}
-	return len(b)
 }
