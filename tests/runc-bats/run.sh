@@ -311,21 +311,29 @@ cgroup_mounts() {
 # made on the CPU printed here; the suite itself runs on every CPU, as before.
 lowest_mntns_cpu() {
 	local cpus c
-	cpus=$(taskset -pc $$ | sed 's/.*: //')
-	for c in $(echo "$cpus" | tr ',' '\n' | awk -F- '{ for (i = $1; i <= ($2 == "" ? $1 : $2); i++) print i }'); do
-		# shellcheck disable=SC2016 # expanded by that shell
+	# This shell's CPUs, one a line ("0-2,5" is 0 1 2 5).
+	cpus=$(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' |
+		awk -F- '{ for (i = $1; i <= ($2 == "" ? $1 : $2); i++) print i }')
+	for c in $cpus; do
+		# shellcheck disable=SC2016,SC2086 # expanded by that shell; $1 is a list
 		if taskset -c "$c" unshare --mount --propagation private sh -c '
-			d=$(mktemp -d) && mount --bind "$d" "$d" && mount --make-private "$d" && touch "$d/ns" || exit 1
+			d=$(mktemp -d) || exit 1
 			ok=0
-			for c in $(echo "$1" | tr , " "); do
-				taskset -c "$c" unshare --mount="$d/ns" true 2>/dev/null && umount "$d/ns" || ok=1
-			done
-			umount -l "$d"; rm -rf "$d"; exit $ok' _ "$(echo "$cpus" | tr ',' '\n' | awk -F- '{ for (i = $1; i <= ($2 == "" ? $1 : $2); i++) printf "%s%d", (n++ ? "," : ""), i }')"; then
+			if mount --bind "$d" "$d" && mount --make-private "$d" && touch "$d/ns"; then
+				for c in $1; do
+					taskset -c "$c" unshare --mount="$d/ns" true 2>/dev/null && umount "$d/ns" || ok=1
+				done
+				umount -l "$d"
+			else
+				ok=1
+			fi
+			rm -rf "$d"
+			exit $ok' _ "$cpus"; then
 			echo "$c"
 			return
 		fi
 	done
-	echo "${cpus%%[,-]*}"
+	echo "${cpus%%[!0-9]*}"
 }
 
 make_private_cgroups() {
