@@ -5,6 +5,11 @@ GO ?= go
 # missing or too old, and keeps one there recent enough: recipes and the scripts they run
 # find it first.
 export PATH := /usr/local/go/bin:$(PATH)
+# encoding/json implemented by json/v2 (the same v1 API and output): a process's first decode of a
+# spec, which every rt process pays (config.json, state.json, the init's config), takes 0.7 ms
+# instead of 1.5; make bench measured 7 to 12% less time for every command. Exported, so the
+# tests' own builds of rt get it too; rt builds and passes its tests without it as well.
+export GOEXPERIMENT := jsonv2
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0-dev)
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # rt is linked statically (libseccomp included): `rt exec` runs it inside the

@@ -59,6 +59,9 @@ func decodeSpec(data []byte) (*specs.Spec, error) {
 
 // position turns a byte offset into a 1-based line and column, the way editors show them.
 func position(data []byte, offset int64) (line, col int) {
+	if syntaxOffsetAtByte && offset < int64(len(data)) {
+		offset++ // past the offending byte, as encoding/json v1 counts
+	}
 	if offset > int64(len(data)) {
 		offset = int64(len(data))
 	}
