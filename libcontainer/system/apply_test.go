@@ -44,13 +44,15 @@ func TestSetupUserCalls(t *testing.T) {
 			"prctl PR_SET_KEEPCAPS 0", "umask 0027",
 		}, ""},
 		{"setgroups denied, no groups asked", specs.User{UID: 1}, "deny", "", []string{
-			"prctl PR_SET_KEEPCAPS 1", "setresgid 0 0 0", "setresuid 1 1 1", "prctl PR_SET_KEEPCAPS 0",
+			"setgroups [] = operation not permitted", "prctl PR_SET_KEEPCAPS 1", "setresgid 0 0 0", "setresuid 1 1 1", "prctl PR_SET_KEEPCAPS 0",
 		}, ""},
-		{"setgroups denied, groups asked", specs.User{AdditionalGids: []uint32{10}}, "deny", "", nil,
+		{"setgroups denied, groups asked", specs.User{AdditionalGids: []uint32{10}}, "deny", "", []string{"setgroups [10] = operation not permitted"},
 			`process.user.additionalGids: cannot be set: setgroups is denied in this user namespace (/proc/self/setgroups is "deny")`},
 		{"unmapped uid", specs.User{UID: 5000}, "allow", "setresuid", []string{
 			"setgroups []", "prctl PR_SET_KEEPCAPS 1", "setresgid 0 0 0", "setresuid 5000 5000 5000 = invalid argument",
 		}, "setresuid 5000: invalid argument (the id is not mapped in the container's user namespace)"},
+		{"refused for another reason", specs.User{}, "allow", "setgroups", []string{"setgroups [] = invalid argument"},
+			"setgroups []: invalid argument"},
 		{"invalid", specs.User{UID: ^uint32(0)}, "allow", "", nil, "process.user.uid: 4294967295 is not a valid user id"},
 	}
 	for _, tt := range tests {

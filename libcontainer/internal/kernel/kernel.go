@@ -76,6 +76,8 @@ type Interface interface {
 	PrctlRetInt(option int, arg2, arg3, arg4, arg5 uintptr) (int, error)
 	Capget(hdr *unix.CapUserHeader, data *[2]unix.CapUserData) error
 	Capset(hdr *unix.CapUserHeader, data *[2]unix.CapUserData) error
+	// Setgroups, Setresgid and Setresuid change the calling thread's
+	// credentials, not the whole process's.
 	Setgroups(gids []int) error
 	Setresgid(rgid, egid, sgid int) error
 	Setresuid(ruid, euid, suid int) error

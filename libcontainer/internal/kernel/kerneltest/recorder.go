@@ -585,7 +585,14 @@ func (r *Recorder) Capset(hdr *unix.CapUserHeader, data *[2]unix.CapUserData) er
 	return nil
 }
 
-func (r *Recorder) Setgroups(gids []int) error { return r.record("setgroups", "%v", gids) }
+// Setgroups fails with EPERM, as the kernel's does, when Proc's
+// "self/setgroups" says "deny".
+func (r *Recorder) Setgroups(gids []int) error {
+	if strings.TrimSpace(r.Proc["self/setgroups"]) == "deny" {
+		r.Fail("setgroups", r.counts["setgroups"]+1, unix.EPERM)
+	}
+	return r.record("setgroups", "%v", gids)
+}
 
 func (r *Recorder) Setresgid(rgid, egid, sgid int) error {
 	return r.record("setresgid", "%d %d %d", rgid, egid, sgid)
