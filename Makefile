@@ -42,7 +42,7 @@ unit: rt
 # with the fix.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := .:FuzzParseSignal .:FuzzParseMemory .:FuzzDecodeResources ./specconv:FuzzLoadAndValidate \
-	./libcontainer/internal/initproto:FuzzRecv
+	./libcontainer/internal/initproto:FuzzRecv ./libcontainer/criu/criurpc:FuzzDecodeResp
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -3,7 +3,6 @@ module github.com/rtproject/rt
 go 1.26.0
 
 require (
-	github.com/checkpoint-restore/go-criu/v7 v7.2.0
 	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/cyphar/filepath-securejoin v0.7.0
 	github.com/godbus/dbus/v5 v5.2.4
@@ -14,7 +13,6 @@ require (
 	github.com/sirupsen/logrus v1.10.2
 	github.com/urfave/cli v1.22.17
 	golang.org/x/sys v0.50.0
-	google.golang.org/protobuf v1.34.2
 )
 
 require (

@@ -4,13 +4,12 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/rtproject/rt/libcontainer/criu"
+	"github.com/rtproject/rt/libcontainer/criu/criurpc"
 	"github.com/rtproject/rt/libcontainer/namespaces"
 )
 
@@ -48,24 +47,22 @@ func (c *Container) Checkpoint(o *CriuOpts) error {
 	}
 	const logFile = "dump.log"
 	opts := o.baseRPC(spec)
-	opts.ImagesDirFd = proto.Int32(int32(images.Fd()))
+	opts.ImagesDirFd = int32(images.Fd())
 	if work != nil {
-		opts.WorkDirFd = proto.Int32(int32(work.Fd()))
+		opts.WorkDirFd = new(int32(work.Fd()))
 	}
-	opts.LogFile = proto.String(logFile)
-	opts.Pid = proto.Int32(int32(c.state.InitPid))
-	opts.Root = proto.String(c.state.Rootfs)
-	opts.LeaveRunning = proto.Bool(o.LeaveRunning)
-	opts.LinkRemap = proto.Bool(o.LinkRemap)
-	if fz := freezerPath(c.state.CgroupPaths); fz != "" {
-		opts.FreezeCgroup = proto.String(fz)
-	}
+	opts.LogFile = logFile
+	opts.Pid = int32(c.state.InitPid)
+	opts.Root = c.state.Rootfs
+	opts.LeaveRunning = new(o.LeaveRunning)
+	opts.LinkRemap = new(o.LinkRemap)
+	opts.FreezeCgroup = freezerPath(c.state.CgroupPaths)
 	if opts.Ps, err = o.pageServer(); err != nil {
 		return err
 	}
 	if o.ParentPath != "" {
-		opts.ParentImg = proto.String(o.ParentPath)
-		opts.TrackMem = proto.Bool(true)
+		opts.ParentImg = o.ParentPath
+		opts.TrackMem = new(true)
 	}
 	if o.LazyPages && o.StatusFd >= 0 {
 		// CRIU answers "status-ready" when its page server listens.
@@ -85,9 +82,9 @@ func (c *Container) Checkpoint(o *CriuOpts) error {
 		opts.External = append(opts.External, fmt.Sprintf("%s[%d]:%s", namespaces.ProcName(t), st.Ino, criuNsKey(t)))
 	}
 
-	reqType := rpc.CriuReqType_DUMP
+	reqType := criurpc.ReqDump
 	if o.PreDump {
-		reqType = rpc.CriuReqType_PRE_DUMP
+		reqType = criurpc.ReqPreDump
 	} else {
 		// A pre-dump saves memory only; the rest is described for the dump.
 		if opts.ExtMnt, err = externalMounts(spec, c.state.Rootfs, c.state.Bundle, c.state.CgroupPaths, false); err != nil {
@@ -109,8 +106,8 @@ func (c *Container) Checkpoint(o *CriuOpts) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.Request(&rpc.CriuReq{Type: reqType.Enum(), Opts: opts}, func(n *rpc.CriuNotify, _ []int) error {
-		if n.GetScript() == "status-ready" && o.LazyPages && o.StatusFd >= 0 {
+	_, err = s.Request(&criurpc.Req{Type: reqType, Opts: opts}, func(n criurpc.Notify, _ []int) error {
+		if n.Script == "status-ready" && o.LazyPages && o.StatusFd >= 0 {
 			if _, err := unix.Write(o.StatusFd, []byte{0}); err != nil {
 				logrus.Warnf("--status-fd %d: %v", o.StatusFd, err)
 			}

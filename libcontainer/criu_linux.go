@@ -10,14 +10,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/rtproject/rt/cgroups"
 	"github.com/rtproject/rt/libcontainer/criu"
+	"github.com/rtproject/rt/libcontainer/criu/criurpc"
 	"github.com/rtproject/rt/libcontainer/namespaces"
 	"github.com/rtproject/rt/libcontainer/rootfs"
 )
@@ -77,18 +76,18 @@ func (o *CriuOpts) imagePath() string {
 }
 
 // cgroupMode is --manage-cgroups-mode for CRIU.
-func (o *CriuOpts) cgroupMode() (rpc.CriuCgMode, error) {
+func (o *CriuOpts) cgroupMode() (criurpc.CgMode, error) {
 	switch o.ManageCgroupsMode {
 	case "":
-		return rpc.CriuCgMode_DEFAULT, nil
+		return criurpc.CgDefault, nil
 	case "soft":
-		return rpc.CriuCgMode_SOFT, nil
+		return criurpc.CgSoft, nil
 	case "full":
-		return rpc.CriuCgMode_FULL, nil
+		return criurpc.CgFull, nil
 	case "strict":
-		return rpc.CriuCgMode_STRICT, nil
+		return criurpc.CgStrict, nil
 	case "ignore":
-		return rpc.CriuCgMode_IGNORE, nil
+		return criurpc.CgIgnore, nil
 	}
 	return 0, fmt.Errorf("--manage-cgroups-mode: invalid value %q (soft, full, strict or ignore)", o.ManageCgroupsMode)
 }
@@ -107,7 +106,7 @@ func (o *CriuOpts) emptyNsMask() (uint32, error) {
 }
 
 // pageServer parses --page-server ADDRESS:PORT.
-func (o *CriuOpts) pageServer() (*rpc.CriuPageServerInfo, error) {
+func (o *CriuOpts) pageServer() (*criurpc.PageServerInfo, error) {
 	if o.PageServer == "" {
 		return nil, nil
 	}
@@ -119,7 +118,7 @@ func (o *CriuOpts) pageServer() (*rpc.CriuPageServerInfo, error) {
 	if err != nil || p == 0 {
 		return nil, fmt.Errorf("--page-server: invalid port %q", port)
 	}
-	return &rpc.CriuPageServerInfo{Address: proto.String(host), Port: proto.Int32(int32(p))}, nil
+	return &criurpc.PageServerInfo{Address: host, Port: int32(p)}, nil
 }
 
 // checkParentPath checks --parent-path: relative to the image directory,
@@ -168,28 +167,25 @@ func (o *CriuOpts) validate() error {
 // probeCriu asks CRIU, before anything is touched, whether it can work here
 // and has what the options need.
 func (o *CriuOpts) probeCriu() (*criu.Info, error) {
-	var want *rpc.CriuFeatures
+	var want *criurpc.Features
 	if o.PreDump || o.ParentPath != "" || o.LazyPages {
-		want = &rpc.CriuFeatures{}
-		if o.PreDump || o.ParentPath != "" {
-			want.MemTrack = proto.Bool(true)
-		}
-		if o.LazyPages {
-			want.LazyPages = proto.Bool(true)
-		}
+		want = &criurpc.Features{MemTrack: o.PreDump || o.ParentPath != "", LazyPages: o.LazyPages}
 	}
 	info, err := criu.Probe(o.CriuPath, want)
 	if err != nil {
 		return nil, err
 	}
-	if want.GetMemTrack() && !info.Features.GetMemTrack() {
+	if want == nil {
+		return info, nil
+	}
+	if want.MemTrack && !info.Features.MemTrack {
 		flag := "--pre-dump"
 		if !o.PreDump {
 			flag = "--parent-path"
 		}
 		return nil, fmt.Errorf("%s: CRIU %s cannot track memory changes on this host: the kernel has no soft-dirty page tracking (CONFIG_MEM_SOFT_DIRTY), which iterative checkpoints need; checkpoint without %s", flag, info.Version, flag)
 	}
-	if want.GetLazyPages() && !info.Features.GetLazyPages() {
+	if want.LazyPages && !info.Features.LazyPages {
 		return nil, fmt.Errorf("--lazy-pages: CRIU %s cannot restore memory lazily on this host: the kernel lacks userfaultfd (non-cooperative)", info.Version)
 	}
 	return info, nil
@@ -206,27 +202,29 @@ func CheckpointSupport(path string) (string, error) {
 }
 
 // baseRPC are the CRIU options checkpoint and restore share.
-func (o *CriuOpts) baseRPC(spec *specs.Spec) *rpc.CriuOpts {
+func (o *CriuOpts) baseRPC(spec *specs.Spec) *criurpc.Opts {
 	mode, _ := o.cgroupMode()
 	mask, _ := o.emptyNsMask()
-	r := &rpc.CriuOpts{
-		LogLevel: proto.Int32(4),
+	// The boolean options are sent false too, as rt always sent them:
+	// CRIU applies a present false over its default.
+	r := &criurpc.Opts{
+		LogLevel: 4,
 		// Obsoleted by the mode, but CRIU still reads it.
-		ManageCgroups:     proto.Bool(true),
-		ManageCgroupsMode: mode.Enum(),
-		NotifyScripts:     proto.Bool(true),
-		ShellJob:          proto.Bool(o.ShellJob),
-		TcpEstablished:    proto.Bool(o.TCPEstablished),
-		ExtUnixSk:         proto.Bool(o.ExtUnixSk),
-		FileLocks:         proto.Bool(o.FileLocks),
-		EmptyNs:           proto.Uint32(mask),
+		ManageCgroups:     new(true),
+		ManageCgroupsMode: new(mode),
+		NotifyScripts:     new(true),
+		ShellJob:          new(o.ShellJob),
+		TCPEstablished:    new(o.TCPEstablished),
+		ExtUnixSk:         new(o.ExtUnixSk),
+		FileLocks:         new(o.FileLocks),
+		EmptyNs:           mask,
 		// The master of the container's terminal is held by whoever got
 		// it over the console socket, outside the dumped tree: CRIU
 		// records the pty without it and hands a new master to us on
 		// restore ("orphan-pts-master").
-		OrphanPtsMaster: proto.Bool(true),
-		AutoDedup:       proto.Bool(o.AutoDedup),
-		LazyPages:       proto.Bool(o.LazyPages),
+		OrphanPtsMaster: new(true),
+		AutoDedup:       new(o.AutoDedup),
+		LazyPages:       new(o.LazyPages),
 	}
 	file, set := spec.Annotations[criuConfigAnnotation]
 	if !set {
@@ -234,7 +232,7 @@ func (o *CriuOpts) baseRPC(spec *specs.Spec) *rpc.CriuOpts {
 	}
 	if file != "" {
 		// CRIU ignores a file that does not exist.
-		r.ConfigFile = proto.String(file)
+		r.ConfigFile = file
 	}
 	return r
 }
@@ -298,8 +296,8 @@ func (o *CriuOpts) criuFailed(err error, logFile string) error {
 // extMount describes one mount CRIU must treat as external: on a dump Key is
 // its mount point and Val the name recorded for it; on a restore Key is that
 // name and Val the host path to bind there.
-func extMount(key, val string) *rpc.ExtMountMap {
-	return &rpc.ExtMountMap{Key: proto.String(key), Val: proto.String(val)}
+func extMount(key, val string) criurpc.ExtMount {
+	return criurpc.ExtMount{Key: key, Val: val}
 }
 
 // externalMounts lists the container's mounts of host paths, which CRIU
@@ -307,8 +305,8 @@ func extMount(key, val string) *rpc.ExtMountMap {
 // bound without a cgroup namespace, and device nodes bound from the host.
 // Each is named by its mount point in the container. sources says whether
 // the host paths are wanted (restore) or the names only (dump).
-func externalMounts(spec *specs.Spec, rootfsPath, bundle string, cgroupPaths map[string]string, sources bool) ([]*rpc.ExtMountMap, error) {
-	var out []*rpc.ExtMountMap
+func externalMounts(spec *specs.Spec, rootfsPath, bundle string, cgroupPaths map[string]string, sources bool) ([]criurpc.ExtMount, error) {
+	var out []criurpc.ExtMount
 	add := func(dest, src string) {
 		if !sources {
 			src = dest

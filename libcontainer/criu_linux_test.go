@@ -6,9 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/libcontainer/criu/criurpc"
 )
 
 func TestCriuOptsValidate(t *testing.T) {
@@ -63,29 +64,37 @@ func TestCriuBaseRPC(t *testing.T) {
 		o          CriuOpts
 		ann        map[string]string
 		wantConfig string
-		wantMode   rpc.CriuCgMode
+		wantMode   criurpc.CgMode
 	}{
-		{name: "default config", wantConfig: "/etc/criu/runc.conf", wantMode: rpc.CriuCgMode_DEFAULT},
-		{name: "own config", ann: map[string]string{"org.criu.config": "/etc/mine.conf"}, wantConfig: "/etc/mine.conf", wantMode: rpc.CriuCgMode_DEFAULT},
-		{name: "no config", ann: map[string]string{"org.criu.config": ""}, wantConfig: "", wantMode: rpc.CriuCgMode_DEFAULT},
-		{name: "strict", o: CriuOpts{ManageCgroupsMode: "strict"}, wantConfig: "/etc/criu/runc.conf", wantMode: rpc.CriuCgMode_STRICT},
+		{name: "default config", wantConfig: "/etc/criu/runc.conf", wantMode: criurpc.CgDefault},
+		{name: "own config", ann: map[string]string{"org.criu.config": "/etc/mine.conf"}, wantConfig: "/etc/mine.conf", wantMode: criurpc.CgDefault},
+		{name: "no config", ann: map[string]string{"org.criu.config": ""}, wantConfig: "", wantMode: criurpc.CgDefault},
+		{name: "strict", o: CriuOpts{ManageCgroupsMode: "strict"}, wantConfig: "/etc/criu/runc.conf", wantMode: criurpc.CgStrict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.o.baseRPC(&specs.Spec{Annotations: tt.ann})
-			if got := r.GetConfigFile(); got != tt.wantConfig {
-				t.Errorf("config file %q, want %q", got, tt.wantConfig)
+			if r.ConfigFile != tt.wantConfig {
+				t.Errorf("config file %q, want %q", r.ConfigFile, tt.wantConfig)
 			}
-			if r.GetManageCgroupsMode() != tt.wantMode {
-				t.Errorf("cgroup mode %s, want %s", r.GetManageCgroupsMode(), tt.wantMode)
+			if r.ManageCgroupsMode == nil || *r.ManageCgroupsMode != tt.wantMode {
+				t.Errorf("cgroup mode %v, want %s", r.ManageCgroupsMode, tt.wantMode)
 			}
 			// rt configures no network devices: CRIU must not make any.
-			if r.GetEmptyNs()&unix.CLONE_NEWNET == 0 || !r.GetOrphanPtsMaster() || !r.GetNotifyScripts() {
-				t.Errorf("empty_ns %#x, orphan_pts_master %v, notify_scripts %v", r.GetEmptyNs(), r.GetOrphanPtsMaster(), r.GetNotifyScripts())
+			if r.EmptyNs&unix.CLONE_NEWNET == 0 || !isTrue(r.OrphanPtsMaster) || !isTrue(r.NotifyScripts) {
+				t.Errorf("empty_ns %#x, orphan_pts_master %v, notify_scripts %v", r.EmptyNs, r.OrphanPtsMaster, r.NotifyScripts)
+			}
+			// An option not asked for is sent false, not left out.
+			for i, b := range []*bool{r.ShellJob, r.TCPEstablished, r.ExtUnixSk, r.FileLocks, r.AutoDedup, r.LazyPages} {
+				if b == nil || *b {
+					t.Errorf("option %d is %v, want false sent", i, b)
+				}
 			}
 		})
 	}
 }
+
+func isTrue(b *bool) bool { return b != nil && *b }
 
 // externalMounts names each host mount by its mount point (symlinks
 // resolved inside the rootfs), and gives the sources only for a restore.
@@ -110,7 +119,7 @@ func TestExternalMounts(t *testing.T) {
 		}
 		got := map[string]string{}
 		for _, e := range ext {
-			got[e.GetKey()] = e.GetVal()
+			got[e.Key] = e.Val
 		}
 		want := map[string]string{"/real/conf": bundle, "/data": "/srv/data", "/dev/null": "/dev/null", "/dev/tty": "/dev/tty"}
 		for k, v := range want {
@@ -145,8 +154,8 @@ func TestCgroupRoots(t *testing.T) {
 	}
 	data, _ := os.ReadFile("/proc/self/cgroup")
 	for _, r := range roots {
-		if !strings.Contains(string(data), r.GetCtrl()) || !strings.Contains(string(data), ":"+r.GetPath()+"\n") {
-			t.Errorf("root %s:%s not in /proc/self/cgroup:\n%s", r.GetCtrl(), r.GetPath(), data)
+		if !strings.Contains(string(data), r.Ctrl) || !strings.Contains(string(data), ":"+r.Path+"\n") {
+			t.Errorf("root %s:%s not in /proc/self/cgroup:\n%s", r.Ctrl, r.Path, data)
 		}
 	}
 	if len(roots) == 0 {

@@ -8,14 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/rtproject/rt/cgroups"
 	"github.com/rtproject/rt/libcontainer/criu"
+	"github.com/rtproject/rt/libcontainer/criu/criurpc"
 	"github.com/rtproject/rt/libcontainer/hooks"
 	"github.com/rtproject/rt/libcontainer/namespaces"
 	"github.com/rtproject/rt/libcontainer/rootfs"
@@ -162,22 +161,18 @@ func (rs *restorer) restore() error {
 	}
 	const logFile = "restore.log"
 	opts := o.Criu.baseRPC(spec)
-	opts.ImagesDirFd = proto.Int32(int32(images.Fd()))
+	opts.ImagesDirFd = int32(images.Fd())
 	if work != nil {
-		opts.WorkDirFd = proto.Int32(int32(work.Fd()))
+		opts.WorkDirFd = new(int32(work.Fd()))
 	}
-	opts.LogFile = proto.String(logFile)
+	opts.LogFile = logFile
 	// Device files of the host the container had open are found by
 	// device number, wherever they are.
-	opts.EvasiveDevices = proto.Bool(true)
+	opts.EvasiveDevices = new(true)
 	// The container's init becomes our child, not CRIU's.
-	opts.RstSibling = proto.Bool(true)
-	if o.Criu.LsmProfile != "" {
-		opts.LsmProfile = proto.String(o.Criu.LsmProfile)
-	}
-	if o.Criu.LsmMountContext != "" {
-		opts.LsmMountContext = proto.String(o.Criu.LsmMountContext)
-	}
+	opts.RstSibling = new(true)
+	opts.LsmProfile = o.Criu.LsmProfile
+	opts.LsmMountContext = o.Criu.LsmMountContext
 
 	// CRIU's root must be a mount point whose parent is not covered: a
 	// bind of the rootfs in the state directory.
@@ -190,7 +185,7 @@ func (rs *restorer) restore() error {
 		return fmt.Errorf("bind rootfs for CRIU: %w", err)
 	}
 	rs.root = root
-	opts.Root = proto.String(root)
+	opts.Root = root
 
 	nsFiles, err := rs.namespaces(opts)
 	defer func() {
@@ -211,7 +206,7 @@ func (rs *restorer) restore() error {
 	// the restorer's: the engine hands new pipes to the restored process.
 	for i, d := range rs.descs {
 		if strings.HasPrefix(d, "pipe:") {
-			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: proto.String(d), Fd: proto.Int32(int32(i))})
+			opts.InheritFd = append(opts.InheritFd, criurpc.InheritFd{Key: d, Fd: int32(i)})
 		}
 	}
 
@@ -261,20 +256,20 @@ func (rs *restorer) restore() error {
 		}
 	}
 	var restoredPid int
-	_, err = s.Request(&rpc.CriuReq{Type: rpc.CriuReqType_RESTORE.Enum(), Opts: opts}, func(n *rpc.CriuNotify, fds []int) error {
-		switch n.GetScript() {
+	_, err = s.Request(&criurpc.Req{Type: criurpc.ReqRestore, Opts: opts}, func(n criurpc.Notify, fds []int) error {
+		switch n.Script {
 		case "setup-namespaces":
 			// The namespaces exist, nothing runs yet: runc's moment
 			// for the hooks a create runs before the process starts.
 			if h := spec.Hooks; h != nil {
-				state := hooks.State(o.ID, o.Bundle, spec, specs.StateCreating, int(n.GetPid()))
+				state := hooks.State(o.ID, o.Bundle, spec, specs.StateCreating, int(n.Pid))
 				if err := hooks.Run("prestart", h.Prestart, state); err != nil {
 					return err
 				}
 				return hooks.Run("createRuntime", h.CreateRuntime, state)
 			}
 		case "post-restore":
-			restoredPid = int(n.GetPid())
+			restoredPid = int(n.Pid)
 		case "orphan-pts-master":
 			if len(fds) != 1 {
 				return fmt.Errorf("got %d fds, want the pty master", len(fds))
@@ -324,7 +319,7 @@ func (rs *restorer) restore() error {
 // namespaces tells CRIU about the namespaces the spec joins by path: network
 // and pid ones by the fds it inherits (their key in the images says where
 // they go), the others to be joined. It returns the fds to pass.
-func (rs *restorer) namespaces(opts *rpc.CriuOpts) ([]*os.File, error) {
+func (rs *restorer) namespaces(opts *criurpc.Opts) ([]*os.File, error) {
 	var files []*os.File
 	spec := rs.o.Spec
 	for i, ns := range spec.Linux.Namespaces {
@@ -337,15 +332,15 @@ func (rs *restorer) namespaces(opts *rpc.CriuOpts) ([]*os.File, error) {
 			if err != nil {
 				return files, fmt.Errorf("linux.namespaces[%d].path: %w", i, err)
 			}
-			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{
-				Key: proto.String(criuNsKey(ns.Type)),
-				Fd:  proto.Int32(int32(criu.FirstExtraFd + len(files))),
+			opts.InheritFd = append(opts.InheritFd, criurpc.InheritFd{
+				Key: criuNsKey(ns.Type),
+				Fd:  int32(criu.FirstExtraFd + len(files)),
 			})
 			files = append(files, f)
 		case specs.CgroupNamespace:
 			return files, fmt.Errorf("linux.namespaces[%d]: CRIU cannot restore into an existing cgroup namespace", i)
 		default:
-			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: proto.String(namespaces.ProcName(ns.Type)), NsFile: proto.String(ns.Path)})
+			opts.JoinNs = append(opts.JoinNs, criurpc.JoinNamespace{Ns: namespaces.ProcName(ns.Type), NsFile: ns.Path})
 		}
 	}
 	return files, nil
@@ -353,13 +348,13 @@ func (rs *restorer) namespaces(opts *rpc.CriuOpts) ([]*os.File, error) {
 
 // cgroupRoots maps each hierarchy to pid's cgroup there (CRIU's, in the
 // container's cgroup): CRIU rebases the checkpoint's cgroups onto them.
-func cgroupRoots(pid int) ([]*rpc.CgroupRoot, error) {
+func cgroupRoots(pid int) ([]criurpc.CgroupRoot, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var roots []*rpc.CgroupRoot
+	var roots []criurpc.CgroupRoot
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		parts := strings.SplitN(sc.Text(), ":", 3)
@@ -367,7 +362,7 @@ func cgroupRoots(pid int) ([]*rpc.CgroupRoot, error) {
 			continue
 		}
 		for _, ctrl := range strings.Split(parts[1], ",") {
-			roots = append(roots, &rpc.CgroupRoot{Ctrl: proto.String(ctrl), Path: proto.String(parts[2])})
+			roots = append(roots, criurpc.CgroupRoot{Ctrl: ctrl, Path: parts[2]})
 		}
 	}
 	return roots, sc.Err()

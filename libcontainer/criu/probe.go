@@ -7,8 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
-	"google.golang.org/protobuf/proto"
+	"github.com/rtproject/rt/libcontainer/criu/criurpc"
 )
 
 // MinVersion is the oldest CRIU rt drives: external pid namespaces (3.15),
@@ -22,13 +21,13 @@ type Version struct {
 	GitID string
 }
 
-func versionOf(v *rpc.CriuVersion) Version {
-	return Version{
-		Major:    int(v.GetMajorNumber()),
-		Minor:    int(v.GetMinorNumber()),
-		Sublevel: int(v.GetSublevel()),
-		GitID:    v.GetGitid(),
+// versionOf reads a VERSION reply; one without the version reads as 0.0,
+// which is too old.
+func versionOf(v *criurpc.Version) Version {
+	if v == nil {
+		return Version{}
 	}
+	return Version{Major: int(v.Major), Minor: int(v.Minor), Sublevel: int(v.Sublevel), GitID: v.GitID}
 }
 
 // Less orders versions; a git build sorts after the release it was built from.
@@ -59,22 +58,22 @@ type Info struct {
 	Path    string
 	Version Version
 	// Features answers the features Probe was asked about; nil when none were.
-	Features *rpc.CriuFeatures
+	Features *criurpc.Features
 }
 
 // Probe asks the CRIU at path for its version, then has it check that it can
 // work on this kernel (what `criu check` does), then, when want is not nil,
 // which of those features it has. Nothing is dumped or changed. The error
 // says what is missing: CRIU absent or too old, or the check's error lines.
-func Probe(path string, want *rpc.CriuFeatures) (*Info, error) {
+func Probe(path string, want *criurpc.Features) (*Info, error) {
 	if path == "" {
 		path = "criu"
 	}
-	resp, err := call(path, &rpc.CriuReq{Type: rpc.CriuReqType_VERSION.Enum()})
+	resp, err := call(path, &criurpc.Req{Type: criurpc.ReqVersion})
 	if err != nil {
 		return nil, fmt.Errorf("%w (checkpoint/restore needs CRIU %s or newer; --criu names the binary)", err, MinVersion)
 	}
-	info := &Info{Path: path, Version: versionOf(resp.GetVersion())}
+	info := &Info{Path: path, Version: versionOf(resp.Version)}
 	if info.Version.Less(MinVersion) {
 		return nil, fmt.Errorf("CRIU %s (%s) is too old: checkpoint/restore needs %s or newer", info.Version, path, MinVersion)
 	}
@@ -82,18 +81,22 @@ func Probe(path string, want *rpc.CriuFeatures) (*Info, error) {
 		return nil, err
 	}
 	if want != nil {
-		resp, err := call(path, &rpc.CriuReq{Type: rpc.CriuReqType_FEATURE_CHECK.Enum(), Features: want})
+		resp, err := call(path, &criurpc.Req{Type: criurpc.ReqFeatureCheck, Features: want})
 		if err != nil {
 			return nil, fmt.Errorf("CRIU %s (%s) feature check: %w", info.Version, path, err)
 		}
-		info.Features = resp.GetFeatures()
+		// A reply without features has none of them.
+		info.Features = &criurpc.Features{}
+		if resp.Features != nil {
+			info.Features = resp.Features
+		}
 	}
 	return info, nil
 }
 
 // call makes one request in a session of its own: CRIU ends a session after
 // most requests, keep_open notwithstanding.
-func call(path string, req *rpc.CriuReq) (*rpc.CriuResp, error) {
+func call(path string, req *criurpc.Req) (*criurpc.Resp, error) {
 	s, err := Start(Options{Path: path, Timeout: time.Minute})
 	if err != nil {
 		return nil, err
@@ -120,12 +123,8 @@ func check(info *Info) error {
 	defer d.Close()
 	// CRIU opens the directory through its own /proc/<rt>/fd: the fd
 	// number is ours.
-	opts := &rpc.CriuOpts{
-		ImagesDirFd: proto.Int32(int32(d.Fd())),
-		LogFile:     proto.String("check.log"),
-		LogLevel:    proto.Int32(2),
-	}
-	_, err = call(info.Path, &rpc.CriuReq{Type: rpc.CriuReqType_CHECK.Enum(), Opts: opts})
+	opts := &criurpc.Opts{ImagesDirFd: int32(d.Fd()), LogFile: "check.log", LogLevel: 2}
+	_, err = call(info.Path, &criurpc.Req{Type: criurpc.ReqCheck, Opts: opts})
 	if err == nil {
 		return nil
 	}

@@ -1,5 +1,6 @@
 // Package criu drives CRIU through its RPC interface: `criu swrk` started on
-// one end of a socketpair, protobuf requests and replies on the other.
+// one end of a socketpair, protobuf requests and replies (package criurpc)
+// on the other.
 //
 // It knows the protocol (requests, notifications, fds passed with them, a
 // bounded wait for every reply and for the process) and nothing about
@@ -17,9 +18,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/rtproject/rt/libcontainer/criu/criurpc"
 )
 
 // DefaultTimeout bounds each wait for a reply from CRIU, and the wait for
@@ -48,7 +49,7 @@ const FirstExtraFd = 4
 // Notify handles one notification ("post-dump", "orphan-pts-master", …) while
 // CRIU waits for the answer. fds are those that came with it; they are closed
 // when Notify returns. A non-nil error aborts the request.
-type Notify func(n *rpc.CriuNotify, fds []int) error
+type Notify func(n criurpc.Notify, fds []int) error
 
 // Swrk is a running `criu swrk` and the client end of its socket.
 type Swrk struct {
@@ -150,7 +151,7 @@ func (s *Swrk) Pid() int { return s.cmd.Process.Pid }
 // Request sends req and answers CRIU's notifications with notify (nil
 // acknowledges them all) until the reply to req arrives. A reply that says
 // CRIU failed is returned with an *Error.
-func (s *Swrk) Request(req *rpc.CriuReq, notify Notify) (*rpc.CriuResp, error) {
+func (s *Swrk) Request(req *criurpc.Req, notify Notify) (*criurpc.Resp, error) {
 	if err := s.send(req); err != nil {
 		return nil, err
 	}
@@ -159,29 +160,33 @@ func (s *Swrk) Request(req *rpc.CriuReq, notify Notify) (*rpc.CriuResp, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !resp.GetSuccess() {
+		if !resp.Success {
 			closeFds(fds)
-			return resp, &Error{Type: resp.GetType(), Errno: int(resp.GetCrErrno()), Msg: resp.GetCrErrmsg()}
+			return resp, &Error{Type: resp.Type, Errno: int(resp.CrErrno), Msg: resp.CrErrmsg}
 		}
-		if resp.GetType() != rpc.CriuReqType_NOTIFY {
+		if resp.Type != criurpc.ReqNotify {
 			closeFds(fds)
-			if resp.GetType() != req.GetType() {
-				return resp, fmt.Errorf("criu: reply of type %s to a %s request", resp.GetType(), req.GetType())
+			if resp.Type != req.Type {
+				return resp, fmt.Errorf("criu: reply of type %s to a %s request", resp.Type, req.Type)
 			}
 			return resp, nil
 		}
+		var n criurpc.Notify
+		if resp.Notify != nil {
+			n = *resp.Notify
+		}
 		var nerr error
 		if notify != nil {
-			nerr = notify(resp.GetNotify(), fds)
+			nerr = notify(n, fds)
 		}
 		closeFds(fds)
 		if nerr != nil {
 			// Answering "failed" makes CRIU undo what it did (thaw a
 			// dumped tree, kill a half-restored one) before it replies.
-			s.send(&rpc.CriuReq{Type: rpc.CriuReqType_NOTIFY.Enum(), NotifySuccess: proto.Bool(false)})
-			return nil, fmt.Errorf("criu %s notification: %w", resp.GetNotify().GetScript(), nerr)
+			s.send(&criurpc.Req{Type: criurpc.ReqNotify, NotifySuccess: false})
+			return nil, fmt.Errorf("criu %s notification: %w", n.Script, nerr)
 		}
-		if err := s.send(&rpc.CriuReq{Type: rpc.CriuReqType_NOTIFY.Enum(), NotifySuccess: proto.Bool(true)}); err != nil {
+		if err := s.send(&criurpc.Req{Type: criurpc.ReqNotify, NotifySuccess: true}); err != nil {
 			return nil, err
 		}
 	}
@@ -193,19 +198,15 @@ func closeFds(fds []int) {
 	}
 }
 
-func (s *Swrk) send(req *rpc.CriuReq) error {
-	data, err := proto.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("criu: encode %s request: %w", req.GetType(), err)
-	}
+func (s *Swrk) send(req *criurpc.Req) error {
 	s.conn.SetWriteDeadline(time.Now().Add(s.timeout))
-	if _, err := s.conn.Write(data); err != nil {
-		return s.deadError(fmt.Errorf("criu: send %s request: %w", req.GetType(), err))
+	if _, err := s.conn.Write(req.Marshal()); err != nil {
+		return s.deadError(fmt.Errorf("criu: send %s request: %w", req.Type, err))
 	}
 	return nil
 }
 
-func (s *Swrk) recv() (*rpc.CriuResp, []int, error) {
+func (s *Swrk) recv() (*criurpc.Resp, []int, error) {
 	buf := make([]byte, maxMessage)
 	oob := make([]byte, unix.CmsgSpace(4*16))
 	s.conn.SetReadDeadline(time.Now().Add(s.timeout))
@@ -239,8 +240,8 @@ func (s *Swrk) recv() (*rpc.CriuResp, []int, error) {
 		closeFds(fds)
 		return nil, nil, errors.New("criu: reply truncated")
 	}
-	resp := &rpc.CriuResp{}
-	if err := proto.Unmarshal(buf[:n], resp); err != nil {
+	resp := &criurpc.Resp{}
+	if err := resp.Unmarshal(buf[:n]); err != nil {
 		closeFds(fds)
 		return nil, nil, fmt.Errorf("criu: decode reply: %w", err)
 	}
@@ -339,7 +340,7 @@ func ErrorLines(log string, max int) string {
 
 // Error is a reply in which CRIU says the request failed.
 type Error struct {
-	Type  rpc.CriuReqType
+	Type  criurpc.ReqType
 	Errno int
 	Msg   string
 }

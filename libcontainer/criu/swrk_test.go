@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/rtproject/rt/libcontainer/criu/criurpc"
 )
 
 // The test binary doubles as a fake `criu swrk 3`: fakeEnv names the
@@ -34,30 +34,26 @@ func fakeCriu(mode string) int {
 		return 2
 	}
 	sk := 3
-	recv := func() *rpc.CriuReq {
+	// A request that cannot be read is an empty one (type EMPTY).
+	recv := func() *criurpc.Req {
 		buf := make([]byte, maxMessage)
-		n, err := unix.Read(sk, buf)
-		if err != nil || n == 0 {
-			return nil
-		}
-		req := &rpc.CriuReq{}
-		if proto.Unmarshal(buf[:n], req) != nil {
-			return nil
+		req := &criurpc.Req{}
+		if n, err := unix.Read(sk, buf); err == nil && n > 0 {
+			req.Unmarshal(buf[:n])
 		}
 		return req
 	}
-	send := func(resp *rpc.CriuResp, fds ...int) {
-		data, _ := proto.Marshal(resp)
+	send := func(resp *criurpc.Resp, fds ...int) {
 		var oob []byte
 		if len(fds) > 0 {
 			oob = unix.UnixRights(fds...)
 		}
-		unix.Sendmsg(sk, data, oob, nil, 0)
+		unix.Sendmsg(sk, resp.Marshal(), oob, nil, 0)
 	}
-	ok := func(t rpc.CriuReqType) *rpc.CriuResp { return &rpc.CriuResp{Type: t.Enum(), Success: proto.Bool(true)} }
-	version := func(major, minor, sub int32) *rpc.CriuResp {
-		r := ok(rpc.CriuReqType_VERSION)
-		r.Version = &rpc.CriuVersion{MajorNumber: proto.Int32(major), MinorNumber: proto.Int32(minor), Sublevel: proto.Int32(sub)}
+	ok := func(t criurpc.ReqType) *criurpc.Resp { return &criurpc.Resp{Type: t, Success: true} }
+	version := func(major, minor, sub int32) *criurpc.Resp {
+		r := ok(criurpc.ReqVersion)
+		r.Version = &criurpc.Version{Major: major, Minor: minor, Sublevel: sub}
 		return r
 	}
 
@@ -68,28 +64,28 @@ func fakeCriu(mode string) int {
 		return 1
 	case "healthy", "old", "check-fails":
 		req := recv()
-		switch req.GetType() {
-		case rpc.CriuReqType_VERSION:
+		switch req.Type {
+		case criurpc.ReqVersion:
 			if mode == "old" {
 				send(version(3, 11, 0))
 			} else {
 				send(version(4, 1, 1))
 			}
-		case rpc.CriuReqType_CHECK:
+		case criurpc.ReqCheck:
 			if mode == "check-fails" {
 				// The log goes where the client's images dir fd points.
-				dir := fmt.Sprintf("/proc/%d/fd/%d", os.Getppid(), req.GetOpts().GetImagesDirFd())
+				dir := fmt.Sprintf("/proc/%d/fd/%d", os.Getppid(), req.Opts.ImagesDirFd)
 				log := "(00.001) Warn: fine\n(00.002) Error (criu/cr-check.c:1): Dirty tracking is OFF\n"
-				os.WriteFile(filepath.Join(dir, req.GetOpts().GetLogFile()), []byte(log), 0o600)
-				r := ok(rpc.CriuReqType_CHECK)
-				r.Success = proto.Bool(false)
+				os.WriteFile(filepath.Join(dir, req.Opts.LogFile), []byte(log), 0o600)
+				r := ok(criurpc.ReqCheck)
+				r.Success = false
 				send(r)
 				return 0
 			}
-			send(ok(rpc.CriuReqType_CHECK))
-		case rpc.CriuReqType_FEATURE_CHECK:
-			r := ok(rpc.CriuReqType_FEATURE_CHECK)
-			r.Features = &rpc.CriuFeatures{MemTrack: proto.Bool(false), LazyPages: req.GetFeatures().LazyPages}
+			send(ok(criurpc.ReqCheck))
+		case criurpc.ReqFeatureCheck:
+			r := ok(criurpc.ReqFeatureCheck)
+			r.Features = &criurpc.Features{MemTrack: false, LazyPages: req.Features.LazyPages}
 			send(r)
 		}
 		return 0
@@ -98,8 +94,8 @@ func fakeCriu(mode string) int {
 		// orphan-pts-master carries a pty master.
 		req := recv()
 		for _, script := range []string{"post-dump", "orphan-pts-master"} {
-			n := ok(rpc.CriuReqType_NOTIFY)
-			n.Notify = &rpc.CriuNotify{Script: proto.String(script), Pid: proto.Int32(42)}
+			n := ok(criurpc.ReqNotify)
+			n.Notify = &criurpc.Notify{Script: script, Pid: 42}
 			if script == "orphan-pts-master" {
 				var p [2]int
 				unix.Pipe2(p[:], unix.O_CLOEXEC)
@@ -109,28 +105,28 @@ func fakeCriu(mode string) int {
 				send(n)
 			}
 			ack := recv()
-			if ack.GetType() != rpc.CriuReqType_NOTIFY || !ack.GetNotifySuccess() {
+			if ack.Type != criurpc.ReqNotify || !ack.NotifySuccess {
 				// Undo and report, as CRIU does.
-				r := ok(req.GetType())
-				r.Success = proto.Bool(false)
-				r.CrErrmsg = proto.String("notification " + script + " refused")
+				r := ok(req.Type)
+				r.Success = false
+				r.CrErrmsg = "notification " + script + " refused"
 				send(r)
 				return 1
 			}
 		}
-		send(ok(req.GetType()))
+		send(ok(req.Type))
 		return 0
 	case "fails":
 		recv()
-		r := ok(rpc.CriuReqType_DUMP)
-		r.Success = proto.Bool(false)
-		r.CrErrno = proto.Int32(int32(unix.EBUSY))
-		r.CrErrmsg = proto.String("Can't dump task")
+		r := ok(criurpc.ReqDump)
+		r.Success = false
+		r.CrErrno = int32(unix.EBUSY)
+		r.CrErrmsg = "Can't dump task"
 		send(r)
 		return 1
 	case "wrong-type":
 		recv()
-		send(ok(rpc.CriuReqType_RESTORE))
+		send(ok(criurpc.ReqRestore))
 		return 0
 	case "silent":
 		recv()
@@ -148,18 +144,18 @@ func useFake(t *testing.T, mode string) string {
 	return os.Args[0]
 }
 
-func dumpReq() *rpc.CriuReq {
-	return &rpc.CriuReq{Type: rpc.CriuReqType_DUMP.Enum(), Opts: &rpc.CriuOpts{ImagesDirFd: proto.Int32(-1)}}
+func dumpReq() *criurpc.Req {
+	return &criurpc.Req{Type: criurpc.ReqDump, Opts: &criurpc.Opts{ImagesDirFd: -1}}
 }
 
 func TestProbe(t *testing.T) {
 	tests := []struct {
 		mode    string
-		want    *rpc.CriuFeatures
+		want    *criurpc.Features
 		wantErr string
 	}{
 		{mode: "healthy"},
-		{mode: "healthy", want: &rpc.CriuFeatures{MemTrack: proto.Bool(true), LazyPages: proto.Bool(true)}},
+		{mode: "healthy", want: &criurpc.Features{MemTrack: true, LazyPages: true}},
 		{mode: "old", wantErr: "CRIU 3.11 (" + os.Args[0] + ") is too old: checkpoint/restore needs 3.16 or newer"},
 		{mode: "check-fails", wantErr: "cannot work on this host: criu check: (00.002) Error (criu/cr-check.c:1): Dirty tracking is OFF"},
 		{mode: "crash", wantErr: "Error (criu/vdso.c:613): vdso: Failed to fill self vdso symtable"},
@@ -185,7 +181,7 @@ func TestProbe(t *testing.T) {
 				}
 				return
 			}
-			if info.Features.GetMemTrack() || !info.Features.GetLazyPages() {
+			if info.Features.MemTrack || !info.Features.LazyPages {
 				t.Errorf("features %v, want mem_track false, lazy_pages true", info.Features)
 			}
 		})
@@ -225,15 +221,15 @@ func TestRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			var notes []string
-			_, err = s.Request(dumpReq(), func(n *rpc.CriuNotify, fds []int) error {
-				note := fmt.Sprintf("%s %d", n.GetScript(), n.GetPid())
+			_, err = s.Request(dumpReq(), func(n criurpc.Notify, fds []int) error {
+				note := fmt.Sprintf("%s %d", n.Script, n.Pid)
 				for _, fd := range fds {
 					buf := make([]byte, 16)
 					k, _ := unix.Read(fd, buf)
 					note += " " + string(buf[:k])
 				}
 				notes = append(notes, note)
-				if n.GetScript() == tt.refuse {
+				if n.Script == tt.refuse {
 					return errors.New("refused")
 				}
 				return nil
