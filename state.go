@@ -15,11 +15,14 @@ the rootfs path, the creation time and the owner.`,
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {
 			return err
 		}
-		c, err := inspectContainer(ctx)
+		r, id, err := runtimeAndID(ctx)
 		if err != nil {
 			return err
 		}
-		defer c.Close()
-		return printJSON(c.Describe())
+		st, err := r.Describe(id)
+		if err != nil {
+			return err
+		}
+		return printJSON(st)
 	},
 }

@@ -120,15 +120,21 @@ func inspectContainer(ctx *cli.Context) (*libcontainer.Container, error) {
 }
 
 func containerArg(ctx *cli.Context, load func(*libcontainer.Runtime, string) (*libcontainer.Container, error)) (*libcontainer.Container, error) {
-	id := ctx.Args().First()
-	if id == "" {
-		return nil, errors.New("container id cannot be empty")
-	}
-	r, err := newRuntime(ctx)
+	r, id, err := runtimeAndID(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return load(r, id)
+}
+
+// runtimeAndID is the runtime of --root and the container id argument.
+func runtimeAndID(ctx *cli.Context) (*libcontainer.Runtime, string, error) {
+	id := ctx.Args().First()
+	if id == "" {
+		return nil, "", errors.New("container id cannot be empty")
+	}
+	r, err := newRuntime(ctx)
+	return r, id, err
 }
 
 func printJSON(v any) error {

@@ -55,7 +55,22 @@ func (r *Runtime) Inspect(id string) (*Container, error) {
 	return r.load(id, false)
 }
 
+// Describe is what `state` prints of the container id: Inspect with only
+// the parts of the spec a description needs read (readStateSummary).
+func (r *Runtime) Describe(id string) (ContainerState, error) {
+	c, err := r.loadWith(id, false, readStateSummary)
+	if err != nil {
+		return ContainerState{}, err
+	}
+	defer c.Close()
+	return c.Describe(), nil
+}
+
 func (r *Runtime) load(id string, locked bool) (*Container, error) {
+	return r.loadWith(id, locked, readState)
+}
+
+func (r *Runtime) loadWith(id string, locked bool, read func(dir string) (*State, error)) (*Container, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
@@ -70,7 +85,7 @@ func (r *Runtime) load(id string, locked bool) (*Container, error) {
 			return nil, err
 		}
 	}
-	s, err := readState(dir)
+	s, err := read(dir)
 	if err != nil {
 		if lock != nil {
 			lock.Close()
@@ -229,14 +244,13 @@ func (r *Runtime) List() ([]ContainerState, error) {
 		if !e.IsDir() {
 			continue
 		}
-		c, err := r.Inspect(e.Name())
+		d, err := r.Describe(e.Name())
 		if err != nil {
 			// A container being created or deleted concurrently.
 			logrus.Debugf("list: skip %s: %v", e.Name(), err)
 			continue
 		}
-		out = append(out, c.Describe())
-		c.Close()
+		out = append(out, d)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil

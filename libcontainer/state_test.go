@@ -3,8 +3,11 @@ package libcontainer
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestWriteStateIsAtomic(t *testing.T) {
@@ -77,5 +80,47 @@ func TestLockDirOfRemovedContainer(t *testing.T) {
 	first.Close()
 	if err := <-done; !os.IsNotExist(err) {
 		t.Errorf("lock of a removed container: %v, want not-exist", err)
+	}
+}
+
+func TestReadStateSummary(t *testing.T) {
+	full := &State{ID: "c1", Bundle: "/b", Rootfs: "/b/rootfs", InitPid: 42, InitStartTime: 7, Owner: "root",
+		CgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/x/c1"}, CgroupExisting: []string{"memory"},
+		Config: &specs.Spec{
+			Version:     "1.2.0",
+			Annotations: map[string]string{"a": "1"},
+			Process:     &specs.Process{Args: []string{"sh"}, Cwd: "/"},
+			Mounts:      []specs.Mount{{Destination: "/proc", Type: "proc"}},
+			Linux: &specs.Linux{CgroupsPath: "x/c1", Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace}},
+				Resources: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(5))}}},
+		}}
+	tests := []struct {
+		name  string
+		state *State
+		want  *specs.Spec
+	}{
+		{"annotations and cgroupsPath only", full, &specs.Spec{Annotations: map[string]string{"a": "1"}, Linux: &specs.Linux{CgroupsPath: "x/c1"}}},
+		{"no linux", &State{ID: "c2", Config: &specs.Spec{Annotations: map[string]string{"b": "2"}}}, &specs.Spec{Annotations: map[string]string{"b": "2"}}},
+		{"a create in progress has no spec yet", &State{ID: "c3", Creating: true}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := writeState(dir, tt.state); err != nil {
+				t.Fatal(err)
+			}
+			got, err := readStateSummary(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Config, tt.want) {
+				t.Errorf("spec %+v, want %+v", got.Config, tt.want)
+			}
+			wantRest := *tt.state
+			wantRest.Config, got.Config = nil, nil
+			if !reflect.DeepEqual(*got, wantRest) {
+				t.Errorf("state %+v, want %+v", *got, wantRest)
+			}
+		})
 	}
 }
