@@ -156,6 +156,12 @@ type childArgs struct {
 	nsDone  []uint8
 	// cloneNew: the CLONE_NEW* flags the final child is cloned with.
 	cloneNew uintptr
+	// joinerFlags and finalFlags are the whole clone flags of the
+	// intermediate (clone3 takes them from cloneArgs) and of the final
+	// child: with CLONE_VM|CLONE_VFORK where the kernel and the work allow
+	// a child sharing its parent's memory (sharedMemoryFlags).
+	joinerFlags uintptr
+	finalFlags  uintptr
 	// setIDs: a user namespace is joined, so become its uid/gid 0.
 	setIDs bool
 	// rootFd, when not zero, is the directory to chroot into.
@@ -199,6 +205,7 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 	if newUser && a.setIDs {
 		return -1, errors.New("nsenter: cannot both join and create a user namespace")
 	}
+	a.joinerFlags, a.finalFlags = cloneFlags(cfg)
 	argv, err := syscall.SlicePtrFromStrings(cfg.Argv)
 	if err != nil {
 		return -1, err
@@ -255,7 +262,8 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 	a.zero[0] = '0'
 	if cfg.Cgroup2 != nil {
 		a.cg2Fd = cfg.Cgroup2.Fd()
-		a.cloneArgs = cloneArgs{flags: unix.CLONE_INTO_CGROUP, exitSignal: uint64(unix.SIGCHLD), cgroup: uint64(a.cg2Fd)}
+		a.cloneArgs = cloneArgs{flags: unix.CLONE_INTO_CGROUP | uint64(a.joinerFlags&^csignal),
+			exitSignal: uint64(unix.SIGCHLD), cgroup: uint64(a.cg2Fd)}
 	}
 	pidnsIndex := 0
 	for i, ns := range cfg.Join {
@@ -329,8 +337,10 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 		a.sync = uintptr(sfd)
 	}
 
-	pid1, err := forkJoiner(a)
+	pid1, err := forkBlocked(a, startIntermediate)
 	closeChildEnds()
+	// With CLONE_VM the children read all of it in place, not in a copy.
+	runtime.KeepAlive(a)
 	runtime.KeepAlive(cfg)
 	runtime.KeepAlive(argv)
 	runtime.KeepAlive(envv)
@@ -374,8 +384,9 @@ func stageError(stage, index, errno uint32) error {
 // which it does once the final child has exec'd (the pipe is close-on-exec
 // there) and the intermediate has exited. A failure report from either, or
 // a final child that closed the pipe without saying it was about to exec
-// (it died), is an error. When the final child waits for the maps of its new
-// user namespace, mapUser writes them and releases it.
+// (it died), is an error, and a final child is then killed and reaped. When
+// the final child waits for the maps of its new user namespace, mapUser
+// writes them and releases it.
 func awaitFinal(rd *os.File, mapUser func(pid int) error) (int, error) {
 	pid2 := -1
 	execing := false
@@ -398,13 +409,18 @@ func awaitFinal(rd *os.File, mapUser func(pid int) error) (int, error) {
 			pid2 = int(val)
 		case stage == stageMaps && pid2 < 0:
 			pid2 = int(val)
-			failure = mapUser(pid2)
+			if failure == nil {
+				failure = mapUser(pid2)
+			}
 		case stage == stageExecing:
 			execing = true
 		case failure == nil:
 			failure = stageError(stage, index, val)
 		}
-		if failure != nil {
+		// After a failure, read on only for the pid of a final child, to
+		// reap it: one that fails reports before its parent, which waits
+		// for it while they share memory, reports its pid.
+		if failure != nil && pid2 >= 0 {
 			break
 		}
 	}
@@ -453,14 +469,57 @@ func formatIDMap(m []syscall.SysProcIDMap) string {
 	return b.String()
 }
 
-// forkJoiner forks the intermediate process with every signal blocked on the
-// forking thread, so that no Go signal handler can run in the children.
-func forkJoiner(a *childArgs) (int, error) {
-	return forkBlocked(a, joinerChild)
+// sharedMemoryFlags make a child that runs in its parent's memory, on its
+// stack, while the parent waits until the child has exec'd or exited: no
+// copy of the caller's page tables (and no copy-on-write faults in the
+// caller afterwards), as Go's own fork does. See rawClone.
+const sharedMemoryFlags = unix.CLONE_VM | unix.CLONE_VFORK
+
+// csignal is the exit signal's part of clone's flags.
+const csignal = 0xff
+
+// cloneFlags are the clone flags of Spawn's intermediate and final child.
+//
+// The intermediate shares the caller's memory unless it joins a user or a
+// time namespace. The kernel refuses the time namespace to a process that
+// shares its memory (EUSERS). It lets one join a user namespace (it asks
+// only for one thread and an fs_struct of its own), but the intermediate's
+// credentials then belong to that namespace, whose root holds
+// CAP_SYS_PTRACE over them: with the caller's memory still mapped, and
+// dumpable (a flag of the memory: setting it would set the caller's), a
+// process of the container that can see the intermediate could read and
+// write the caller through /proc/<pid>/mem. Becoming the namespace's root
+// would also change that flag of the caller's memory. A non-dumpable copy
+// of the caller gives a ptracer nothing, and a final child cloned from it
+// may share the copy's memory.
+func cloneFlags(cfg *SpawnConfig) (joiner, final uintptr) {
+	joiner = uintptr(unix.SIGCHLD)
+	if canShareMemory {
+		joiner |= sharedMemoryFlags
+	}
+	for _, ns := range cfg.Join {
+		if ns.Type == unix.CLONE_NEWUSER || ns.Type == unix.CLONE_NEWTIME {
+			joiner &^= sharedMemoryFlags
+		}
+	}
+	return joiner, finalCloneFlags(cfg.Unshare)
+}
+
+// finalCloneFlags are the flags of the final child, which gets the new
+// namespaces unshare. It shares its parent's memory unless it gets a new user
+// namespace: then it waits for the maps Spawn writes, which Spawn cannot do
+// while the parent it would share memory with waits on the child.
+func finalCloneFlags(unshare uintptr) uintptr {
+	flags := unix.CLONE_PARENT | uintptr(unix.SIGCHLD) | unshare
+	if canShareMemory && unshare&unix.CLONE_NEWUSER == 0 {
+		flags |= sharedMemoryFlags
+	}
+	return flags
 }
 
 // forkBlocked runs fork (which clones) with syscall.ForkLock held and every
-// signal blocked on a locked thread; the children restore a.sigset.
+// signal blocked on a locked thread, so that no Go signal handler can run in
+// the children; they restore a.sigset.
 func forkBlocked(a *childArgs, fork func(*childArgs) int) (int, error) {
 	syscall.ForkLock.Lock()
 	defer syscall.ForkLock.Unlock()
@@ -483,33 +542,58 @@ func forkBlocked(a *childArgs, fork func(*childArgs) int) (int, error) {
 	return pid, nil
 }
 
-// joinerChild forks. In the parent it returns the child's pid (or -errno). In
-// the child it never returns: it joins, unshares, puts the fds in place and
-// closes every other, then either re-executes Exe (CloneFromExe) or forks the
-// final process with CLONE_PARENT, reports that process's pid and exits.
+// startIntermediate clones the intermediate process (clone3 into the cgroup
+// v2 directory when there is one). In the parent it returns the child's pid
+// (or -errno); with CLONE_VM that is once the intermediate has exec'd or
+// exited. The child runs intermediate, which never returns.
 //
-// It runs in a forked copy of a multi-threaded Go process that has only this
-// thread, so it must not allocate, grow the stack, take locks or call into the
-// runtime: nosplit, raw system calls, memory prepared beforehand.
+// It runs in the caller, which may not allocate or grow the stack either
+// between rawClone's two returns; nosplit, as everything the children run.
 //
 //go:nosplit
 //go:norace
-func joinerChild(a *childArgs) int {
-	var r1 uintptr
-	var e syscall.Errno
+func startIntermediate(a *childArgs) int {
+	var r1, e uintptr
 	if a.cg2Fd != 0 {
-		r1, _, e = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.cloneArgs)), unsafe.Sizeof(a.cloneArgs), 0)
+		r1, e = rawClone(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.cloneArgs)), unsafe.Sizeof(a.cloneArgs))
 	} else {
-		r1, _, e = syscall.RawSyscall6(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0, 0, 0, 0)
+		r1, e = rawClone(unix.SYS_CLONE, a.joinerFlags, 0)
 	}
+	// The parent: a child that shared the memory has run on the stack below
+	// this frame and in its outgoing arguments. Only rawClone's results,
+	// written after it was gone, may be used, and this frame's own return
+	// address, which it never touched.
 	if e != 0 {
 		return -int(e)
 	}
 	if r1 != 0 {
 		return int(r1)
 	}
-	// Nobody in the namespaces we join may look into this copy of the caller.
-	syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_DUMPABLE, 0, 0, 0, 0, 0)
+	intermediate(a)
+	return 0
+}
+
+// intermediate joins, puts the fds in place and closes every other, then
+// either re-executes Exe (CloneFromExe) or clones the final process with
+// CLONE_PARENT, reports that process's pid and exits. It never returns.
+//
+// It runs in a clone of a multi-threaded Go process that has only this
+// thread, in the caller's memory or a copy of it, so it must not allocate,
+// grow the stack, take locks or call into the runtime: nosplit, raw system
+// calls, memory prepared beforehand. It must not write a pointer either
+// (no write barrier may run), and what it writes to a, the caller sees.
+//
+//go:nosplit
+//go:norace
+func intermediate(a *childArgs) {
+	var e syscall.Errno
+	// Nobody in the namespaces we join may look into this copy of the
+	// caller. Sharing the caller's memory, it is no copy: it is as visible
+	// as the caller itself (it never enters a pid namespace, and joins no
+	// user namespace), and the flag belongs to that memory, the caller's.
+	if a.joinerFlags&unix.CLONE_VM == 0 {
+		syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_DUMPABLE, 0, 0, 0, 0, 0)
+	}
 
 	// Into the v1 cgroups while we are one thread and still hold the
 	// host's privileges; "0" is this thread.
@@ -613,7 +697,6 @@ func joinerChild(a *childArgs) int {
 		childFail(a, stageExec, e)
 	}
 	cloneFinal(a)
-	return 0
 }
 
 // becomeRoot makes the process uid and gid 0 of its user namespace, dropping
@@ -635,29 +718,55 @@ func becomeRoot(a *childArgs, dropGroups bool) {
 	}
 }
 
-// cloneFinal forks the final child with CLONE_PARENT, so that it is the
-// caller's child, into the new namespaces. The parent reports its pid and
-// exits; the child, once its user namespace has maps, restores the signal
-// mask and executes Exe.
+// cloneFinal clones the final child with CLONE_PARENT, so that it is the
+// caller's child, into the new namespaces (a.finalFlags), reports its pid and
+// exits. Sharing our memory, the child has exec'd (or died) by then: its
+// report that it is about to exec precedes ours. It never returns.
 //
 //go:nosplit
 //go:norace
 func cloneFinal(a *childArgs) {
-	r1, _, e := syscall.RawSyscall6(unix.SYS_CLONE, uintptr(unix.CLONE_PARENT|unix.SIGCHLD)|a.cloneNew, 0, 0, 0, 0, 0)
+	pid, e := startFinal(a)
 	if e != 0 {
 		childFail(a, stageClone, e)
 	}
-	if r1 != 0 {
-		a.msg[0], a.msg[1], a.msg[2], a.msg[3] = stageOK, 0, 0, 0
-		if a.cloneNew&unix.CLONE_NEWUSER != 0 {
-			a.msg[0] = stageMaps
-		}
-		a.msg[4], a.msg[5], a.msg[6], a.msg[7] = byte(r1), byte(r1>>8), byte(r1>>16), byte(r1>>24)
-		syscall.RawSyscall(unix.SYS_WRITE, a.pipe, uintptr(unsafe.Pointer(&a.msg[0])), 8)
-		syscall.RawSyscall(unix.SYS_EXIT_GROUP, 0, 0, 0)
+	a.msg[0], a.msg[1], a.msg[2], a.msg[3] = stageOK, 0, 0, 0
+	if a.cloneNew&unix.CLONE_NEWUSER != 0 {
+		a.msg[0] = stageMaps
+	}
+	a.msg[4], a.msg[5], a.msg[6], a.msg[7] = byte(pid), byte(pid>>8), byte(pid>>16), byte(pid>>24)
+	syscall.RawSyscall(unix.SYS_WRITE, a.pipe, uintptr(unsafe.Pointer(&a.msg[0])), 8)
+	syscall.RawSyscall(unix.SYS_EXIT_GROUP, 0, 0, 0)
+}
+
+// startFinal clones the final child, which runs finalChild, and returns its
+// pid in the parent, using nothing of its own frame after the clone (see
+// startIntermediate).
+//
+//go:nosplit
+//go:norace
+func startFinal(a *childArgs) (uintptr, syscall.Errno) {
+	r1, e := rawClone(unix.SYS_CLONE, a.finalFlags, 0)
+	if e != 0 || r1 != 0 {
+		return r1, syscall.Errno(e)
+	}
+	finalChild(a)
+	return 0, 0
+}
+
+// finalChild, once its user namespace has maps, restores the signal mask and
+// executes Exe. It never returns.
+//
+//go:nosplit
+//go:norace
+func finalChild(a *childArgs) {
+	// A copy of the caller's memory is nobody's to look into (a copy of an
+	// intermediate that shared the caller's memory is not non-dumpable yet).
+	if a.finalFlags&unix.CLONE_VM == 0 {
+		syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_DUMPABLE, 0, 0, 0, 0, 0)
 	}
 	if a.cloneNew&unix.CLONE_NEWUSER != 0 {
-		r1, _, e = syscall.RawSyscall(unix.SYS_READ, a.sync, uintptr(unsafe.Pointer(&a.syncBuf[0])), 1)
+		r1, _, e := syscall.RawSyscall(unix.SYS_READ, a.sync, uintptr(unsafe.Pointer(&a.syncBuf[0])), 1)
 		if e != 0 || r1 != 1 {
 			// The caller gave up on us.
 			syscall.RawSyscall(unix.SYS_EXIT_GROUP, 127, 0, 0)
@@ -670,7 +779,7 @@ func cloneFinal(a *childArgs) {
 	a.msg[0], a.msg[1], a.msg[2], a.msg[3] = stageExecing, 0, 0, 0
 	a.msg[4], a.msg[5], a.msg[6], a.msg[7] = 0, 0, 0, 0
 	syscall.RawSyscall(unix.SYS_WRITE, a.pipe, uintptr(unsafe.Pointer(&a.msg[0])), 8)
-	_, _, e = syscall.RawSyscall6(unix.SYS_EXECVEAT, a.exeFd, uintptr(unsafe.Pointer(a.empty)),
+	_, _, e := syscall.RawSyscall6(unix.SYS_EXECVEAT, a.exeFd, uintptr(unsafe.Pointer(a.empty)),
 		uintptr(unsafe.Pointer(a.argv)), uintptr(unsafe.Pointer(a.envv)), unix.AT_EMPTY_PATH, 0)
 	childFail(a, stageExec, e)
 }
@@ -725,8 +834,14 @@ func RunIntermediate() {
 		fmt.Fprintln(os.Stderr, "nsenter: bad", intermediateEnv)
 		os.Exit(127)
 	}
+	// The final child is a copy of us, never in our memory: it appears in a
+	// pid namespace where others live, and one of them that may ptrace it
+	// (CAP_SYS_PTRACE over our memory's user namespace) could write our
+	// memory through it, and we resume, in the host's pid namespace, when
+	// it execs.
 	a := &childArgs{exeFd: uintptr(n + fdExe), pipe: uintptr(n + fdPipe), sync: uintptr(n + fdSync),
-		pidnsFd: uintptr(n + fdPidns), pidnsIndex: pidnsIndex, cloneNew: cloneNew, setgroups: setgroups == 1}
+		pidnsFd: uintptr(n + fdPidns), pidnsIndex: pidnsIndex, cloneNew: cloneNew, setgroups: setgroups == 1,
+		finalFlags: unix.CLONE_PARENT | uintptr(unix.SIGCHLD) | cloneNew}
 	fail := func(err error) {
 		var errno syscall.Errno
 		if !errors.As(err, &errno) {
@@ -772,10 +887,14 @@ func RunIntermediate() {
 	}
 	a.argv, a.envv = &argv[0], &envv[0]
 	a.empty, _ = syscall.BytePtrFromString("")
-	if _, err := forkBlocked(a, joinPidAndClone); err != nil {
+	_, err = forkBlocked(a, joinPidAndClone)
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(argv)
+	runtime.KeepAlive(envv)
+	if err != nil {
 		fail(err)
 	}
-	// Not reached: the parent side of finalChild reports and exits.
+	// Not reached: cloneFinal reports and exits.
 	os.Exit(127)
 }
 

@@ -133,6 +133,8 @@ func TestMain(m *testing.M) {
 		cg, _ := os.ReadFile("/proc/self/cgroup")
 		os.Stdout.Write(cg)
 		os.Exit(0)
+	case "ns":
+		nsHelper()
 	}
 	os.Exit(m.Run())
 }
@@ -152,6 +154,25 @@ func helper() {
 	os.Exit(0)
 }
 
+// nsHelper prints, one "key=value" a line, what the final child is: its pid
+// as it sees it (getpid), its uid, its namespaces (by their /proc/self/ns
+// names) and its cgroups (cgroups, the lines of /proc/self/cgroup).
+func nsHelper() {
+	var b strings.Builder
+	b.WriteString("getpid=" + strconv.Itoa(os.Getpid()) + "\n")
+	b.WriteString("uid=" + strconv.Itoa(os.Getuid()) + "\n")
+	for _, ns := range nsNames {
+		l, _ := os.Readlink("/proc/self/ns/" + ns)
+		b.WriteString(ns + "=" + l + "\n")
+	}
+	cg, _ := os.ReadFile("/proc/self/cgroup")
+	b.WriteString("cgroups=" + strings.ReplaceAll(strings.TrimSpace(string(cg)), "\n", ";") + "\n")
+	os.Stdout.WriteString(b.String())
+	os.Exit(0)
+}
+
+var nsNames = []string{"pid", "mnt", "net", "ipc", "uts", "cgroup", "user"}
+
 // spawnHelper runs this test binary as Spawn's final child (TestMain's
 // helper) with cfg, nfiles fds (stdin /dev/null, stdout and stderr a pipe,
 // /dev/null for the rest), waits for it and returns what it printed.
@@ -167,18 +188,30 @@ func spawnHelper(t *testing.T, cfg *SpawnConfig, nfiles int) (string, unix.WaitS
 		t.Fatal(err)
 	}
 	defer devnull.Close()
+	cfg.Exe, cfg.Argv = exe, []string{"helper"}
+	// Or the helper's Go runtime opens the cgroup cpu files itself.
+	cfg.Env = append(cfg.Env, "GODEBUG=containermaxprocs=0")
+	cfg.Files = []*os.File{devnull, nil, nil}
+	for len(cfg.Files) < nfiles {
+		cfg.Files = append(cfg.Files, devnull)
+	}
+	return spawnOutput(t, cfg)
+}
+
+// spawnOutput runs Spawn with cfg, the child's stdout and stderr a pipe
+// (cfg.Files[1] and [2]; a missing stdin is closed), waits for the child and
+// returns what it printed.
+func spawnOutput(t *testing.T, cfg *SpawnConfig) (string, unix.WaitStatus) {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	cfg.Exe, cfg.Argv = exe, []string{"helper"}
-	// Or the helper's Go runtime opens the cgroup cpu files itself.
-	cfg.Env = append(cfg.Env, "GODEBUG=containermaxprocs=0")
-	cfg.Files = []*os.File{devnull, w, w}
-	for len(cfg.Files) < nfiles {
-		cfg.Files = append(cfg.Files, devnull)
+	for len(cfg.Files) < 3 {
+		cfg.Files = append(cfg.Files, nil)
 	}
+	cfg.Files[1], cfg.Files[2] = w, w
 	pid, err := Spawn(cfg)
 	w.Close()
 	if err != nil {
