@@ -3,10 +3,12 @@ package integration
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // Regression tests for the smaller findings of issue 12 (finding 8): each
@@ -21,7 +23,13 @@ func TestNetSysctlInHostNetworkNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBundle(t, "true")
-	b.setNamespace(specs.NetworkNamespace, fmt.Sprintf("/proc/%d/ns/net", os.Getpid()))
+	// The namespace of this thread, from which rt is started, and not
+	// /proc/<pid>/ns/net: that is the main thread's, which another test's
+	// goroutine may have locked, moved into a container's namespace and
+	// retired (dialInNetns), leaving it there.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.setNamespace(specs.NetworkNamespace, fmt.Sprintf("/proc/%d/task/%d/ns/net", os.Getpid(), unix.Gettid()))
 	// The host's own value: nothing changes even if it were written.
 	b.Spec.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": strings.TrimSpace(string(cur))}
 	r := b.run()
