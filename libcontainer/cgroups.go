@@ -11,6 +11,10 @@ import (
 	"github.com/rtproject/rt/cgroups"
 )
 
+// cgroupConfig is what the cgroup driver needs of the container. state and
+// list call it on a summary of the spec (readStateSummary), which carries
+// only what this and hooks.State read: a field read here must be added
+// there too (TestSummaryDescribesAsFullState).
 func (c *Container) cgroupConfig() cgroups.Config {
 	cfg := cgroups.Config{Name: c.state.ID, Systemd: c.state.SystemdCgroup, Rootless: c.state.Rootless, Existing: c.state.CgroupExisting}
 	if s := c.state.Config; s != nil && s.Linux != nil {

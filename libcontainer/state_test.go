@@ -124,3 +124,45 @@ func TestReadStateSummary(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryDescribesAsFullState: state and list load a summary of the spec
+// (readStateSummary). What describing a container reads of it, the cgroup
+// configuration (for the freezer's state) and the OCI state, must come out
+// the same as from the whole spec; a field either starts to read that the
+// summary leaves out fails here.
+func TestSummaryDescribesAsFullState(t *testing.T) {
+	r := &Runtime{Root: t.TempDir()}
+	st := &State{ID: "c1", Bundle: "/b", Rootfs: "/b/rootfs", Owner: "root", SystemdCgroup: true, Rootless: true,
+		CgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/x/c1"}, CgroupExisting: []string{"memory"},
+		Config: &specs.Spec{
+			Version:     specs.Version,
+			Annotations: map[string]string{"org.example": "1"},
+			Hostname:    "h",
+			Process:     &specs.Process{Args: []string{"sh"}, Cwd: "/"},
+			Hooks:       &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}},
+			Linux: &specs.Linux{CgroupsPath: "system.slice:rt:c1", Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace}},
+				Resources: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(5))}}},
+		}}
+	if err := os.MkdirAll(r.dir(st.ID), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeState(r.dir(st.ID), st); err != nil {
+		t.Fatal(err)
+	}
+	full, err := r.loadWith(st.ID, false, readState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	summary, err := r.loadWith(st.ID, false, readStateSummary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer summary.Close()
+	if got, want := summary.cgroupConfig(), full.cgroupConfig(); !reflect.DeepEqual(got, want) {
+		t.Errorf("cgroup config from the summary %+v, from the whole spec %+v", got, want)
+	}
+	if got, want := summary.OCIState(), full.OCIState(); !reflect.DeepEqual(got, want) {
+		t.Errorf("OCI state from the summary %+v, from the whole spec %+v", got, want)
+	}
+}
