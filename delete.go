@@ -29,7 +29,7 @@ can delete again whatever it is unsure of. For example:
 			return err
 		}
 		force := ctx.Bool("force")
-		c, err := loadContainer(ctx)
+		c, err := loadContainerSummary(ctx)
 		if err != nil {
 			// containerd's shim always follows delete with delete --force.
 			// A directory without state.json is what a create killed at

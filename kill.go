@@ -38,7 +38,7 @@ one, it is SIGTERM. For example, to stop container web1 at once:
 		if err != nil {
 			return err
 		}
-		c, err := loadContainer(ctx)
+		c, err := loadContainerSummary(ctx)
 		if err != nil {
 			return err
 		}

@@ -15,7 +15,7 @@ is "running" from then on. It does not wait for the program.`,
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {
 			return err
 		}
-		c, err := loadContainer(ctx)
+		c, err := loadContainerSummary(ctx)
 		if err != nil {
 			return err
 		}

@@ -113,6 +113,12 @@ func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
 	return containerArg(ctx, (*libcontainer.Runtime).Load)
 }
 
+// loadContainerSummary is loadContainer for start, kill and delete, which
+// read only part of the spec (libcontainer.Runtime.LoadSummary).
+func loadContainerSummary(ctx *cli.Context) (*libcontainer.Container, error) {
+	return containerArg(ctx, (*libcontainer.Runtime).LoadSummary)
+}
+
 // inspectContainer is loadContainer for a command that only looks: it does
 // not take the lock, so it never waits for a command in progress.
 func inspectContainer(ctx *cli.Context) (*libcontainer.Container, error) {

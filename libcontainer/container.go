@@ -38,6 +38,9 @@ type Container struct {
 	dir   string
 	lock  *os.File
 	state *State
+	// partial is set when state.Config holds only what readStateSummary
+	// keeps of the spec (Describe, LoadSummary).
+	partial bool
 }
 
 func (r *Runtime) dir(id string) string { return filepath.Join(r.Root, id) }
@@ -58,7 +61,7 @@ func (r *Runtime) Inspect(id string) (*Container, error) {
 // Describe is what `state` prints of the container id: Inspect with only
 // the parts of the spec a description needs read (readStateSummary).
 func (r *Runtime) Describe(id string) (ContainerState, error) {
-	c, err := r.loadWith(id, false, readStateSummary)
+	c, err := r.loadWith(id, false, true)
 	if err != nil {
 		return ContainerState{}, err
 	}
@@ -66,11 +69,20 @@ func (r *Runtime) Describe(id string) (ContainerState, error) {
 	return c.Describe(), nil
 }
 
-func (r *Runtime) load(id string, locked bool) (*Container, error) {
-	return r.loadWith(id, locked, readState)
+// LoadSummary is Load for start, kill and delete, which read no more of the
+// spec than readStateSummary keeps. Never for a command that writes
+// state.json back (update refuses such a container).
+func (r *Runtime) LoadSummary(id string) (*Container, error) {
+	return r.loadWith(id, true, true)
 }
 
-func (r *Runtime) loadWith(id string, locked bool, read func(dir string) (*State, error)) (*Container, error) {
+func (r *Runtime) load(id string, locked bool) (*Container, error) {
+	return r.loadWith(id, locked, false)
+}
+
+// loadWith reads the container id, holding its lock when locked, with the
+// whole spec or, when summary, only what readStateSummary keeps of it.
+func (r *Runtime) loadWith(id string, locked, summary bool) (*Container, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
@@ -85,6 +97,10 @@ func (r *Runtime) loadWith(id string, locked bool, read func(dir string) (*State
 			return nil, err
 		}
 	}
+	read := readState
+	if summary {
+		read = readStateSummary
+	}
 	s, err := read(dir)
 	if err != nil {
 		if lock != nil {
@@ -95,7 +111,7 @@ func (r *Runtime) loadWith(id string, locked bool, read func(dir string) (*State
 		}
 		return nil, err
 	}
-	return &Container{rt: r, dir: dir, lock: lock, state: s}, nil
+	return &Container{rt: r, dir: dir, lock: lock, state: s, partial: summary}, nil
 }
 
 // Purge removes the state directory of id when it holds no state.json: what
@@ -129,8 +145,18 @@ func (c *Container) Close() {
 	}
 }
 
-func (c *Container) ID() string          { return c.state.ID }
-func (c *Container) Config() *specs.Spec { return c.state.Config }
+func (c *Container) ID() string { return c.state.ID }
+
+// Config is the spec the container was created from; a container loaded
+// with a summary of it reads the whole of it first.
+func (c *Container) Config() *specs.Spec {
+	if c.partial {
+		if st, err := readState(c.dir); err == nil {
+			c.state.Config, c.partial = st.Config, false
+		}
+	}
+	return c.state.Config
+}
 
 // initAlive reports whether the recorded init process still exists and is not
 // a zombie; a different start time means the pid was reused.

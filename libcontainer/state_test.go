@@ -91,6 +91,7 @@ func TestReadStateSummary(t *testing.T) {
 			Annotations: map[string]string{"a": "1"},
 			Process:     &specs.Process{Args: []string{"sh"}, Cwd: "/"},
 			Mounts:      []specs.Mount{{Destination: "/proc", Type: "proc"}},
+			Hooks:       &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/true", Args: []string{"true"}}}},
 			Linux: &specs.Linux{CgroupsPath: "x/c1", Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace}},
 				Resources: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(5))}}},
 		}}
@@ -99,7 +100,9 @@ func TestReadStateSummary(t *testing.T) {
 		state *State
 		want  *specs.Spec
 	}{
-		{"annotations and cgroupsPath only", full, &specs.Spec{Annotations: map[string]string{"a": "1"}, Linux: &specs.Linux{CgroupsPath: "x/c1"}}},
+		{"annotations, hooks, cgroupsPath and namespaces only", full, &specs.Spec{Annotations: map[string]string{"a": "1"},
+			Hooks: &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/true", Args: []string{"true"}}}},
+			Linux: &specs.Linux{CgroupsPath: "x/c1", Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace}}}}},
 		{"no linux", &State{ID: "c2", Config: &specs.Spec{Annotations: map[string]string{"b": "2"}}}, &specs.Spec{Annotations: map[string]string{"b": "2"}}},
 		{"a create in progress has no spec yet", &State{ID: "c3", Creating: true}, nil},
 	}
@@ -125,11 +128,13 @@ func TestReadStateSummary(t *testing.T) {
 	}
 }
 
-// TestSummaryDescribesAsFullState: state and list load a summary of the spec
-// (readStateSummary). What describing a container reads of it, the cgroup
-// configuration (for the freezer's state) and the OCI state, must come out
-// the same as from the whole spec; a field either starts to read that the
-// summary leaves out fails here.
+// TestSummaryDescribesAsFullState: state, list, start, kill and delete load a
+// summary of the spec (readStateSummary). What they read of it, the cgroup
+// configuration (the freezer's state, the cgroups to remove), the OCI state
+// (hooks' input), the hooks and whether the container has its own pid
+// namespace, must come out the same as from the whole spec; a field one of
+// them starts to read that the summary leaves out fails here. Config reads
+// the whole spec.
 func TestSummaryDescribesAsFullState(t *testing.T) {
 	r := &Runtime{Root: t.TempDir()}
 	st := &State{ID: "c1", Bundle: "/b", Rootfs: "/b/rootfs", Owner: "root", SystemdCgroup: true, Rootless: true,
@@ -139,8 +144,8 @@ func TestSummaryDescribesAsFullState(t *testing.T) {
 			Annotations: map[string]string{"org.example": "1"},
 			Hostname:    "h",
 			Process:     &specs.Process{Args: []string{"sh"}, Cwd: "/"},
-			Hooks:       &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}},
-			Linux: &specs.Linux{CgroupsPath: "system.slice:rt:c1", Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace}},
+			Hooks:       &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/echo", Args: []string{"echo", "started"}}}, Poststop: []specs.Hook{{Path: "/bin/true"}}},
+			Linux: &specs.Linux{CgroupsPath: "system.slice:rt:c1", Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace, Path: "/proc/1/ns/net"}},
 				Resources: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(5))}}},
 		}}
 	if err := os.MkdirAll(r.dir(st.ID), 0o700); err != nil {
@@ -149,12 +154,12 @@ func TestSummaryDescribesAsFullState(t *testing.T) {
 	if err := writeState(r.dir(st.ID), st); err != nil {
 		t.Fatal(err)
 	}
-	full, err := r.loadWith(st.ID, false, readState)
+	full, err := r.loadWith(st.ID, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer full.Close()
-	summary, err := r.loadWith(st.ID, false, readStateSummary)
+	summary, err := r.loadWith(st.ID, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,5 +169,14 @@ func TestSummaryDescribesAsFullState(t *testing.T) {
 	}
 	if got, want := summary.OCIState(), full.OCIState(); !reflect.DeepEqual(got, want) {
 		t.Errorf("OCI state from the summary %+v, from the whole spec %+v", got, want)
+	}
+	if got, want := summary.state.Config.Hooks, full.state.Config.Hooks; !reflect.DeepEqual(got, want) {
+		t.Errorf("hooks from the summary %+v, from the whole spec %+v", got, want)
+	}
+	if got, want := summary.sharesPidNamespace(), full.sharesPidNamespace(); got != want {
+		t.Errorf("shares a pid namespace: %v from the summary, %v from the whole spec", got, want)
+	}
+	if got, want := summary.Config(), full.Config(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Config of a summary %+v, want the whole spec %+v", got, want)
 	}
 }

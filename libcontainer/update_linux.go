@@ -35,7 +35,7 @@ func (c *Container) Update(upd *specs.LinuxResources) error {
 	if upd.Devices != nil {
 		logrus.Warnf("update: linux.resources.devices cannot be updated; ignored")
 	}
-	spec := c.state.Config
+	spec := c.Config()
 	if spec.Linux == nil {
 		spec.Linux = &specs.Linux{}
 	}
