@@ -41,7 +41,7 @@ unit: rt
 # (f.Add and testdata/fuzz/) run as ordinary tests in make unit. New crashers land in testdata/fuzz/: commit them
 # with the fix.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := .:FuzzParseSignal .:FuzzParseMemory .:FuzzDecodeResources ./specconv:FuzzLoadAndValidate \
+FUZZ_TARGETS := .:FuzzParseSignal .:FuzzParseMemory .:FuzzDecodeResources ./specconv:FuzzLoadAndValidate ./specconv:FuzzSemverMajor \
 	./libcontainer/internal/initproto:FuzzRecv ./libcontainer/criu/criurpc:FuzzDecodeResp
 
 fuzz:

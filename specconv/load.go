@@ -33,6 +33,12 @@ func LoadBundle(bundle string) (*specs.Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config.json: %w", err)
 	}
+	// linux is OPTIONAL (runtime-spec): without it the container has no
+	// namespaces, limits or other Linux settings of its own, which is
+	// what an empty object says to the rest of rt.
+	if s.Linux == nil {
+		s.Linux = &specs.Linux{}
+	}
 	return s, nil
 }
 

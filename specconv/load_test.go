@@ -98,3 +98,25 @@ func TestLoadBundleRelativeAndMissing(t *testing.T) {
 		t.Fatalf("error\n got: %v\nwant: %s", err, want)
 	}
 }
+
+// TestLoadBundleWithoutLinux: linux is optional; rt reads a spec without it
+// as one with an empty linux object (no namespaces, no limits), as runc does,
+// instead of failing somewhere later on a missing object.
+func TestLoadBundleWithoutLinux(t *testing.T) {
+	for _, config := range []string{
+		`{"ociVersion": "1.0.2", "process": {"args": ["sh"], "cwd": "/"}, "root": {"path": "rootfs"}}`,
+		`{"ociVersion": "1.0.2", "linux": null}`,
+	} {
+		bundle := t.TempDir()
+		if err := os.WriteFile(filepath.Join(bundle, "config.json"), []byte(config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := LoadBundle(bundle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Linux == nil || len(s.Linux.Namespaces) != 0 || s.Linux.Resources != nil {
+			t.Errorf("%s: linux = %+v, want an empty object", config, s.Linux)
+		}
+	}
+}
