@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -42,7 +43,7 @@ func prepareRoot(rootfs string, propagation uintptr, hostMountNS bool) error {
 }
 
 func makeParentPrivate(rootfs string) error {
-	f, err := openRoot(rootfs)
+	f, err := os.OpenFile(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
