@@ -162,7 +162,11 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 			return err
 		}
 		defer dest.Close()
-		if err := checkProcDestination(s.cfg.Rootfs, dest, m, nil); err != nil {
+		where, err := locate(dest)
+		if err != nil {
+			return err
+		}
+		if err := checkProcDestination(s.root.path, where, m, nil); err != nil {
 			return err
 		}
 		if err := s.mountHierarchy(dirs[0].h, mounts, dest, o); err != nil {
@@ -171,7 +175,7 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 		if err := s.root.mountedOn(dest); err != nil {
 			return err
 		}
-		top, err := reopenMounted(s.root, dest)
+		top, err := reopenMounted(s.root, dest, where)
 		if err != nil {
 			return err
 		}

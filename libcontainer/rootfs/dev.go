@@ -111,7 +111,7 @@ func (s *setup) createDevice(d specs.LinuxDevice, dirs map[string]*os.File) erro
 	dir := dirs[parent]
 	if dir == nil {
 		var err error
-		if dir, err = prepareDestination(s.root, parent, true); err != nil {
+		if dir, err = s.root.mkdirAll(parent); err != nil {
 			return fmt.Errorf("create parent directory: %w", err)
 		}
 		dirs[parent] = dir

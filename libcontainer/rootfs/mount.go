@@ -90,7 +90,11 @@ func (s *setup) mountBind(index int, m *specs.Mount, o *mountOptions) error {
 		return err
 	}
 	defer dest.Close()
-	if err := checkProcDestination(s.cfg.Rootfs, dest, m, tree); err != nil {
+	where, err := locate(dest)
+	if err != nil {
+		return err
+	}
+	if err := checkProcDestination(s.root.path, where, m, tree); err != nil {
 		return err
 	}
 	if err := kernel.MoveMount(int(tree.Fd()), "", int(dest.Fd()), "",
@@ -217,7 +221,11 @@ func (s *setup) mountFS(m *specs.Mount, o *mountOptions) error {
 		return err
 	}
 	defer dest.Close()
-	if err := checkProcDestination(s.cfg.Rootfs, dest, m, nil); err != nil {
+	where, err := locate(dest)
+	if err != nil {
+		return err
+	}
+	if err := checkProcDestination(s.root.path, where, m, nil); err != nil {
 		return err
 	}
 	if m.Type == "tmpfs" && existed {
@@ -262,7 +270,7 @@ func (s *setup) mountFS(m *specs.Mount, o *mountOptions) error {
 	if err := s.root.mountedOn(dest); err != nil {
 		return err
 	}
-	top, err := reopenMounted(s.root, dest)
+	top, err := reopenMounted(s.root, dest, where)
 	if err != nil {
 		return err
 	}

@@ -29,15 +29,11 @@ var lxcfsProcFiles = []string{
 	"net/dev", "sys/kernel/ns_last_pid", "sys/crypto/fips_enabled",
 }
 
-// checkProcDestination refuses a mount whose resolved destination dest is
-// /proc but is not a procfs (a new one, or a bind of one: bindTree, the
-// detached source of a bind mount), or lies below /proc but is not one of
-// lxcfsProcFiles.
-func checkProcDestination(rootfs string, dest *os.File, m *specs.Mount, bindTree *os.File) error {
-	where, err := os.Readlink(procFdPath(dest))
-	if err != nil {
-		return fmt.Errorf("locate the destination: %w", err)
-	}
+// checkProcDestination refuses a mount whose resolved destination, at the
+// host path where (locate), is /proc but is not a procfs (a new one, or a
+// bind of one: bindTree, the detached source of a bind mount), or lies below
+// /proc but is not one of lxcfsProcFiles.
+func checkProcDestination(rootfs, where string, m *specs.Mount, bindTree *os.File) error {
 	rel, err := filepath.Rel(rootfs, where)
 	if err != nil {
 		return fmt.Errorf("destination %s is outside the rootfs", where)

@@ -88,8 +88,12 @@ func TestCheckProcDestination(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = checkProcDestination(rootfs, dest, &tc.m, tc.tree)
+		where, err := locate(dest)
 		dest.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = checkProcDestination(rootfs, where, &tc.m, tc.tree)
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%s %s: %v", tc.m.Type, tc.dest, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -371,21 +372,29 @@ func mountID(f *os.File) (uint64, error) {
 	return id, nil
 }
 
+// locate returns the host path of the resolved destination dest, for the
+// checks that go by where it is (checkProcDestination) and to find the
+// mount made there (reopenMounted).
+func locate(dest *os.File) (string, error) {
+	where, err := os.Readlink(procFdPath(dest))
+	if err != nil {
+		return "", fmt.Errorf("locate the destination: %w", err)
+	}
+	return where, nil
+}
+
 // reopenMounted opens the mount just made on the handle before, which
-// itself still points below the new mount. The path is taken from the handle
-// (the destination string may have led through a symlink now covered by the
-// mount, as with a link to "/"), and the result must be the root of a
-// different mount, so a destination swapped while mounting is noticed instead
-// of being configured. r must already have been told of the mount
-// (mountedOn), so that a mount on the root itself is seen.
-func reopenMounted(r *rootDir, before *os.File) (*os.File, error) {
+// itself still points below the new mount, at where (locate, taken before
+// mounting). The path is taken from the handle (the destination string may
+// have led through a symlink now covered by the mount, as with a link to
+// "/"), and the result must be the root of a different mount, so a
+// destination swapped while mounting is noticed instead of being
+// configured. r must already have been told of the mount (mountedOn), so
+// that a mount on the root itself is seen.
+func reopenMounted(r *rootDir, before *os.File, where string) (*os.File, error) {
 	oldID, err := mountID(before)
 	if err != nil {
 		return nil, err
-	}
-	where, err := os.Readlink(procFdPath(before))
-	if err != nil {
-		return nil, fmt.Errorf("locate the mount point: %w", err)
 	}
 	rel, err := filepath.Rel(r.path, where)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
@@ -407,17 +416,79 @@ func reopenMounted(r *rootDir, before *os.File) (*os.File, error) {
 	return f, nil
 }
 
+// mkdirAll opens the directory path inside r, creating what is missing of
+// it. Unlike a mount destination (createMissing), a symlink that leads
+// nowhere yet is an error, not followed: the longest leading part of path
+// that resolves (openat2, as open) is the parent of the rest, whose names
+// are created one by one with mkdirat and opened with O_NOFOLLOW, so a
+// dangling link among them, or one swapped in meanwhile, makes it fail. The
+// names to create may not hold "..".
+func (r *rootDir) mkdirAll(path string) (*os.File, error) {
+	existing, rest := path, ""
+	var at *os.File
+	for {
+		f, err := r.open(existing)
+		if err == nil {
+			at = f
+			break
+		}
+		if !isMissing(err) {
+			return nil, err
+		}
+		i := strings.LastIndexByte(existing, '/')
+		if i <= 0 {
+			// Nothing of it resolves but the root itself.
+			if at, err = openAt(int(r.f.Fd()), ".", unix.O_PATH|unix.O_DIRECTORY, 0); err != nil {
+				return nil, err
+			}
+			existing, rest = "/", path
+			break
+		}
+		existing, rest = existing[:i], path[i+1:]
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(at.Fd()), &st); err != nil {
+		at.Close()
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		at.Close()
+		return nil, fmt.Errorf("cannot create subdirectories in %s: %w", existing, unix.ENOTDIR)
+	}
+	names := strings.Split(rest, "/")
+	if slices.Contains(names, "..") {
+		at.Close()
+		return nil, fmt.Errorf("the part of %s to create, %q, contains \"..\": %w", path, rest, unix.ENOENT)
+	}
+	for _, name := range names {
+		if name == "" || name == "." {
+			continue
+		}
+		// EEXIST: made meanwhile, or a dangling link, which the open refuses.
+		if err := unix.Mkdirat(int(at.Fd()), name, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+			at.Close()
+			return nil, &os.PathError{Op: "mkdirat", Path: name, Err: err}
+		}
+		next, err := openAt(int(at.Fd()), name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_DIRECTORY, 0)
+		at.Close()
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: name, Err: err}
+		}
+		at = next
+	}
+	return at, nil
+}
+
 // MkdirAllInRoot makes the directory dir, with its parents, inside root
-// (the container's root, once Setup is done), resolving dir as Setup
-// resolves a mount destination: its symlinks stay in root, magic links are
-// refused.
+// (the container's root, once Setup is done), as rootDir.mkdirAll does: its
+// symlinks stay in root, magic links and dangling links are refused.
 func MkdirAllInRoot(root, dir string) error {
 	r, err := openRootDir(root)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	f, err := prepareDestination(r, dir, true)
+	f, err := r.mkdirAll(dir)
 	if err != nil {
 		return err
 	}

@@ -265,3 +265,64 @@ func TestRootDirMountedOn(t *testing.T) {
 		t.Errorf("a mount on the root (through /abs) did not reopen it")
 	}
 }
+
+// TestRootDirMkdirAll: device parents and process.cwd follow links inside
+// the root to what exists, and refuse a link that leads nowhere yet.
+func TestRootDirMkdirAll(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		want string // where the directory is, or "error: <text>"
+	}{
+		{"/etc", "/etc"},
+		{"/abs", "/"},
+		{"/up/new-up", "/new-up"},
+		{"/a/b/upup/x/y", "/etc/x/y"},
+		{"/hostetc/new", "/etc/new"},
+		{"/a/b/relchain/made", "/dir/made"},
+		{"dir/rel", "/dir/rel"},
+		{"/new1/new2/./new3", "/new1/new2/new3"},
+		{"/etc/hosts", "error: open hosts: not a directory"},    // dangling link
+		{"/etc/hosts/x", "error: open hosts: not a directory"},  // through one
+		{"/procroot/x", "error: open procroot: not a directory"}, // dangling here
+		{"/file", "error: cannot create subdirectories in /file: not a directory"},
+		{"/file/x", "error: cannot create subdirectories in /file: not a directory"},
+		{"/missing/../x", `error: contains ".."`},
+		{"/loop1/x", "error: too many levels of symbolic links"},
+	} {
+		t.Run(strings.ReplaceAll(tc.path, "/", "_"), func(t *testing.T) {
+			root := escapeRootfs(t)
+			r := mustOpenRootDir(t, root)
+			f, err := r.mkdirAll(tc.path)
+			if want, ok := strings.CutPrefix(tc.want, "error: "); ok {
+				if err == nil {
+					f.Close()
+					t.Fatalf("accepted, want an error with %q", want)
+				}
+				if !strings.Contains(err.Error(), want) {
+					t.Fatalf("%v, want an error with %q", err, want)
+				}
+				if _, err := os.Lstat(filepath.Join(root, "run/hosts")); err == nil {
+					t.Errorf("/run/hosts was made through the dangling link")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if got := where(t, root, f); got != tc.want {
+				t.Errorf("at %s, want %s", got, tc.want)
+			}
+		})
+	}
+	// Magic links are refused, with the host's procfs inside the root.
+	r := mustOpenRootDir(t, "/")
+	probe := "rt-unit-mkdir-" + strconv.Itoa(os.Getpid())
+	if f, err := r.mkdirAll("/proc/self/root/tmp/" + probe); err == nil {
+		f.Close()
+		os.Remove("/tmp/" + probe)
+		t.Errorf("mkdirAll through /proc/self/root: accepted")
+	} else if !errors.Is(err, unix.ELOOP) {
+		t.Errorf("mkdirAll through /proc/self/root: %v, want ELOOP", err)
+	}
+}
