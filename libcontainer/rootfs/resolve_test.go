@@ -281,8 +281,8 @@ func TestRootDirMkdirAll(t *testing.T) {
 		{"/a/b/relchain/made", "/dir/made"},
 		{"dir/rel", "/dir/rel"},
 		{"/new1/new2/./new3", "/new1/new2/new3"},
-		{"/etc/hosts", "error: open hosts: not a directory"},    // dangling link
-		{"/etc/hosts/x", "error: open hosts: not a directory"},  // through one
+		{"/etc/hosts", "error: open hosts: not a directory"},     // dangling link
+		{"/etc/hosts/x", "error: open hosts: not a directory"},   // through one
 		{"/procroot/x", "error: open procroot: not a directory"}, // dangling here
 		{"/file", "error: cannot create subdirectories in /file: not a directory"},
 		{"/file/x", "error: cannot create subdirectories in /file: not a directory"},
