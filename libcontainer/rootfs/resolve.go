@@ -79,9 +79,11 @@ func (r *rootDir) mountedOn(target *os.File) error {
 }
 
 // noOpenat2 is set once openat2 turned out to be missing (ENOSYS, kernels
-// before 5.6): from then on this process resolves with pathrs-lite, which
-// walks the path itself. The first lookup is the probe, so the fast path
-// costs nothing extra.
+// before 5.6, or refused by seccomp): from then on this process resolves
+// with pathrs-lite, which walks the path itself where its own probe finds no
+// openat2 either (and uses openat2 where it does: no downgrade to the
+// userspace walk for a lookup that merely failed). The first lookup is the
+// probe, so the fast path costs nothing extra.
 var noOpenat2 atomic.Bool
 
 // scopedRetries bounds the retries of a lookup failing with EAGAIN: the
@@ -111,7 +113,10 @@ func (r *rootDir) open(path string) (*os.File, error) {
 			if err == unix.EAGAIN && try < scopedRetries {
 				continue
 			}
-			if err != unix.ENOSYS {
+			// EPERM: a seccomp profile that predates openat2 (Docker's
+			// before 20.10) refuses it so; an O_PATH lookup has no other
+			// reason to get EPERM.
+			if err != unix.ENOSYS && err != unix.EPERM {
 				return nil, &os.PathError{Op: "openat2", Path: r.path + "/" + strings.TrimPrefix(path, "/"), Err: err}
 			}
 			noOpenat2.Store(true)

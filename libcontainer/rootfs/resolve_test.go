@@ -71,8 +71,18 @@ func escapeRootfs(t *testing.T) string {
 	return root
 }
 
-// TestRootDirOpen: every lookup stays in the root, whatever the links say.
+// TestRootDirOpen: every lookup stays in the root, whatever the links say;
+// the same with pathrs-lite, used where openat2 is missing.
 func TestRootDirOpen(t *testing.T) {
+	t.Run("openat2", testRootDirOpen)
+	t.Run("pathrs-lite", func(t *testing.T) {
+		noOpenat2.Store(true)
+		t.Cleanup(func() { noOpenat2.Store(false) })
+		testRootDirOpen(t)
+	})
+}
+
+func testRootDirOpen(t *testing.T) {
 	root := escapeRootfs(t)
 	r := mustOpenRootDir(t, root)
 	for _, tc := range []struct {
