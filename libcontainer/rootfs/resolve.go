@@ -289,15 +289,7 @@ func (r *rootDir) createMissing(dest string, dir bool) (_ *os.File, retErr error
 	}
 	if first == len(steps) {
 		// It exists now (made meanwhile, or reached differently by the walk).
-		f, err := openAt(int(at.Fd()), ".", unix.O_PATH, 0)
-		if err != nil {
-			return nil, fmt.Errorf("resolve destination %s: %w", where, err)
-		}
-		if err := checkKind(f, dest, dir); err != nil {
-			f.Close()
-			return nil, err
-		}
-		return f, nil
+		return openOfKind(at, ".", dest, where, dir)
 	}
 	last := len(steps) - 1
 	for i := first; i < len(steps); i++ {
@@ -313,15 +305,7 @@ func (r *rootDir) createMissing(dest string, dir bool) (_ *os.File, retErr error
 			if err == nil {
 				unix.Close(fd)
 			}
-			f, err := openAt(int(at.Fd()), name, unix.O_PATH|unix.O_NOFOLLOW, 0)
-			if err != nil {
-				return nil, fmt.Errorf("resolve destination %s: %w", where, err)
-			}
-			if err := checkKind(f, dest, dir); err != nil {
-				f.Close()
-				return nil, err
-			}
-			return f, nil
+			return openOfKind(at, name, dest, where, dir)
 		}
 		what := "create destination directory"
 		if !dir {
@@ -342,6 +326,21 @@ func (r *rootDir) createMissing(dest string, dir bool) (_ *os.File, retErr error
 	// The handle returned is no longer the steps' to close.
 	steps[last].f = nil
 	return at, nil
+}
+
+// openOfKind opens name in the directory at as an O_PATH handle, without
+// following a link, and checks it is of the destination's kind (checkKind).
+// where names it in errors.
+func openOfKind(at *os.File, name, dest, where string, dir bool) (*os.File, error) {
+	f, err := openAt(int(at.Fd()), name, unix.O_PATH|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, fmt.Errorf("resolve destination %s: %w", where, err)
+	}
+	if err := checkKind(f, dest, dir); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // describeTarget names a destination in errors, with where its links led.

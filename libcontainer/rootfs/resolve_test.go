@@ -38,6 +38,29 @@ func where(t *testing.T, root string, f *os.File) string {
 	return "host:" + p
 }
 
+// checkOutcome checks a lookup's result f, err against want: where f must
+// be (relative to root), or "error: <text>". It says whether f is open, for
+// the caller to check more and close.
+func checkOutcome(t *testing.T, root string, f *os.File, err error, want string) bool {
+	t.Helper()
+	if text, ok := strings.CutPrefix(want, "error: "); ok {
+		if err == nil {
+			f.Close()
+			t.Errorf("accepted, want an error with %q", text)
+		} else if !strings.Contains(err.Error(), text) {
+			t.Errorf("%v, want an error with %q", err, text)
+		}
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := where(t, root, f); got != want {
+		t.Errorf("at %s, want %s", got, want)
+	}
+	return true
+}
+
 // escapeRootfs is a rootfs whose links all try to lead out of it.
 func escapeRootfs(t *testing.T) string {
 	t.Helper()
@@ -191,23 +214,10 @@ func TestOpenDestination(t *testing.T) {
 			root := escapeRootfs(t)
 			r := mustOpenRootDir(t, root)
 			f, existed, err := openDestination(r, tc.dest, tc.dir)
-			if want, ok := strings.CutPrefix(tc.want, "error: "); ok {
-				if err == nil {
-					f.Close()
-					t.Fatalf("accepted, want an error with %q", want)
-				}
-				if !strings.Contains(err.Error(), want) {
-					t.Fatalf("%v, want an error with %q", err, want)
-				}
+			if !checkOutcome(t, root, f, err, tc.want) {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
 			defer f.Close()
-			if got := where(t, root, f); got != tc.want {
-				t.Errorf("made at %s, want %s", got, tc.want)
-			}
 			if existed != tc.existed {
 				t.Errorf("existed %v, want %v", existed, tc.existed)
 			}
@@ -303,25 +313,11 @@ func TestRootDirMkdirAll(t *testing.T) {
 			root := escapeRootfs(t)
 			r := mustOpenRootDir(t, root)
 			f, err := r.mkdirAll(tc.path)
-			if want, ok := strings.CutPrefix(tc.want, "error: "); ok {
-				if err == nil {
-					f.Close()
-					t.Fatalf("accepted, want an error with %q", want)
-				}
-				if !strings.Contains(err.Error(), want) {
-					t.Fatalf("%v, want an error with %q", err, want)
-				}
-				if _, err := os.Lstat(filepath.Join(root, "run/hosts")); err == nil {
-					t.Errorf("/run/hosts was made through the dangling link")
-				}
-				return
+			if checkOutcome(t, root, f, err, tc.want) {
+				f.Close()
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if got := where(t, root, f); got != tc.want {
-				t.Errorf("at %s, want %s", got, tc.want)
+			if _, err := os.Lstat(filepath.Join(root, "run/hosts")); err == nil {
+				t.Errorf("/run/hosts was made through the dangling link")
 			}
 		})
 	}
