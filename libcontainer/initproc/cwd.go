@@ -3,12 +3,11 @@ package initproc
 import (
 	"errors"
 	"fmt"
-	"os"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/libcontainer/internal/kernel"
+	"github.com/rtproject/rt/libcontainer/rootfs"
 )
 
 // cwdRoot is the container's root: "/" in the init, a directory of the
@@ -27,16 +26,10 @@ func createCwd(cwd string) error {
 	if cwd == "" {
 		return nil
 	}
-	root, err := os.OpenFile(cwdRoot, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("process.cwd: open the container's root: %w", err)
-	}
-	defer root.Close()
-	dir, err := pathrs.MkdirAllHandle(root, cwd, 0o755)
-	if err != nil {
+	if err := rootfs.MkdirAllInRoot(cwdRoot, cwd); err != nil {
 		return fmt.Errorf("process.cwd %s: %w", cwd, err)
 	}
-	return dir.Close()
+	return nil
 }
 
 // enterCwd makes process.cwd the working directory.

@@ -157,18 +157,25 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 		return err
 	}
 	if len(dirs) == 1 && dirs[0].name == "" {
-		dest, err := prepareDestination(s.cfg.Rootfs, m.Destination, true)
+		dest, err := prepareDestination(s.root, m.Destination, true)
 		if err != nil {
 			return err
 		}
 		defer dest.Close()
-		if err := checkProcDestination(s.cfg.Rootfs, dest, m, nil); err != nil {
+		where, err := locate(dest)
+		if err != nil {
+			return err
+		}
+		if err := checkProcDestination(s.root.path, where, m, nil); err != nil {
 			return err
 		}
 		if err := s.mountHierarchy(dirs[0].h, mounts, dest, o); err != nil {
 			return err
 		}
-		top, err := reopenMounted(s.cfg.Rootfs, dest)
+		if err := s.root.mountedOn(dest); err != nil {
+			return err
+		}
+		top, err := reopenMounted(s.root, dest, where)
 		if err != nil {
 			return err
 		}
@@ -185,7 +192,7 @@ func (s *setup) mountCgroup(m *specs.Mount, o *mountOptions) error {
 	if err := s.mount(-1, &tmpfs); err != nil {
 		return err
 	}
-	top, err := openInRoot(s.cfg.Rootfs, m.Destination)
+	top, err := s.root.open(m.Destination)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -89,25 +88,34 @@ func Devices(spec *specs.Spec) []specs.LinuxDevice {
 }
 
 func (s *setup) createDevices() error {
+	// Nothing is mounted while the nodes are made, so one handle of each
+	// parent directory (/dev for all the defaults) serves every node in it.
+	dirs := map[string]*os.File{}
+	defer func() {
+		for _, f := range dirs {
+			f.Close()
+		}
+	}()
 	for _, d := range Devices(s.cfg.Spec) {
-		if err := s.createDevice(d); err != nil {
+		if err := s.createDevice(d, dirs); err != nil {
 			return fmt.Errorf("device %s: %w", filepath.Clean(d.Path), err)
 		}
 	}
 	return nil
 }
 
-func (s *setup) createDevice(d specs.LinuxDevice) error {
-	root, err := openRoot(s.cfg.Rootfs)
-	if err != nil {
-		return err
+// createDevice makes the node d in its parent directory, which it looks up
+// (and creates) once per directory, keeping the handle in dirs.
+func (s *setup) createDevice(d specs.LinuxDevice, dirs map[string]*os.File) error {
+	parent := filepath.Dir(filepath.Clean(d.Path))
+	dir := dirs[parent]
+	if dir == nil {
+		var err error
+		if dir, err = s.root.mkdirAll(parent); err != nil {
+			return fmt.Errorf("create parent directory: %w", err)
+		}
+		dirs[parent] = dir
 	}
-	defer root.Close()
-	dir, err := pathrs.MkdirAllHandle(root, filepath.Dir(filepath.Clean(d.Path)), 0o755)
-	if err != nil {
-		return fmt.Errorf("create parent directory: %w", err)
-	}
-	defer dir.Close()
 	name := filepath.Base(d.Path)
 	if s.cfg.UserNS {
 		return bindHostDevice(dir, name, d.Path)
@@ -121,7 +129,7 @@ func (s *setup) createDevice(d specs.LinuxDevice) error {
 	if typ == unix.S_IFIFO {
 		rdev = 0
 	}
-	err = kernel.Mknodat(int(dir.Fd()), name, typ|perm, int(rdev))
+	err := kernel.Mknodat(int(dir.Fd()), name, typ|perm, int(rdev))
 	if errors.Is(err, unix.EEXIST) {
 		// The spec allows an existing node only if it is the same device.
 		var st unix.Stat_t
@@ -197,7 +205,7 @@ func bindOnto(src string, target *os.File) error {
 }
 
 func (s *setup) createDevLinks() error {
-	dev, err := prepareDestination(s.cfg.Rootfs, "/dev", true)
+	dev, err := prepareDestination(s.root, "/dev", true)
 	if err != nil {
 		return err
 	}
@@ -226,7 +234,7 @@ func (s *setup) createDevLinks() error {
 // MountConsole binds the container's pty slave (a path in the container, such
 // as /dev/pts/0) on /dev/console. Call it after Setup, inside the new root.
 func MountConsole(slavePath string) error {
-	dev, err := pathrs.OpenInRoot(containerRoot, "/dev")
+	dev, err := openInRoot(containerRoot, "/dev")
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/opencontainers/selinux/go-selinux"
 	"golang.org/x/sys/unix"
 
@@ -26,6 +25,11 @@ var containerRoot = "/"
 // hostname are set, since readonlyPaths usually include /proc/sys.
 func Finalize(c *Config) error {
 	l := c.linux()
+	root, err := openRootDir(containerRoot)
+	if err != nil {
+		return fmt.Errorf("open the container's root: %w", err)
+	}
+	defer root.Close()
 	for i := range c.Spec.Mounts {
 		m := &c.Spec.Mounts[i]
 		if m.Type != "tmpfs" {
@@ -35,17 +39,17 @@ func Finalize(c *Config) error {
 		if err != nil || !lateReadonly(m, o) {
 			continue // Setup has refused what does not parse
 		}
-		if err := readonlyMount(destination(m)); err != nil {
+		if err := readonlyMount(root, destination(m)); err != nil {
 			return fmt.Errorf("mounts[%d] (tmpfs on %s): make read-only: %w", i, m.Destination, err)
 		}
 	}
 	// Read-only paths first, as runc: a mask made afterwards stays on top.
 	for i, p := range l.ReadonlyPaths {
-		if err := readonlyPath(p); err != nil {
+		if err := readonlyPath(root, p); err != nil {
 			return fmt.Errorf("linux.readonlyPaths[%d] %s: %w", i, p, err)
 		}
 	}
-	m := &masker{label: l.MountLabel}
+	m := &masker{root: root, label: l.MountLabel}
 	defer m.close()
 	seen := make(map[string]bool, len(l.MaskedPaths))
 	for i, p := range l.MaskedPaths {
@@ -57,7 +61,7 @@ func Finalize(c *Config) error {
 		}
 		if m.devNull == nil {
 			var err error
-			if m.devNull, err = openDevNull(); err != nil {
+			if m.devNull, err = openDevNull(root); err != nil {
 				return fmt.Errorf("linux.maskedPaths: %w", err)
 			}
 		}
@@ -87,6 +91,7 @@ func isMissing(err error) bool {
 // (as runc 1.5: one filesystem, however many directories are masked).
 // The tmpfs is made on first use; devNull is the caller's to open.
 type masker struct {
+	root    *rootDir
 	label   string
 	devNull *os.File
 	tmpfs   int // the read-only tmpfs on the first masked directory, cloned onto the others; 0 until made
@@ -103,7 +108,7 @@ func (m *masker) close() {
 
 // mask masks p, if it exists.
 func (m *masker) mask(p string) error {
-	target, err := pathrs.OpenInRoot(containerRoot, p)
+	target, err := m.root.open(p)
 	if isMissing(err) {
 		return nil
 	}
@@ -116,7 +121,10 @@ func (m *masker) mask(p string) error {
 		return err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return bindFdOnto(m.devNull, target)
+		if err := bindFdOnto(m.devNull, target); err != nil {
+			return err
+		}
+		return m.root.mountedOn(target)
 	}
 	const moveFlags = unix.MOVE_MOUNT_F_EMPTY_PATH | unix.MOVE_MOUNT_T_EMPTY_PATH
 	if m.tmpfs == 0 {
@@ -131,7 +139,7 @@ func (m *masker) mask(p string) error {
 		// Attached, it can be cloned (the kernel clones only mounts of the
 		// caller's namespace): the next directories get a bind of it.
 		m.tmpfs = mnt
-		return nil
+		return m.root.mountedOn(target)
 	}
 	// A clone of the one tmpfs: the same filesystem, read-only as it is.
 	tree, err := kernel.OpenTree(m.tmpfs, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
@@ -142,7 +150,7 @@ func (m *masker) mask(p string) error {
 	if err := kernel.MoveMount(tree, "", int(target.Fd()), "", moveFlags); err != nil {
 		return fmt.Errorf("bind the masking tmpfs: %w", err)
 	}
-	return nil
+	return m.root.mountedOn(target)
 }
 
 // emptyTmpfs makes an empty read-only tmpfs, detached: no path is looked
@@ -169,8 +177,8 @@ func emptyTmpfs(mountLabel string) (int, error) {
 }
 
 // readonlyMount makes the mount on p read-only; nothing else of it changes.
-func readonlyMount(p string) error {
-	target, err := pathrs.OpenInRoot(containerRoot, p)
+func readonlyMount(root *rootDir, p string) error {
+	target, err := root.open(p)
 	if err != nil {
 		return err
 	}
@@ -179,8 +187,8 @@ func readonlyMount(p string) error {
 	return kernel.MountSetattr(int(target.Fd()), "", unix.AT_EMPTY_PATH, &attr)
 }
 
-func readonlyPath(p string) error {
-	target, err := pathrs.OpenInRoot(containerRoot, p)
+func readonlyPath(root *rootDir, p string) error {
+	target, err := root.open(p)
 	if isMissing(err) {
 		return nil
 	}
@@ -200,5 +208,5 @@ func readonlyPath(p string) error {
 	if err := kernel.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("bind read-only: %w", err)
 	}
-	return nil
+	return root.mountedOn(target)
 }

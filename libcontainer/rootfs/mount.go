@@ -85,17 +85,24 @@ func (s *setup) mountBind(index int, m *specs.Mount, o *mountOptions) error {
 		return err
 	}
 
-	dest, err := prepareDestination(s.cfg.Rootfs, m.Destination, st.Mode&unix.S_IFMT == unix.S_IFDIR)
+	dest, err := prepareDestination(s.root, m.Destination, st.Mode&unix.S_IFMT == unix.S_IFDIR)
 	if err != nil {
 		return err
 	}
 	defer dest.Close()
-	if err := checkProcDestination(s.cfg.Rootfs, dest, m, tree); err != nil {
+	where, err := locate(dest)
+	if err != nil {
+		return err
+	}
+	if err := checkProcDestination(s.root.path, where, m, tree); err != nil {
 		return err
 	}
 	if err := kernel.MoveMount(int(tree.Fd()), "", int(dest.Fd()), "",
 		unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("move_mount %s to %s: %w", m.Source, m.Destination, err)
+	}
+	if err := s.root.mountedOn(dest); err != nil {
+		return err
 	}
 	// The tree handle now names the attached mount.
 	return applyAfterMount(tree, o)
@@ -205,16 +212,20 @@ func keepLocked(attr *unix.MountAttr, mnt int) {
 // resolved destination.
 func (s *setup) mountFS(m *specs.Mount, o *mountOptions) error {
 	if m.Type == "proc" || m.Type == "sysfs" {
-		if err := checkOrdinaryDirectory(s.cfg.Rootfs, m); err != nil {
+		if err := checkOrdinaryDirectory(s.root, m); err != nil {
 			return err
 		}
 	}
-	dest, existed, err := openDestination(s.cfg.Rootfs, m.Destination, true)
+	dest, existed, err := openDestination(s.root, m.Destination, true)
 	if err != nil {
 		return err
 	}
 	defer dest.Close()
-	if err := checkProcDestination(s.cfg.Rootfs, dest, m, nil); err != nil {
+	where, err := locate(dest)
+	if err != nil {
+		return err
+	}
+	if err := checkProcDestination(s.root.path, where, m, nil); err != nil {
 		return err
 	}
 	if m.Type == "tmpfs" && existed {
@@ -256,7 +267,10 @@ func (s *setup) mountFS(m *specs.Mount, o *mountOptions) error {
 		}
 		return fmt.Errorf("mount with options %q: %w", data, err)
 	}
-	top, err := reopenMounted(s.cfg.Rootfs, dest)
+	if err := s.root.mountedOn(dest); err != nil {
+		return err
+	}
+	top, err := reopenMounted(s.root, dest, where)
 	if err != nil {
 		return err
 	}
@@ -300,7 +314,7 @@ func inheritTmpfsMode(dir *os.File, data []string) ([]string, error) {
 
 // remount changes an existing mount at the destination ("remount" option).
 func (s *setup) remount(m *specs.Mount, o *mountOptions) error {
-	top, err := openInRoot(s.cfg.Rootfs, m.Destination)
+	top, err := s.root.open(m.Destination)
 	if err != nil {
 		return fmt.Errorf("remount: %w", err)
 	}

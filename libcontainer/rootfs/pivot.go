@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -31,9 +32,13 @@ func prepareRoot(rootfs string, propagation uintptr, hostMountNS bool) error {
 	}
 	// pivot_root refuses a new root whose parent mount is shared, and a
 	// shared parent (rootfsPropagation: rshared) would also carry the rootfs
-	// bind back to the host.
-	if err := makeParentPrivate(rootfs); err != nil {
-		return err
+	// bind back to the host. After a recursive change to anything but
+	// shared (rslave, the default, or rprivate) no mount of the namespace is
+	// shared any more: then there is nothing to look up in mountinfo.
+	if flags&unix.MS_REC == 0 || flags&unix.MS_SHARED != 0 {
+		if err := makeParentPrivate(rootfs); err != nil {
+			return err
+		}
 	}
 	if err := kernel.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind rootfs %s on itself: %w", rootfs, err)
@@ -42,7 +47,7 @@ func prepareRoot(rootfs string, propagation uintptr, hostMountNS bool) error {
 }
 
 func makeParentPrivate(rootfs string) error {
-	f, err := openRoot(rootfs)
+	f, err := os.OpenFile(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}

@@ -29,15 +29,11 @@ var lxcfsProcFiles = []string{
 	"net/dev", "sys/kernel/ns_last_pid", "sys/crypto/fips_enabled",
 }
 
-// checkProcDestination refuses a mount whose resolved destination dest is
-// /proc but is not a procfs (a new one, or a bind of one: bindTree, the
-// detached source of a bind mount), or lies below /proc but is not one of
-// lxcfsProcFiles.
-func checkProcDestination(rootfs string, dest *os.File, m *specs.Mount, bindTree *os.File) error {
-	where, err := os.Readlink(procFdPath(dest))
-	if err != nil {
-		return fmt.Errorf("locate the destination: %w", err)
-	}
+// checkProcDestination refuses a mount whose resolved destination, at the
+// host path where (locate), is /proc but is not a procfs (a new one, or a
+// bind of one: bindTree, the detached source of a bind mount), or lies below
+// /proc but is not one of lxcfsProcFiles.
+func checkProcDestination(rootfs, where string, m *specs.Mount, bindTree *os.File) error {
 	rel, err := filepath.Rel(rootfs, where)
 	if err != nil {
 		return fmt.Errorf("destination %s is outside the rootfs", where)
@@ -64,9 +60,9 @@ func checkProcDestination(rootfs string, dest *os.File, m *specs.Mount, bindTree
 // checkOrdinaryDirectory refuses a procfs or sysfs mount whose destination
 // exists as anything but a directory, a symlink included: the filesystem
 // would appear somewhere else, or not be where the container looks for it.
-func checkOrdinaryDirectory(rootfs string, m *specs.Mount) error {
+func checkOrdinaryDirectory(r *rootDir, m *specs.Mount) error {
 	dest := filepath.Clean("/" + m.Destination)
-	parent, err := openInRoot(rootfs, filepath.Dir(dest))
+	parent, err := r.open(filepath.Dir(dest))
 	if isMissing(err) {
 		return nil // made by the mount
 	}
@@ -88,18 +84,13 @@ func checkOrdinaryDirectory(rootfs string, m *specs.Mount) error {
 	return nil
 }
 
-// openDevNull opens the container's /dev/null (the caller is inside the new
-// root) for binding over masked files: without following any symlink, and
+// openDevNull opens the container's /dev/null in root, the container's
+// root, for binding over masked files: without following any symlink, and
 // only if it is the null device. A bundle's /dev with null ->
 // /proc/sys/kernel/core_pattern would otherwise bind the host's
 // core_pattern, writable, over a masked path (CVE-2025-31133).
-func openDevNull() (*os.File, error) {
-	root, err := unix.Open(containerRoot, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(root)
-	fd, err := unix.Openat2(root, "dev/null", &unix.OpenHow{
+func openDevNull(root *rootDir) (*os.File, error) {
+	fd, err := unix.Openat2(int(root.f.Fd()), "dev/null", &unix.OpenHow{
 		Flags:   unix.O_PATH | unix.O_NOFOLLOW | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 	})

@@ -29,7 +29,7 @@ func TestOpenDevNull(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			os.Remove(filepath.Join(root, "dev/null"))
 			tc.setup()
-			f, err := openDevNull()
+			f, err := openDevNull(mustOpenRootDir(t, root))
 			if err == nil {
 				f.Close()
 				t.Fatal("accepted")
@@ -41,7 +41,7 @@ func TestOpenDevNull(t *testing.T) {
 	}
 	// The host's own /dev/null is the device.
 	containerRoot = "/"
-	f, err := openDevNull()
+	f, err := openDevNull(mustOpenRootDir(t, "/"))
 	if err != nil {
 		t.Fatalf("the host's /dev/null: %v", err)
 	}
@@ -88,8 +88,12 @@ func TestCheckProcDestination(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = checkProcDestination(rootfs, dest, &tc.m, tc.tree)
+		where, err := locate(dest)
 		dest.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = checkProcDestination(rootfs, where, &tc.m, tc.tree)
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%s %s: %v", tc.m.Type, tc.dest, err)
@@ -111,7 +115,7 @@ func TestCheckOrdinaryDirectory(t *testing.T) {
 		"/link": `filesystem "proc" must be mounted on ordinary directory`,
 		"/file": `filesystem "proc" must be mounted on ordinary directory`,
 	} {
-		err := checkOrdinaryDirectory(rootfs, &specs.Mount{Destination: dest, Type: "proc"})
+		err := checkOrdinaryDirectory(mustOpenRootDir(t, rootfs), &specs.Mount{Destination: dest, Type: "proc"})
 		if (err == nil) != (want == "") || err != nil && err.Error() != want {
 			t.Errorf("%s: %v, want %q", dest, err, want)
 		}

@@ -89,15 +89,27 @@ func PrepareRestore(rootfs, bundle string, mounts []specs.Mount) error {
 			}
 		}
 		if rel != "" && rel != "/" {
-			f, err := prepareDestination(root, rel, dir)
-			if err != nil {
+			if err := prepareRestoreDestination(root, rel, dir); err != nil {
 				return fmt.Errorf("mounts[%d] (%s): %w", i, m.Destination, err)
 			}
-			f.Close()
 		}
 		if src != "" {
 			binds = append(binds, bind{dest: dest, src: src})
 		}
 	}
 	return nil
+}
+
+// prepareRestoreDestination makes dest inside rootfs as Setup would.
+func prepareRestoreDestination(rootfs, dest string, dir bool) error {
+	r, err := openRootDir(rootfs)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	f, err := prepareDestination(r, dest, dir)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }

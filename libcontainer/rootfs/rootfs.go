@@ -113,7 +113,14 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 		}
 	}()
 
-	s := &setup{cfg: c}
+	// Opened after the bind above, which it must see; mountedOn reopens it
+	// should a mount land on it.
+	root, err := openRootDir(c.Rootfs)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	s := &setup{cfg: c, root: root}
 
 	mounts := slices.Clone(c.Spec.Mounts)
 	devMount := -1
@@ -185,7 +192,8 @@ func Setup(c *Config, beforePivot func() error) (retErr error) {
 
 // setup carries state across the mounts of one Setup call.
 type setup struct {
-	cfg *Config
+	cfg  *Config
+	root *rootDir // c.Rootfs, where every destination is resolved
 }
 
 // mountLabel formats data with the SELinux mount context; a no-op when

@@ -30,6 +30,7 @@ func init() {
 	childtest.Register("full", withDir(scenarioFull))
 	childtest.Register("nopivot", withDir(scenarioNoPivot))
 	childtest.Register("evilroot", withDir(scenarioEvilRoot))
+	childtest.Register("evilroot-bind", withDir(scenarioEvilRootBind))
 	childtest.Register("bad", withDir(scenarioBad))
 	childtest.Register("cgroupns", withDir(scenarioCgroupNS))
 	childtest.Register("userns-outer", withDir(scenarioUserNSOuter))
@@ -366,6 +367,16 @@ func TestKernelSetupFailuresLeaveNothing(t *testing.T) {
 func scenarioBad(dir string) error {
 	rootfs := filepath.Join(dir, "rootfs")
 	tmp := specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs"}
+	proc := specs.Mount{Destination: "/proc", Type: "proc", Source: "proc"}
+	// Links into the container's procfs, once mounted: its magic links lead
+	// to the init's own root, cwd and fds, all on the host.
+	for name, target := range map[string]string{
+		"magic-root": "/proc/self/root", "magic-cwd": "/proc/1/cwd", "magic-fd": "/proc/self/fd/0",
+	} {
+		if err := os.Symlink(target, filepath.Join(rootfs, name)); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+	}
 	cases := []struct {
 		mounts []specs.Mount
 		want   []string
@@ -382,6 +393,12 @@ func scenarioBad(dir string) error {
 			[]string{`mounts[1] (tmpfs on /run): mount with options "mode=0755,size=lots": invalid argument (tmpfs refuses one of them)`}},
 		{[]specs.Mount{tmp, {Destination: "/ovl", Type: "overlay", Options: []string{"lowerdir=/nonexistent-rt"}}},
 			[]string{`mounts[1] (overlay on /ovl): mount with options "lowerdir=/nonexistent-rt": `}},
+		{[]specs.Mount{tmp, proc, {Destination: "/magic-root/rt-escape", Type: "tmpfs"}},
+			[]string{"mounts[2] (tmpfs on /magic-root/rt-escape): resolve destination /magic-root/rt-escape: ", "too many levels of symbolic links"}},
+		{[]specs.Mount{tmp, proc, {Destination: "/magic-cwd", Type: "tmpfs"}},
+			[]string{"mounts[2] (tmpfs on /magic-cwd): resolve destination /magic-cwd: ", "too many levels of symbolic links"}},
+		{[]specs.Mount{tmp, proc, {Destination: "/magic-fd", Type: "bind", Source: filepath.Join(dir, "src/a.txt")}},
+			[]string{"mounts[2] (bind ", "resolve destination /magic-fd: ", "too many levels of symbolic links"}},
 	}
 	c := &checks{}
 	for i, tc := range cases {
@@ -404,6 +421,58 @@ func scenarioBad(dir string) error {
 		if !bytes.Equal(before, after) {
 			c.fail("case %d: mounts left behind:\nbefore:\n%s\nafter:\n%s", i, before, after)
 		}
+	}
+	if _, err := os.Lstat("/rt-escape"); err == nil {
+		c.fail("/rt-escape was made on the host, through /proc/self/root")
+	}
+	return c.err()
+}
+
+func TestKernelSetupBindOnRootThenMore(t *testing.T) {
+	dir := newTestDir(t)
+	buildRootfs(t, dir)
+	mustWrite(t, filepath.Join(dir, "src/a.txt"), "host file", 0o644)
+	runScenario(t, "evilroot-bind", dir, mountNS())
+	if _, err := os.Stat(filepath.Join(dir, "src/after")); err != nil {
+		t.Errorf("/after was not made in the directory bound on the root: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rootfs/after")); err == nil {
+		t.Errorf("/after was made in the covered rootfs")
+	}
+}
+
+// scenarioEvilRootBind binds a directory on "/evil", a link to "/": the
+// mounts after it must land in that directory, now the container's root, as
+// pivot_root will show it, not in the rootfs it covers.
+func scenarioEvilRootBind(dir string) error {
+	rootfs := filepath.Join(dir, "rootfs")
+	spec := &specs.Spec{
+		Root: &specs.Root{Path: rootfs},
+		Mounts: []specs.Mount{
+			{Destination: "/evil", Type: "bind", Source: filepath.Join(dir, "src"), Options: []string{"bind"}},
+			{Destination: "/after", Type: "tmpfs", Source: "after-tmpfs"},
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+		},
+	}
+	if err := Setup(&Config{Spec: spec, Rootfs: rootfs}, nil); err != nil {
+		return fmt.Errorf("Setup: %w", err)
+	}
+	c := &checks{}
+	if _, err := os.Stat("/a.txt"); err != nil {
+		c.fail("the bound directory is not the root: %v", err)
+	}
+	mounts, err := mountinfo.Read()
+	if err != nil {
+		return err
+	}
+	found := false
+	for _, m := range mounts {
+		if m.Point == "/after" && m.Source == "after-tmpfs" {
+			found = true
+		}
+	}
+	if !found {
+		c.fail("no tmpfs on /after in the new root")
 	}
 	return c.err()
 }

@@ -104,15 +104,18 @@ func TestSetupCalls(t *testing.T) {
 			},
 		},
 		{
+			// rslave (the default) or rprivate leaves no mount shared: the
+			// parent is looked at only after rshared.
 			name:  "shared parent made private",
-			cfg:   func(*Config) {},
+			cfg:   func(c *Config) { c.Spec.Linux.RootfsPropagation = "rshared" },
 			kinds: []string{"mount"},
 			want: []string{
-				`mount "" host:/ "" rec|slave ""`,
+				`mount "" host:/ "" rec|shared ""`,
 				`mount "" host:/ "" private ""`,
 				`mount / / "" bind|rec ""`,
 				devTmpfs,
 				`mount "" . "" rec|slave ""`,
+				`mount "" host:/ "" rec|shared ""`,
 			},
 		},
 		{
