@@ -30,6 +30,10 @@ type Config struct {
 	// Existing is what Manager.Existing reported when the container was
 	// created, for Load: the hierarchies whose cgroup it joined.
 	Existing []string
+	// Layout is what HostLayout reported when the container was created,
+	// for Load; nil makes Load detect the host's layout (a state written
+	// before layouts were recorded).
+	Layout *Layout
 }
 
 // Manager is one container's cgroup(s), whichever driver serves it.
@@ -84,9 +88,14 @@ func New(c Config) (Manager, error) {
 // Load rebuilds the manager of an existing container from the paths its
 // manager reported; c must be the Config it was created with.
 func Load(c Config, paths map[string]string) (Manager, error) {
-	h, err := cgfs.Detect()
-	if err != nil {
-		return nil, err
+	var h *cgfs.Host
+	if c.Layout != nil && c.Layout.Mode != 0 {
+		h = c.Layout.host()
+	} else {
+		var err error
+		if h, err = cgfs.Detect(); err != nil {
+			return nil, err
+		}
 	}
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("cgroups: no paths to load for container %s", c.Name)

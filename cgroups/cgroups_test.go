@@ -1,7 +1,13 @@
 package cgroups
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -107,5 +113,59 @@ func TestHierarchyPath(t *testing.T) {
 		if err != nil || path != tt.path {
 			t.Errorf("%+v: %q %v, want %q", tt.c, path, err, tt.path)
 		}
+	}
+}
+
+// TestLayoutRebuildsTheSameManager: Load from a recorded layout must build
+// what Load from the detected host builds, for every mode, and the layout
+// must survive state.json (JSON) unchanged.
+func TestLayoutRebuildsTheSameManager(t *testing.T) {
+	v2dir := t.TempDir()
+	// The hybrid manager reads which controllers cgroup2 offers.
+	if err := os.WriteFile(filepath.Join(v2dir, "cgroup.controllers"), []byte("cpu memory hugetlb pids\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v1 := map[string]cgfs.Mount{"memory": {Point: "/sys/fs/cgroup/memory", Root: "/"},
+		"pids": {Point: "/sys/fs/cgroup/pids", Root: "/"}, "name=systemd": {Point: "/sys/fs/cgroup/systemd", Root: "/"}}
+	v2 := cgfs.Mount{Point: v2dir, Root: "/"}
+	for _, tt := range []struct {
+		name  string
+		host  *cgfs.Host
+		paths map[string]string
+	}{
+		{"legacy", &cgfs.Host{Mode: Legacy, V1: v1}, map[string]string{"memory": "/sys/fs/cgroup/memory/c1", "pids": "/sys/fs/cgroup/pids/c1"}},
+		{"unified", &cgfs.Host{Mode: Unified, V2: v2}, map[string]string{"": v2dir + "/c1"}},
+		{"hybrid", &cgfs.Host{Mode: Hybrid, V1: v1, V2: v2}, map[string]string{"memory": "/sys/fs/cgroup/memory/c1", "": v2dir + "/c1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &Layout{Mode: tt.host.Mode, V2Mount: tt.host.V2.Point, V1: slices.Sorted(maps.Keys(tt.host.V1))}
+			data, err := json.Marshal(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var recorded Layout
+			if err := json.Unmarshal(data, &recorded); err != nil {
+				t.Fatalf("%s: %v", data, err)
+			}
+			if !reflect.DeepEqual(&recorded, l) {
+				t.Fatalf("layout %s read back as %+v, want %+v", data, recorded, *l)
+			}
+			c := Config{Name: "c1", Existing: []string{"memory"}}
+			want, err := manager(tt.host, c, tt.paths)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := manager(recorded.host(), c, tt.paths)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("manager from the layout %+v, from the host %+v", got, want)
+			}
+		})
+	}
+	var bad Layout
+	if err := json.Unmarshal([]byte(`{"mode":"v3"}`), &bad); err == nil {
+		t.Errorf("an unknown mode was accepted: %+v", bad)
 	}
 }

@@ -16,7 +16,8 @@ import (
 // only what this and hooks.State read: a field read here must be added
 // there too (TestSummaryDescribesAsFullState).
 func (c *Container) cgroupConfig() cgroups.Config {
-	cfg := cgroups.Config{Name: c.state.ID, Systemd: c.state.SystemdCgroup, Rootless: c.state.Rootless, Existing: c.state.CgroupExisting}
+	cfg := cgroups.Config{Name: c.state.ID, Systemd: c.state.SystemdCgroup, Rootless: c.state.Rootless,
+		Existing: c.state.CgroupExisting, Layout: c.state.CgroupLayout}
 	if s := c.state.Config; s != nil && s.Linux != nil {
 		cfg.Path = s.Linux.CgroupsPath
 	}

@@ -173,6 +173,9 @@ func (b *builder) build() error {
 		b.cgroups = m
 		st.CgroupPaths = m.Paths()
 		st.CgroupExisting = m.Existing()
+		if st.CgroupLayout, err = cgroups.HostLayout(); err != nil {
+			return err
+		}
 	}
 	// Recorded before anything of the container exists on the host: from
 	// here on, whatever a kill of rt leaves, delete --force finds it here.

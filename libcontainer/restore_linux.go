@@ -135,6 +135,9 @@ func (rs *restorer) restore() error {
 		rs.cgroups = m
 		st.CgroupPaths = m.Paths()
 		st.CgroupExisting = m.Existing()
+		if st.CgroupLayout, err = cgroups.HostLayout(); err != nil {
+			return err
+		}
 	}
 	if err := writeState(rs.c.dir, st); err != nil {
 		return fmt.Errorf("write state: %w", err)

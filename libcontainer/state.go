@@ -11,6 +11,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtproject/rt/cgroups"
 )
 
 // Status is a container's place in the runtime-spec state machine.
@@ -56,6 +58,10 @@ type State struct {
 	// delete leaves.
 	CgroupPaths    map[string]string `json:"cgroup_paths,omitempty"`
 	CgroupExisting []string          `json:"cgroup_existing,omitempty"`
+	// CgroupLayout is how the host mounted cgroups at create: the
+	// cgroups' manager is rebuilt from it without reading the host's
+	// mount table again.
+	CgroupLayout *cgroups.Layout `json:"cgroup_layout,omitempty"`
 
 	// HostMountNS is set when the container shares rt's mount namespace; its
 	// mounts then sit on a bind of the rootfs over RootfsMounts earlier ones,

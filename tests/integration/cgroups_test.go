@@ -888,3 +888,57 @@ func TestCgroupsBornIn(t *testing.T) {
 		}
 	})
 }
+
+// TestCgroupLayoutRecorded: create records how the host mounts cgroups in
+// state.json, and the later commands rebuild the container's cgroups from
+// it instead of reading the host's mount table; a state without it, as an
+// older rt wrote, still serves them all.
+func TestCgroupLayoutRecorded(t *testing.T) {
+	for _, withLayout := range []bool{true, false} {
+		t.Run(fmt.Sprintf("layout-%t", withLayout), func(t *testing.T) {
+			b := newBundle(t, "sleep", "1000")
+			b.create()
+			path := filepath.Join(b.Root, b.ID, "state.json")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st map[string]any
+			if err := json.Unmarshal(data, &st); err != nil {
+				t.Fatal(err)
+			}
+			layout, ok := st["cgroup_layout"].(map[string]any)
+			if !ok {
+				t.Fatalf("state.json has no cgroup_layout: %s", data)
+			}
+			var statfs unix.Statfs_t
+			want := "legacy"
+			if err := unix.Statfs("/sys/fs/cgroup", &statfs); err == nil && statfs.Type == unix.CGROUP2_SUPER_MAGIC {
+				want = "unified"
+			} else if err := unix.Statfs("/sys/fs/cgroup/unified", &statfs); err == nil && statfs.Type == unix.CGROUP2_SUPER_MAGIC {
+				want = "hybrid"
+			}
+			// The tests may run in a namespace that hides cgroup2 (make bench does).
+			if mode := layout["mode"]; mode != want && !(want == "hybrid" && mode == "legacy") {
+				t.Errorf("cgroup_layout.mode = %v, want %s", mode, want)
+			}
+			if !withLayout {
+				delete(st, "cgroup_layout")
+				data, _ = json.Marshal(st)
+				if err := os.WriteFile(path, data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b.mustRT("start", b.ID)
+			b.mustRT("pause", b.ID)
+			checkCgroupFiles(t, b, []cgCheck{{cgFile{"freezer", "freezer.state"}, "FROZEN", false}})
+			if st := b.status(); st != "paused" {
+				t.Errorf("status after pause: %s", st)
+			}
+			b.mustRT("resume", b.ID)
+			b.mustRT("kill", b.ID, "KILL")
+			b.mustRT("delete", "--force", b.ID)
+			assertCgroupsGone(t, b)
+		})
+	}
+}

@@ -26,6 +26,26 @@ const (
 	Unified
 )
 
+// MarshalText writes the mode by name (String), as a container's state
+// records it.
+func (m Mode) MarshalText() ([]byte, error) {
+	if m.String() == "unknown" {
+		return nil, fmt.Errorf("cgroup mode %d is unknown", int(m))
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText reads a mode written by MarshalText.
+func (m *Mode) UnmarshalText(b []byte) error {
+	for _, mode := range []Mode{Legacy, Hybrid, Unified} {
+		if string(b) == mode.String() {
+			*m = mode
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown cgroup mode %q", b)
+}
+
 func (m Mode) String() string {
 	switch m {
 	case Legacy:
