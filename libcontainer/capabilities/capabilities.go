@@ -234,14 +234,11 @@ func (s *Set) DropBoundingSet() error {
 	if s == nil {
 		return nil
 	}
-	last, err := LastCap()
+	drops, err := s.BoundingDrops()
 	if err != nil {
 		return err
 	}
-	for c := 0; c <= last; c++ {
-		if mask(s.Bounding).has(c) {
-			continue
-		}
+	for _, c := range drops {
 		if err := kernel.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil {
 			if errors.Is(err, unix.EPERM) {
 				return fmt.Errorf("drop %s from the bounding set: %w (CAP_SETPCAP is not in the effective set)", Name(c), err)
@@ -250,6 +247,46 @@ func (s *Set) DropBoundingSet() error {
 		}
 	}
 	return nil
+}
+
+// BoundingDrops lists the capabilities of this kernel that are not in
+// s.Bounding: those DropBoundingSet drops.
+func (s *Set) BoundingDrops() ([]int, error) {
+	last, err := LastCap()
+	if err != nil {
+		return nil, err
+	}
+	var drops []int
+	for c := 0; c <= last; c++ {
+		if !mask(s.Bounding).has(c) {
+			drops = append(drops, c)
+		}
+	}
+	return drops, nil
+}
+
+// secbitNoCapAmbientRaise is SECBIT_NO_CAP_AMBIENT_RAISE (bit 6 of the
+// securebits, linux/securebits.h), which x/sys/unix lacks.
+const secbitNoCapAmbientRaise = 1 << 6
+
+// RaisableAmbient lists the capabilities of s.Ambient the kernel will raise
+// once s is applied (those in both the permitted and inheritable sets,
+// unless securebits forbid raising any), and warns about the others with
+// Apply's words: for a process that applies s with raw system calls.
+func (s *Set) RaisableAmbient(securebits int) []int {
+	var raise []int
+	for c := 0; c < 64; c++ {
+		if !mask(s.Ambient).has(c) {
+			continue
+		}
+		if securebits&secbitNoCapAmbientRaise != 0 || !mask(s.Permitted&s.Inheritable).has(c) {
+			logrus.Warnf("can't raise ambient capability %s: %v", Name(c), unix.EPERM)
+			s.Ambient &^= 1 << uint(c)
+			continue
+		}
+		raise = append(raise, c)
+	}
+	return raise
 }
 
 // Apply sets the effective, permitted and inheritable sets of the calling

@@ -17,6 +17,19 @@ import (
 // console socket (as runc does, for containerd and conmon), and makes its
 // slave this process's stdio and controlling terminal.
 func setupConsole(cfg *initproto.Config, mount bool) error {
+	if err := openConsoleOnStdio(cfg, mount); err != nil {
+		return err
+	}
+	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("set controlling terminal: %w", err)
+	}
+	return nil
+}
+
+// openConsoleOnStdio is setupConsole but for the controlling terminal,
+// which the fast path of `rt exec` sets in its forked child, a new
+// session's leader.
+func openConsoleOnStdio(cfg *initproto.Config, mount bool) error {
 	consoleFd := cfg.ConsoleFd
 	if consoleFd < 0 {
 		return fmt.Errorf("process.terminal is set but no --console-socket was given")
@@ -57,9 +70,6 @@ func setupConsole(cfg *initproto.Config, mount bool) error {
 		if err := unix.Dup3(int(slave.Fd()), i, 0); err != nil {
 			return fmt.Errorf("dup pty to fd %d: %w", i, err)
 		}
-	}
-	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
-		return fmt.Errorf("set controlling terminal: %w", err)
 	}
 	return nil
 }

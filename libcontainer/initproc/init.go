@@ -62,12 +62,7 @@ func Init() {
 		unix.Close(exeFd)
 	}
 	os.Unsetenv(initproto.ExeEnv)
-	logrus.SetOutput(initproto.LogWriter{Ch: ch})
-	logrus.SetFormatter(&logrus.JSONFormatter{})
 	cfg, err := readInitConfig(ch)
-	if err == nil && cfg.Debug {
-		logrus.SetLevel(logrus.DebugLevel)
-	}
 	if err == nil {
 		switch cfg.Mode {
 		case initproto.ModeStandard:
@@ -116,7 +111,11 @@ func armParentDeath(on bool) {
 	}
 }
 
+// readInitConfig sends the init's log to rt over ch and reads its config,
+// which says whether rt wants the start-up trace.
 func readInitConfig(ch *initproto.Channel) (*initproto.Config, error) {
+	logrus.SetOutput(initproto.LogWriter{Ch: ch})
+	logrus.SetFormatter(&logrus.JSONFormatter{})
 	m, _, err := ch.Expect(initproto.MsgConfig)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -124,6 +123,9 @@ func readInitConfig(ch *initproto.Channel) (*initproto.Config, error) {
 	var cfg initproto.Config
 	if err := json.Unmarshal(m.Config, &cfg); err != nil {
 		return nil, fmt.Errorf("decode config: %w", err)
+	}
+	if cfg.Debug {
+		logrus.SetLevel(logrus.DebugLevel)
 	}
 	return &cfg, nil
 }

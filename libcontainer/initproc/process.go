@@ -87,39 +87,7 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 	if err := system.SetRlimits(0, p.Rlimits); err != nil {
 		return err
 	}
-	if p.OOMScoreAdj != nil {
-		if err := system.SetOOMScoreAdj(*p.OOMScoreAdj); err != nil {
-			return err
-		}
-	}
-	if err := system.SetScheduler(p.Scheduler); err != nil {
-		// SCHED_DEADLINE needs the root domain's CPUs: a narrower cpuset
-		// is the usual cause, which runc's words name.
-		if cpus := containerCPUs(cfg.Spec); cpus != "" && errors.Is(err, unix.EPERM) {
-			return fmt.Errorf("process scheduler can't be used together with AllowedCPUs (linux.resources.cpu.cpus %q): %w", cpus, err)
-		}
-		return err
-	}
-	if err := system.SetIOPriority(p.IOPriority); err != nil {
-		return err
-	}
-	if cfg.Spec.Linux != nil {
-		if err := system.SetPersonality(cfg.Spec.Linux.Personality); err != nil {
-			return err
-		}
-		// For the container's init and every process exec'd into it, as
-		// runc: the policy is the thread's, and survives execve.
-		if err := system.SetMemoryPolicy(cfg.Spec.Linux.MemoryPolicy); err != nil {
-			return err
-		}
-	}
-	// The init and every exec'd process are in the container's cgroup by
-	// now: off the caller's CPUs, onto the cgroup's (or final's).
-	affinity := p.ExecCPUAffinity
-	if cfg.Mode == initproto.ModeStandard {
-		affinity = nil // runtime-spec: execCPUAffinity is not for the init
-	}
-	if err := system.SetCPUAffinity(affinity); err != nil {
+	if err := setSchedulingAttrs(cfg); err != nil {
 		return err
 	}
 	t.Done("%s: %d rlimits, oom_score_adj, scheduler, I/O priority, personality, memory policy, CPU affinity set", cfg.Mode.TraceName(), len(p.Rlimits))
@@ -169,6 +137,52 @@ func applyProcess(ch *initproto.Channel, cfg *initproto.Config) error {
 		if err := loadSeccomp(ch, sc, cfg.Mode.TraceName()); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// setSchedulingAttrs sets what the process inherits from this thread and
+// process besides its limits: oom_score_adj, the scheduler, the I/O
+// priority, the personality, the memory policy and the CPU affinity. It
+// runs on the thread that execs the process (the init's), or on the one
+// that forks it (the fresh image of `rt exec`'s fast path: a fork copies
+// each of them from the forking thread).
+func setSchedulingAttrs(cfg *initproto.Config) error {
+	p := cfg.Process
+	if p.OOMScoreAdj != nil {
+		if err := system.SetOOMScoreAdj(*p.OOMScoreAdj); err != nil {
+			return err
+		}
+	}
+	if err := system.SetScheduler(p.Scheduler); err != nil {
+		// SCHED_DEADLINE needs the root domain's CPUs: a narrower cpuset
+		// is the usual cause, which runc's words name.
+		if cpus := containerCPUs(cfg.Spec); cpus != "" && errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("process scheduler can't be used together with AllowedCPUs (linux.resources.cpu.cpus %q): %w", cpus, err)
+		}
+		return err
+	}
+	if err := system.SetIOPriority(p.IOPriority); err != nil {
+		return err
+	}
+	if cfg.Spec.Linux != nil {
+		if err := system.SetPersonality(cfg.Spec.Linux.Personality); err != nil {
+			return err
+		}
+		// For the container's init and every process exec'd into it, as
+		// runc: the policy is the thread's, and survives execve.
+		if err := system.SetMemoryPolicy(cfg.Spec.Linux.MemoryPolicy); err != nil {
+			return err
+		}
+	}
+	// The init and every exec'd process are in the container's cgroup by
+	// now: off the caller's CPUs, onto the cgroup's (or final's).
+	affinity := p.ExecCPUAffinity
+	if cfg.Mode == initproto.ModeStandard {
+		affinity = nil // runtime-spec: execCPUAffinity is not for the init
+	}
+	if err := system.SetCPUAffinity(affinity); err != nil {
+		return err
 	}
 	return nil
 }

@@ -68,6 +68,13 @@ func (p *Program) ProfileFlags() uintptr {
 // Len is the number of BPF instructions of the filter.
 func (p *Program) Len() int { return len(p.filter) }
 
+// SockFprog is the filter as seccomp(2) takes it, for a process that loads
+// it with a raw system call (the final child of `rt exec`'s fast path); it
+// points into p, which must stay alive until then.
+func (p *Program) SockFprog() *unix.SockFprog {
+	return &unix.SockFprog{Len: uint16(len(p.filter)), Filter: &p.filter[0]}
+}
+
 // Load loads the compiled filter as the package-level Load does; a nil
 // Program loads nothing and returns -1.
 func (p *Program) Load() (notifyFd int, err error) {

@@ -62,13 +62,10 @@ func (c *Channel) SetDeadline(t time.Time) error { return c.f.SetDeadline(t) }
 
 // Send writes m, with fds passed along as SCM_RIGHTS.
 func (c *Channel) Send(m Message, fds ...int) error {
-	payload, err := json.Marshal(m)
+	buf, err := Encode(m)
 	if err != nil {
 		return err
 	}
-	buf := make([]byte, 4+len(payload))
-	binary.LittleEndian.PutUint32(buf, uint32(len(payload)))
-	copy(buf[4:], payload)
 	var oob []byte
 	if len(fds) > 0 {
 		oob = unix.UnixRights(fds...)
@@ -94,6 +91,20 @@ func (c *Channel) Send(m Message, fds ...int) error {
 		}
 	}
 	return nil
+}
+
+// Encode is m as Send writes it: the length, then the JSON. The fast path
+// of `rt exec` encodes its exec message before it forks the process that
+// writes it with a raw system call.
+func Encode(m Message) ([]byte, error) {
+	payload, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 4+len(payload))
+	binary.LittleEndian.PutUint32(buf, uint32(len(payload)))
+	copy(buf[4:], payload)
+	return buf, nil
 }
 
 // SendConfig sends cfg as the config message.
