@@ -211,3 +211,67 @@ func TestApply(t *testing.T) {
 		t.Errorf("no ambient set, some asked for: %v", err)
 	}
 }
+
+func TestBoundingDrops(t *testing.T) {
+	rec := kerneltest.New(t, "")
+	rec.Proc["sys/kernel/cap_last_cap"] = "3\n"
+	for _, tt := range []struct {
+		bounding uint64
+		want     []int
+	}{
+		{1<<1 | 1<<3, []int{0, 2}},
+		{0, []int{0, 1, 2, 3}},
+		{0xf, nil},
+	} {
+		got, err := (&Set{Bounding: tt.bounding}).BoundingDrops()
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("BoundingDrops of %#x = %v, %v; want %v", tt.bounding, got, err, tt.want)
+		}
+	}
+	if len(rec.Calls) != 0 {
+		t.Errorf("BoundingDrops changed something: %q", rec.Calls)
+	}
+}
+
+func TestRaisableAmbient(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		set        Set
+		securebits int
+		want       []int
+		warned     []string
+	}{
+		{"permitted and inheritable", Set{Permitted: capKill | capNetRaw, Inheritable: capKill | capNetRaw, Ambient: capKill | capNetRaw}, 0, []int{5, 13}, nil},
+		{"not inheritable", Set{Permitted: capKill | capNetRaw, Inheritable: capKill, Ambient: capKill | capNetRaw}, 0, []int{5},
+			[]string{"warning: can't raise ambient capability CAP_NET_RAW: operation not permitted"}},
+		{"not permitted", Set{Inheritable: capKill, Ambient: capKill}, 0, nil,
+			[]string{"warning: can't raise ambient capability CAP_KILL: operation not permitted"}},
+		{"SECBIT_NO_CAP_AMBIENT_RAISE", Set{Permitted: capKill, Inheritable: capKill, Ambient: capKill}, secbitNoCapAmbientRaise, nil,
+			[]string{"warning: can't raise ambient capability CAP_KILL: operation not permitted"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			log := captureLog(t)
+			s := tt.set
+			got := s.RaisableAmbient(tt.securebits)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("RaisableAmbient = %v, want %v", got, tt.want)
+			}
+			var raised uint64
+			for _, c := range got {
+				raised |= 1 << uint(c)
+			}
+			if s.Ambient != raised {
+				t.Errorf("Ambient left %#x, want %#x", s.Ambient, raised)
+			}
+			var warnings []string
+			for _, l := range log.lines {
+				if strings.HasPrefix(l, "warning: ") {
+					warnings = append(warnings, l)
+				}
+			}
+			if !slices.Equal(warnings, tt.warned) {
+				t.Errorf("warnings %q, want %q", warnings, tt.warned)
+			}
+		})
+	}
+}
