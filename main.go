@@ -58,8 +58,9 @@ func init() {
 
 func main() {
 	// nsenter.Spawn's intermediate process, re-executed to clone the init
-	// from this fresh image, never gets further.
-	nsenter.RunIntermediate()
+	// from this fresh image (or, for exec's fast path, to prepare the
+	// process and fork it), never gets further.
+	nsenter.RunIntermediate(initproc.PrepareExec)
 	// The re-executed container init never reaches the CLI.
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		initproc.Init()

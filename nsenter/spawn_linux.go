@@ -72,6 +72,11 @@ type SpawnConfig struct {
 	// created in (clone3 with CLONE_INTO_CGROUP), for the same reason; the
 	// final child is born there too.
 	Cgroup2 *os.File
+	// ExecProcess (with CloneFromExe) has the fresh image prepare the
+	// process of `rt exec` itself (RunIntermediate's prepareExec) and fork
+	// a final child that becomes it (ExecProcess), instead of one that
+	// executes Exe again: one Go start-up fewer.
+	ExecProcess bool
 }
 
 // JoinError is a failure to join SpawnConfig.Join[Index].
@@ -103,6 +108,11 @@ const (
 	stageExecing
 	stageChroot
 	stageCgroup
+	// stageExecStep: a step of an ExecProcess's final child failed (the
+	// step in byte 1, its index in bytes 2-3); stageExecPrepare: the fresh
+	// image could not prepare the ExecProcess.
+	stageExecStep
+	stageExecPrepare
 )
 
 var stageNames = map[uint32]string{
@@ -118,10 +128,11 @@ var stageNames = map[uint32]string{
 }
 
 // intermediateEnv marks the re-executed intermediate (CloneFromExe). Its
-// value is "n,flags,setgroups,index": Exe is at fd n, followed by the error
-// pipe, the sync pipe and the pid namespace to join (fdExe… below); flags
-// are the final child's CLONE_NEW* flags, setgroups 1 if SetgroupsAllowed,
-// index the pid namespace's in SpawnConfig.Join.
+// value is "n,flags,setgroups,index,exec": Exe is at fd n, followed by the
+// error pipe, the sync pipe and the pid namespace to join (fdExe… below);
+// flags are the final child's CLONE_NEW* flags, setgroups 1 if
+// SetgroupsAllowed, index the pid namespace's in SpawnConfig.Join, exec 1
+// if ExecProcess.
 const intermediateEnv = "_RT_NSENTER_INTERMEDIATE"
 
 // Where the intermediate keeps its fds, relative to n = len(Files).
@@ -191,6 +202,8 @@ type childArgs struct {
 	syncBuf   [1]byte
 	sigset    unix.Sigset_t
 	sa        sigaction
+	// exec, when set, makes the final child an ExecProcess (execChild).
+	exec *execArgs
 }
 
 // Spawn creates a process that runs cfg.Exe inside the given namespaces and
@@ -282,13 +295,20 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 	if cfg.CloneFromExe && a.pidnsFd == 0 {
 		return -1, errors.New("nsenter: CloneFromExe needs a pid namespace to join")
 	}
+	if cfg.ExecProcess && (!cfg.CloneFromExe || cfg.Unshare != 0) {
+		return -1, errors.New("nsenter: ExecProcess needs CloneFromExe and no new namespaces")
+	}
 	a.nsDone = make([]uint8, len(a.nsTypes))
 	if cfg.CloneFromExe {
 		setgroups := 0
 		if cfg.SetgroupsAllowed {
 			setgroups = 1
 		}
-		marker := fmt.Sprintf("%s=%d,%d,%d,%d", intermediateEnv, n, cfg.Unshare, setgroups, pidnsIndex)
+		execProcess := 0
+		if cfg.ExecProcess {
+			execProcess = 1
+		}
+		marker := fmt.Sprintf("%s=%d,%d,%d,%d,%d", intermediateEnv, n, cfg.Unshare, setgroups, pidnsIndex, execProcess)
 		ienv, err := syscall.SlicePtrFromStrings(append(cfg.Env[:len(cfg.Env):len(cfg.Env)], marker))
 		if err != nil {
 			return -1, err
@@ -369,9 +389,14 @@ func Spawn(cfg *SpawnConfig) (int, error) {
 	})
 }
 
-func stageError(stage, index, errno uint32) error {
-	if stage == stageSetns {
+func stageError(stage, index, index2, errno uint32) error {
+	switch stage {
+	case stageSetns:
 		return &JoinError{Index: int(index), Err: syscall.Errno(errno)}
+	case stageExecStep:
+		return &ExecStepError{Step: int(index), Index: int(index2), Err: syscall.Errno(errno)}
+	case stageExecPrepare:
+		return ErrExecPrepare
 	}
 	name, ok := stageNames[stage]
 	if !ok {
@@ -401,9 +426,11 @@ func awaitFinal(rd *os.File, mapUser func(pid int) error) (int, error) {
 			failure = fmt.Errorf("nsenter: short report from a child (%d bytes): %w", n, err)
 			break
 		}
-		// The stage in byte 0, for setns the index of the join in byte 1,
-		// the errno or pid in bytes 4-7.
+		// The stage in byte 0, for setns the index of the join in byte 1
+		// (an ExecProcess's step, and its index in bytes 2-3), the errno or
+		// pid in bytes 4-7.
 		stage, index, val := uint32(buf[0]), uint32(buf[1]), binary.LittleEndian.Uint32(buf[4:])
+		index2 := uint32(binary.LittleEndian.Uint16(buf[2:]))
 		switch {
 		case stage == stageOK && pid2 < 0:
 			pid2 = int(val)
@@ -415,7 +442,7 @@ func awaitFinal(rd *os.File, mapUser func(pid int) error) (int, error) {
 		case stage == stageExecing:
 			execing = true
 		case failure == nil:
-			failure = stageError(stage, index, val)
+			failure = stageError(stage, index, index2, val)
 		}
 		// After a failure, read on only for the pid of a final child, to
 		// reap it: one that fails reports before its parent, which waits
@@ -750,6 +777,9 @@ func startFinal(a *childArgs) (uintptr, syscall.Errno) {
 	if e != 0 || r1 != 0 {
 		return r1, syscall.Errno(e)
 	}
+	if a.exec != nil {
+		execChild(a)
+	}
 	finalChild(a)
 	return 0, 0
 }
@@ -822,15 +852,22 @@ func childFail(a *childArgs, stage byte, e syscall.Errno) {
 // namespace and holds exactly the final child's fds), it clones the final
 // child from itself, reports its pid and exits. Otherwise it returns at once.
 // Call it first thing in main.
-func RunIntermediate() {
+//
+// With SpawnConfig.ExecProcess, it calls prepareExec first, on this locked
+// thread and before it joins the pid namespace: prepareExec does the Go
+// work of `rt exec`'s process (it reads its config from rt, and may set
+// what a fork inherits from this thread and process) and returns the steps
+// only the final child can take. On failure it has reported the error to
+// rt itself; the final child is then never created.
+func RunIntermediate(prepareExec func() (*ExecProcess, error)) {
 	v, ok := os.LookupEnv(intermediateEnv)
 	if !ok {
 		return
 	}
-	var n, setgroups int
+	var n, setgroups, execProcess int
 	var cloneNew uintptr
 	var pidnsIndex uint8
-	if _, err := fmt.Sscanf(v, "%d,%d,%d,%d", &n, &cloneNew, &setgroups, &pidnsIndex); err != nil || n < 0 {
+	if _, err := fmt.Sscanf(v, "%d,%d,%d,%d,%d", &n, &cloneNew, &setgroups, &pidnsIndex, &execProcess); err != nil || n < 0 {
 		fmt.Fprintln(os.Stderr, "nsenter: bad", intermediateEnv)
 		os.Exit(127)
 	}
@@ -871,17 +908,15 @@ func RunIntermediate() {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		fail(err)
 	}
-	var env []string
-	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, intermediateEnv+"=") {
-			env = append(env, e)
-		}
+	os.Unsetenv(intermediateEnv)
+	if execProcess == 1 {
+		runExecProcess(a, prepareExec, fail)
 	}
 	argv, err := syscall.SlicePtrFromStrings(os.Args)
 	if err != nil {
 		fail(err)
 	}
-	envv, err := syscall.SlicePtrFromStrings(env)
+	envv, err := syscall.SlicePtrFromStrings(os.Environ())
 	if err != nil {
 		fail(err)
 	}
@@ -896,6 +931,26 @@ func RunIntermediate() {
 	}
 	// Not reached: cloneFinal reports and exits.
 	os.Exit(127)
+}
+
+// runExecProcess is RunIntermediate for an ExecProcess: the fresh image
+// prepares the process, then forks the final child that becomes it. It
+// never returns.
+func runExecProcess(a *childArgs, prepareExec func() (*ExecProcess, error), fail func(error)) {
+	p, err := prepareExec()
+	if err != nil {
+		var msg [8]byte
+		msg[0] = stageExecPrepare
+		unix.Write(int(a.pipe), msg[:])
+		os.Exit(1)
+	}
+	if a.exec, err = p.prepare(); err != nil {
+		fail(err)
+	}
+	_, err = forkBlocked(a, joinPidAndClone)
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(p)
+	fail(err)
 }
 
 // joinPidAndClone joins the pid namespace on this (locked) thread, which
