@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,9 +16,11 @@ import (
 
 	"github.com/rtproject/rt/cgroups"
 	"github.com/rtproject/rt/internal/trace"
+	"github.com/rtproject/rt/libcontainer/capabilities"
 	"github.com/rtproject/rt/libcontainer/hooks"
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
 	"github.com/rtproject/rt/libcontainer/namespaces"
+	"github.com/rtproject/rt/nsenter"
 )
 
 // ExecOpts are the options of `rt exec`.
@@ -126,13 +129,21 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 		}
 	}
 
+	cfg.Debug = trace.Enabled()
+	fast := ""
+	if why := execSlowPathReason(spec, o.Process, m != nil && cp.cgroups == nil); why != "" {
+		trace.Log("exec: rt init prepares the process: %s", why)
+	} else {
+		cp.execConfig = cfg
+		fast = " (fast path: the fresh image prepared the process and forked it)"
+	}
 	t := trace.Start()
 	init, err := cp.start()
 	if err != nil {
-		return nil, err
+		return nil, describeExecStepError(err, o.Process)
 	}
 	if trace.Enabled() {
-		t.Done("exec: rt init started in container %s, pid %d; %s", c.state.ID, init.proc.Pid, cp.describeNamespaces())
+		t.Done("exec: rt init started in container %s, pid %d%s; %s", c.state.ID, init.proc.Pid, fast, cp.describeNamespaces())
 	}
 	defer init.close()
 	ok := false
@@ -155,12 +166,12 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 	// In a paused container the new process is frozen from here on: resume,
 	// which needs the lock, must be able to run while we wait for the exec.
 	c.Close()
-	cfg.Debug = trace.Enabled()
 	t = trace.Start()
 	err = init.converse(&conversation{
-		cfg:   cfg,
-		spec:  spec,
-		state: hooks.State(cfg.ID, cfg.Bundle, spec, specs.StateCreating, init.proc.Pid),
+		cfg:        cfg,
+		configSent: cp.execConfig != nil,
+		spec:       spec,
+		state:      hooks.State(cfg.ID, cfg.Bundle, spec, specs.StateCreating, init.proc.Pid),
 		// With --ignore-paused the exec waits for resume; otherwise the
 		// container paused under it ends the wait.
 		stuck: stuckCheck(init.proc.Pid, m, o.IgnorePaused),
@@ -181,6 +192,108 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 	}
 	ok = true
 	return init.proc, nil
+}
+
+// execSlowPathReason says why `rt exec` must start the exec init (a third
+// Go process) rather than have the fresh image of rt prepare the process
+// and fork it (nsenter.SpawnConfig.ExecProcess), or "" when it need not:
+//   - no pid namespace is joined: there is no fresh image, Spawn's child
+//     executes rt init straight away (two Go processes already);
+//   - a seccomp notify listener: its fd must reach the agent through rt
+//     (seccomp-fd, seccomp-ack) after the filter is loaded, in the child;
+//   - an AppArmor profile or SELinux label: they are set through /proc
+//     files of the thread (attr/exec), which the raw child cannot write
+//     without a procfs of its own;
+//   - SCHED_DEADLINE or reset-on-fork in process.scheduler: the fresh
+//     image sets the scheduler on the thread that forks, and the kernel
+//     refuses to fork a deadline task and resets the policy of a child of
+//     a reset-on-fork one;
+//   - process.scheduler together with RLIMIT_RTPRIO or RLIMIT_NICE: the
+//     exec init sets the limits first, which may be what allows the
+//     policy, and the fast path applies limits last, in the child;
+//   - the process is moved into its cgroup once it exists (systemd, a
+//     frozen cgroup: lateCgroups): on the fast path it would have exec'd
+//     by then.
+func execSlowPathReason(spec *specs.Spec, p *specs.Process, lateCgroups bool) string {
+	pidns := false
+	for _, ns := range spec.Linux.Namespaces {
+		pidns = pidns || ns.Type == specs.PIDNamespace
+	}
+	switch {
+	case !pidns:
+		return "no pid namespace is joined"
+	case lateCgroups:
+		return "the process joins its cgroups after it starts"
+	case p.ApparmorProfile != "" || p.SelinuxLabel != "":
+		return "an AppArmor profile or SELinux label is set"
+	case spec.Linux.Seccomp != nil && seccompNotifies(spec.Linux.Seccomp):
+		return "the seccomp filter has a notify listener"
+	}
+	if s := p.Scheduler; s != nil {
+		if s.Policy == specs.SchedDeadline || slices.Contains(s.Flags, specs.SchedFlagResetOnFork) {
+			return "process.scheduler is SCHED_DEADLINE or reset-on-fork"
+		}
+		for _, r := range p.Rlimits {
+			if r.Type == "RLIMIT_RTPRIO" || r.Type == "RLIMIT_NICE" {
+				return "process.scheduler with an RLIMIT_RTPRIO or RLIMIT_NICE limit"
+			}
+		}
+	}
+	return ""
+}
+
+// seccompNotifies reports whether the filter hands a listener to an agent.
+func seccompNotifies(s *specs.LinuxSeccomp) bool {
+	if s.ListenerPath != "" || s.DefaultAction == specs.ActNotify {
+		return true
+	}
+	for _, sc := range s.Syscalls {
+		if sc.Action == specs.ActNotify {
+			return true
+		}
+	}
+	return false
+}
+
+// describeExecStepError gives a failed step of the fast path's forked child
+// the words and fields the exec init's error for it would have.
+func describeExecStepError(err error, p *specs.Process) error {
+	var se *nsenter.ExecStepError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Step {
+	case nsenter.ExecStepRlimit:
+		if se.Index < len(p.Rlimits) {
+			r := p.Rlimits[se.Index]
+			hint := ""
+			if se.Err == unix.EPERM {
+				hint = " (raising a hard limit needs CAP_SYS_RESOURCE)"
+			}
+			return fmt.Errorf("process.rlimits[%d]: set %s to soft %d hard %d: %w%s", se.Index, r.Type, r.Soft, r.Hard, se.Err, hint)
+		}
+	case nsenter.ExecStepCwd:
+		return fmt.Errorf("process.cwd %s: %w", p.Cwd, se.Err)
+	case nsenter.ExecStepExec:
+		return fmt.Errorf("exec %s: %w", p.Args[0], se.Err)
+	case nsenter.ExecStepSetresuid:
+		return fmt.Errorf("setresuid %d: %w", p.User.UID, se)
+	case nsenter.ExecStepSetresgid:
+		return fmt.Errorf("setresgid %d: %w", p.User.GID, se)
+	case nsenter.ExecStepSetgroups:
+		if se.Err == unix.EPERM {
+			return fmt.Errorf("process.user.additionalGids %v: %w (setgroups may be denied in this user namespace)", p.User.AdditionalGids, se)
+		}
+		return fmt.Errorf("process.user.additionalGids %v: %w", p.User.AdditionalGids, se)
+	case nsenter.ExecStepSeccomp:
+		if se.Err == unix.EACCES {
+			return fmt.Errorf("linux.seccomp: load seccomp filter: %w (needs no_new_privs or CAP_SYS_ADMIN)", se.Err)
+		}
+		return fmt.Errorf("linux.seccomp: load seccomp filter: %w", se.Err)
+	case nsenter.ExecStepBounding:
+		return fmt.Errorf("drop %s from the bounding set: %w", capabilities.Name(se.Index), se.Err)
+	}
+	return err
 }
 
 // joinCgroups moves pid into the container's cgroups, or into sub-cgroups of

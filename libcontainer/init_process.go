@@ -45,6 +45,8 @@ type conversation struct {
 	// stuck tells, every checkInterval of the conversation, whether the
 	// init can still answer (stuckCheck); nil: no check.
 	stuck func() error
+	// configSent: start sent cfg already (exec's fast path).
+	configSent bool
 }
 
 // converse sends the config and answers the init until it is ready (create)
@@ -107,8 +109,10 @@ func (p *initProcess) watch(check func() error) (stop func() error) {
 }
 
 func (p *initProcess) talk(c *conversation) error {
-	if err := p.ch.SendConfig(c.cfg); err != nil {
-		return fmt.Errorf("send config to init: %w", err)
+	if !c.configSent {
+		if err := p.ch.SendConfig(c.cfg); err != nil {
+			return fmt.Errorf("send config to init: %w", err)
+		}
 	}
 	execing := false
 	for {

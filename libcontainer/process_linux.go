@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -54,6 +55,10 @@ type childProcess struct {
 	// cgroups, when set, are the cgroups the child is born in (through
 	// nsenter.Spawn, whose intermediate moves itself there first).
 	cgroups *cgroupEntry
+	// execConfig, when set, is exec's config for the fast path
+	// (nsenter.SpawnConfig.ExecProcess): the fresh image reads it while
+	// Spawn waits for the process's exec, so start sends it at once.
+	execConfig *initproto.Config
 }
 
 // newChildProcess gives the child stdio (rt's own where nil) and the
@@ -92,6 +97,12 @@ func (cp *childProcess) start() (*initProcess, error) {
 	}
 	defer childSock.Close()
 	sockFd := cp.addFile(childSock)
+	ch := initproto.NewChannel(parentSock)
+	var configSent chan error
+	if cp.execConfig != nil {
+		configSent = make(chan error, 1)
+		go func() { configSent <- ch.SendConfig(cp.execConfig) }()
+	}
 	type started struct {
 		proc *os.Process
 		err  error
@@ -118,10 +129,23 @@ func (cp *childProcess) start() (*initProcess, error) {
 	}()
 	r := <-res
 	if r.err != nil {
+		if configSent != nil {
+			childSock.Close()
+			r.err = freshImageError(ch, r.err)
+		}
 		parentSock.Close()
 		return nil, r.err
 	}
-	p := &initProcess{proc: r.proc, ch: initproto.NewChannel(parentSock), release: func() { close(release) }}
+	p := &initProcess{proc: r.proc, ch: ch, release: func() { close(release) }}
+	if configSent != nil {
+		// The fresh image read it before it forked the process.
+		if err := <-configSent; err != nil {
+			p.pidfd = -1
+			p.kill()
+			p.close()
+			return nil, fmt.Errorf("send config to the exec's fresh image: %w", err)
+		}
+	}
 	if p.pidfd, err = unix.PidfdOpen(r.proc.Pid, 0); err != nil {
 		p.pidfd = -1
 		p.kill()
@@ -141,6 +165,30 @@ func (cp *childProcess) start() (*initProcess, error) {
 		}
 	}
 	return p, nil
+}
+
+// freshImageError is the error of a failed Spawn for exec's fast path: the
+// fresh image reports a failure of its own (the exec init's, with its
+// words: a missing executable, a bad cwd) over the init socket, where it
+// may have logged before. Spawn's error stands otherwise.
+func freshImageError(ch *initproto.Channel, spawnErr error) error {
+	// The fresh image has exited: what it sent is in the socket, and our
+	// copy of its end is closed, so the reads end in EOF.
+	ch.SetDeadline(time.Now().Add(killTimeout))
+	for {
+		m, fds, err := ch.Recv()
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		switch {
+		case err != nil:
+			return spawnErr
+		case m.Type == initproto.MsgLog:
+			initproto.RelayLog(m.Log)
+		case m.Type == initproto.MsgError:
+			return errors.New(m.Error)
+		}
+	}
 }
 
 // mapsByHelpers reports whether the new user namespace gets its maps from
@@ -212,6 +260,7 @@ func (cp *childProcess) spawn(sockFd int) (*os.Process, error) {
 			// As below: only root of the parent namespace may allow setgroups.
 			SetgroupsAllowed: os.Geteuid() == 0,
 			CloneFromExe:     joinsPid,
+			ExecProcess:      cp.execConfig != nil,
 		}
 		if cp.cgroups != nil {
 			sc.CgroupTasks, sc.Cgroup2 = cp.cgroups.tasks, cp.cgroups.v2
