@@ -63,6 +63,14 @@
 // run-hooks, no ready and no recorded; the parent-death signal goes before
 // the process's attributes are applied, as in a create.
 //
+// On exec's fast path (nsenter.SpawnConfig.ExecProcess) the peer is the
+// fresh image of rt that nsenter.Spawn executes, and rt sends the config as
+// soon as the socket exists, while Spawn waits: the fresh image reads it,
+// prepares the process, logs and forks it; the forked process sends exec
+// (bytes Encode made before the fork) and execs. A failure of the fresh
+// image comes as error, one of the forked process on Spawn's error pipe.
+// There is no seccomp-fd: a filter with a listener takes the exec init.
+//
 // rt's end of the socket is non-blocking: every wait on the init is bounded
 // by a deadline that rt moves into the past when the init exits or can make
 // no progress.
