@@ -306,9 +306,7 @@ func execChild(a *childArgs) {
 	if _, _, e := syscall.RawSyscall(unix.SYS_SENDMSG, x.sockFd, uintptr(unsafe.Pointer(&x.msghdr)), 0); e != 0 {
 		execStepFail(a, ExecStepExecMessage, 0, e)
 	}
-	a.msg[0], a.msg[1], a.msg[2], a.msg[3] = stageExecing, 0, 0, 0
-	a.msg[4], a.msg[5], a.msg[6], a.msg[7] = 0, 0, 0, 0
-	syscall.RawSyscall(unix.SYS_WRITE, a.pipe, uintptr(unsafe.Pointer(&a.msg[0])), 8)
+	reportExecing(a)
 	_, _, e := syscall.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(x.path)),
 		uintptr(unsafe.Pointer(x.argv)), uintptr(unsafe.Pointer(x.envv)))
 	execStepFail(a, ExecStepExec, 0, e)

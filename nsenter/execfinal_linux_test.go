@@ -2,6 +2,10 @@ package nsenter
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -91,5 +95,159 @@ func TestExecStageErrors(t *testing.T) {
 		if err.Error() != tc.want || (tc.check != nil && !tc.check(err)) {
 			t.Errorf("stageError(%d, %d, %d, %d) = %v, want %q", tc.stage, tc.index, tc.index2, tc.errno, err, tc.want)
 		}
+	}
+}
+
+// testExecCase names the ExecProcess the test binary's fresh image prepares
+// (testPrepareExec), passed through Spawn's environment.
+const testExecCase = "NSENTER_TEST_EXEC"
+
+// testExecProbe prints what TestSpawnExecProcess checks of the process.
+// The grep is the shell's child: its PPid and its session (NSsid, both in
+// the host's pid namespace, which /proc here is of) are the shell's.
+const testExecProbe = `grep -E '^(PPid|NSsid|Uid|Gid|Groups|NoNewPrivs|Seccomp|CapEff|CapBnd):' /proc/self/status; ` +
+	`grep 'Max open files' /proc/self/limits; ls /proc/self/fd | tr '\n' ' '; echo; echo "cwd $(pwd)"`
+
+// testAllowAll is a seccomp filter that allows everything (mode 2 all the same).
+var testAllowAll = []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: 0x7fff0000}}
+
+// testPrepareExec is RunIntermediate's prepareExec in the test binary: fd
+// 3 is the "init socket", the process is a shell printing testExecProbe.
+func testPrepareExec() (*ExecProcess, error) {
+	p := &ExecProcess{Path: "/bin/sh", Argv: []string{"sh", "-c", testExecProbe}, Env: []string{"PATH=/bin:/usr/bin"},
+		MemoryTasks: -1, CloseFrom: 3, SockFd: 3, ExecMessage: []byte("exec"), CwdRoot: -1}
+	switch os.Getenv(testExecCase) {
+	case "attributes":
+		p.Rlimits = []Rlimit{{Resource: unix.RLIMIT_NOFILE, Soft: 50, Max: 60}}
+		p.UID, p.GID, p.Groups = 1000, 1000, []uint32{10, 20}
+		p.NoNewPrivs = true
+		p.Seccomp = &unix.SockFprog{Len: 1, Filter: &testAllowAll[0]}
+		p.SeccompFlags = 0
+		// CAP_KILL (5) only, and CAP_CHOWN (0) left in the bounding set.
+		p.Caps = &ExecCaps{BoundingDrop: []int{1, 2, 3, 4}, Effective: 1 << 5, Permitted: 1 << 5, Inheritable: 1 << 5, Ambient: []int{5}}
+		// /tmp is entered by the child (root's attempt "failed").
+		root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		p.CwdRetry, p.CwdRoot = "/tmp", root
+	case "rlimit":
+		p.Rlimits = []Rlimit{{Resource: unix.RLIMIT_CORE, Soft: 0, Max: 0}, {Resource: unix.RLIMIT_NOFILE, Soft: 1 << 40, Max: 1 << 40}}
+	case "cwd":
+		p.CwdRetry, p.CwdRoot = "/no/such/dir", int(unix.AT_FDCWD)
+	case "exec":
+		p.Path = "/no/such/binary"
+	case "prepare":
+		return nil, errors.New("prepare failed")
+	}
+	return p, nil
+}
+
+// TestSpawnExecProcess: the final child of an ExecProcess takes its steps
+// with the kernel (session, credentials, capabilities, limits, seccomp, cwd,
+// fds, the exec message), and a step that fails, or a failed prepareExec,
+// is Spawn's error with no process left.
+func TestSpawnExecProcess(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	target := startInNewNamespaces(t, unix.CLONE_NEWPID, false)
+	pidns, err := os.Open("/proc/" + itoa(target.Process.Pid) + "/ns/pid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pidns.Close()
+	exe, err := os.Open("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exe.Close()
+	for _, tc := range []struct {
+		name    string
+		wantErr func(error) bool
+		want    []string
+	}{
+		{"attributes", nil, []string{"Uid:\t1000\t1000\t1000\t1000", "Gid:\t1000\t1000\t1000\t1000", "Groups:\t10 20",
+			"NoNewPrivs:\t1", "Seccomp:\t2", "CapEff:\t0000000000000020",
+			"cwd /tmp\n", "\n0 1 2 "}},
+		{"rlimit", func(err error) bool {
+			var se *ExecStepError
+			return errors.As(err, &se) && se.Step == ExecStepRlimit && se.Index == 1 && se.Err == unix.EPERM
+		}, nil},
+		{"cwd", func(err error) bool {
+			var se *ExecStepError
+			return errors.As(err, &se) && se.Step == ExecStepCwd && se.Err == unix.ENOENT
+		}, nil},
+		{"exec", func(err error) bool {
+			var se *ExecStepError
+			return errors.As(err, &se) && se.Step == ExecStepExec && se.Err == unix.ENOENT
+		}, nil},
+		{"prepare", func(err error) bool { return errors.Is(err, ErrExecPrepare) }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sock, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours, theirs := os.NewFile(uintptr(sock[0]), "sock"), os.NewFile(uintptr(sock[1]), "sock-child")
+			defer ours.Close()
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			cfg := &SpawnConfig{Exe: exe, Argv: []string{"rt", "init"}, Env: []string{testExecCase + "=" + tc.name, "GODEBUG=containermaxprocs=0"},
+				Files: []*os.File{nil, w, w, theirs}, Join: []Namespace{{Type: unix.CLONE_NEWPID, Fd: int(pidns.Fd())}},
+				CloneFromExe: true, ExecProcess: true}
+			pid, err := Spawn(cfg)
+			w.Close()
+			theirs.Close()
+			if tc.wantErr != nil {
+				if err == nil || !tc.wantErr(err) {
+					t.Fatalf("Spawn: %v, want the %s failure", err, tc.name)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ws unix.WaitStatus
+			unix.Wait4(pid, &ws, 0, nil)
+			out, _ := io.ReadAll(r)
+			msg, _ := io.ReadAll(ours)
+			if string(msg) != "exec" {
+				t.Errorf("exec message %q, want \"exec\"", msg)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			fields := map[string]string{}
+			for _, l := range strings.Split(string(out), "\n") {
+				if k, v, ok := strings.Cut(l, ":"); ok {
+					fields[k] = strings.TrimSpace(v)
+				}
+			}
+			if tc.name == "attributes" {
+				// Ours less CAP_DAC_OVERRIDE … CAP_FOWNER (1-4), dropped.
+				status, _ := os.ReadFile("/proc/self/status")
+				var ours uint64
+				for _, l := range strings.Split(string(status), "\n") {
+					if v, ok := strings.CutPrefix(l, "CapBnd:\t"); ok {
+						ours, _ = strconv.ParseUint(v, 16, 64)
+					}
+				}
+				if want := fmt.Sprintf("%016x", ours&^0x1e); fields["CapBnd"] != want {
+					t.Errorf("CapBnd %s, want %s", fields["CapBnd"], want)
+				}
+			}
+			if sid := strings.Fields(fields["NSsid"]); len(sid) == 0 || sid[0] != fields["PPid"] {
+				t.Errorf("the shell (pid %s) does not lead its session (%s)", fields["PPid"], fields["NSsid"])
+			}
+			if !strings.Contains(string(out), "Max open files            50                   60") {
+				t.Errorf("RLIMIT_NOFILE not 50/60:\n%s", out)
+			}
+		})
 	}
 }

@@ -805,13 +805,21 @@ func finalChild(a *childArgs) {
 	}
 	resetSignalHandlers(a)
 	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&a.sigset)), 0, sigsetSize, 0, 0)
-	// EOF without this means the child died before the exec.
-	a.msg[0], a.msg[1], a.msg[2], a.msg[3] = stageExecing, 0, 0, 0
-	a.msg[4], a.msg[5], a.msg[6], a.msg[7] = 0, 0, 0, 0
-	syscall.RawSyscall(unix.SYS_WRITE, a.pipe, uintptr(unsafe.Pointer(&a.msg[0])), 8)
+	reportExecing(a)
 	_, _, e := syscall.RawSyscall6(unix.SYS_EXECVEAT, a.exeFd, uintptr(unsafe.Pointer(a.empty)),
 		uintptr(unsafe.Pointer(a.argv)), uintptr(unsafe.Pointer(a.envv)), unix.AT_EMPTY_PATH, 0)
 	childFail(a, stageExec, e)
+}
+
+// reportExecing is a final child's last word before its execve: EOF on the
+// error pipe without it means the child died before the exec.
+//
+//go:nosplit
+//go:norace
+func reportExecing(a *childArgs) {
+	a.msg[0], a.msg[1], a.msg[2], a.msg[3] = stageExecing, 0, 0, 0
+	a.msg[4], a.msg[5], a.msg[6], a.msg[7] = 0, 0, 0, 0
+	syscall.RawSyscall(unix.SYS_WRITE, a.pipe, uintptr(unsafe.Pointer(&a.msg[0])), 8)
 }
 
 // resetSignalHandlers sets every signal the Go runtime handles back to its

@@ -125,7 +125,7 @@ func TestSpawnReportsFailures(t *testing.T) {
 // TestMain lets the test binary be Spawn's Exe: the re-executed
 // intermediate (CloneFromExe), and the helper the final child runs.
 func TestMain(m *testing.M) {
-	RunIntermediate(nil)
+	RunIntermediate(testPrepareExec)
 	switch os.Getenv("NSENTER_TEST_HELPER") {
 	case "1":
 		helper()
