@@ -46,6 +46,10 @@ func PrepareExec() (*nsenter.ExecProcess, error) {
 	// starts without it (fork clears it), as the exec init clears it.
 	armParentDeath(true)
 	cfg, err := readInitConfig(ch)
+	// rt reads the socket only once Spawn returns, after the fork: what we
+	// log must fit in the socket's buffer, or we would wait for rt and rt
+	// for us.
+	logrus.SetOutput(&boundedLog{w: initproto.LogWriter{Ch: ch}, entries: maxPreparedLogEntries, bytes: maxPreparedLogBytes})
 	var p *nsenter.ExecProcess
 	if err == nil {
 		if cfg.Mode != initproto.ModeExec {
@@ -162,4 +166,35 @@ func prepareExecProcess(cfg *initproto.Config, sockFd int) (*nsenter.ExecProcess
 	// Nothing more goes over the socket before the child's exec message.
 	logrus.SetOutput(io.Discard)
 	return sc, nil
+}
+
+// The fresh image's log before the fork is at most this much: the trace's
+// half dozen lines and a few warnings. Even as separate messages of a
+// kilobyte each it stays well below the 208 KiB a unix socket buffers by
+// default (net.core.wmem_default), counted with the kernel's overhead of
+// under a kilobyte per message.
+const (
+	maxPreparedLogEntries = 48
+	maxPreparedLogBytes   = 32 << 10
+)
+
+// boundedLog passes entries on to w until entries or bytes run out, then
+// drops them, saying so once.
+type boundedLog struct {
+	w              io.Writer
+	entries, bytes int
+	dropped        bool
+}
+
+func (b *boundedLog) Write(p []byte) (int, error) {
+	if b.entries > 1 && len(p) <= b.bytes {
+		b.entries--
+		b.bytes -= len(p)
+		return b.w.Write(p)
+	}
+	if !b.dropped && b.entries > 0 {
+		b.dropped, b.entries = true, 0
+		b.w.Write([]byte(`{"level":"warning","msg":"exec: the fresh image's further log lines are dropped"}` + "\n"))
+	}
+	return len(p), nil
 }
