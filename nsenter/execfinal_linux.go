@@ -62,6 +62,9 @@ type ExecProcess struct {
 	// EOF once the process has started.
 	ExecMessage []byte
 	SockFd      int
+
+	// raw is what Prepare made of the above.
+	raw *execArgs
 }
 
 // Rlimit is one process.rlimits entry: resource number and limits.
@@ -184,7 +187,19 @@ type rlimit64 struct {
 	lim      unix.Rlimit
 }
 
-// prepare turns p into the child's raw arguments.
+// Prepare turns p into the raw arguments the child reads (C strings, the
+// kernel's structs). prepareExec calls it last, so that what it refuses
+// (a NUL in a string) reaches rt with its other errors; RunIntermediate
+// calls it for a p that is not prepared yet. p must not change after.
+func (p *ExecProcess) Prepare() error {
+	x, err := p.prepare()
+	if err != nil {
+		return err
+	}
+	p.raw = x
+	return nil
+}
+
 func (p *ExecProcess) prepare() (*execArgs, error) {
 	x := &execArgs{closeFrom: uintptr(p.CloseFrom), fflags: p.SeccompFlags, nnp: p.NoNewPrivs,
 		uid: uintptr(p.UID), gid: uintptr(p.GID), groups: p.Groups, sockFd: uintptr(p.SockFd)}

@@ -945,6 +945,9 @@ func RunIntermediate(prepareExec func() (*ExecProcess, error)) {
 // prepares the process, then forks the final child that becomes it. It
 // never returns.
 func runExecProcess(a *childArgs, prepareExec func() (*ExecProcess, error), fail func(error)) {
+	if prepareExec == nil {
+		fail(errors.New("nsenter: no prepareExec for an ExecProcess"))
+	}
 	p, err := prepareExec()
 	if err != nil {
 		var msg [8]byte
@@ -952,9 +955,12 @@ func runExecProcess(a *childArgs, prepareExec func() (*ExecProcess, error), fail
 		unix.Write(int(a.pipe), msg[:])
 		os.Exit(1)
 	}
-	if a.exec, err = p.prepare(); err != nil {
-		fail(err)
+	if p.raw == nil {
+		if err := p.Prepare(); err != nil {
+			fail(err)
+		}
 	}
+	a.exec = p.raw
 	_, err = forkBlocked(a, joinPidAndClone)
 	runtime.KeepAlive(a)
 	runtime.KeepAlive(p)

@@ -87,11 +87,11 @@ func prepareExecProcess(cfg *initproto.Config, sockFd int) (*nsenter.ExecProcess
 	} else if cfg.ConsoleFd >= 0 {
 		unix.Close(cfg.ConsoleFd)
 	}
-	sc := &nsenter.ExecProcess{Path: path, Argv: proc.Args, MemoryTasks: -1, Terminal: proc.Terminal,
+	ep := &nsenter.ExecProcess{Path: path, Argv: proc.Args, MemoryTasks: -1, Terminal: proc.Terminal,
 		CloseFrom: 3 + cfg.PreserveFds, SockFd: sockFd, NoNewPrivs: proc.NoNewPrivileges,
 		UID: proc.User.UID, GID: proc.User.GID, Groups: proc.User.AdditionalGids, CwdRoot: -1}
 	if cfg.JoinMemoryFd > 0 {
-		sc.MemoryTasks = cfg.JoinMemoryFd
+		ep.MemoryTasks = cfg.JoinMemoryFd
 	}
 	if cfg.Spec.Linux != nil {
 		prog, err := compileSeccomp(cfg.Spec.Linux.Seccomp, who)
@@ -99,7 +99,7 @@ func prepareExecProcess(cfg *initproto.Config, sockFd int) (*nsenter.ExecProcess
 			return nil, err
 		}
 		if prog != nil {
-			sc.Seccomp, sc.SeccompFlags = prog.SockFprog(), prog.Flags()
+			ep.Seccomp, ep.SeccompFlags = prog.SockFprog(), prog.Flags()
 			// runc's words and value, which its tests look for.
 			trace.Log("seccomp filter flags: %d", prog.ProfileFlags())
 		}
@@ -113,7 +113,7 @@ func prepareExecProcess(cfg *initproto.Config, sockFd int) (*nsenter.ExecProcess
 	}
 	for _, r := range proc.Rlimits {
 		n, _ := system.RlimitNumber(r.Type)
-		sc.Rlimits = append(sc.Rlimits, nsenter.Rlimit{Resource: n, Soft: r.Soft, Max: r.Hard})
+		ep.Rlimits = append(ep.Rlimits, nsenter.Rlimit{Resource: n, Soft: r.Soft, Max: r.Hard})
 	}
 	t := trace.Start()
 	if err := setSchedulingAttrs(cfg); err != nil {
@@ -128,11 +128,11 @@ func prepareExecProcess(cfg *initproto.Config, sockFd int) (*nsenter.ExecProcess
 		if err != nil {
 			return nil, fmt.Errorf("process.cwd: open the container's root: %w", err)
 		}
-		sc.CwdRetry, sc.CwdRoot = proc.Cwd, root
+		ep.CwdRetry, ep.CwdRoot = proc.Cwd, root
 	}
 	fixStdioOwner(proc.User)
 	prepareEnv(proc)
-	sc.Env = proc.Env
+	ep.Env = proc.Env
 	if err := system.ValidateUser(proc.User); err != nil {
 		return nil, err
 	}
@@ -148,10 +148,10 @@ func prepareExecProcess(cfg *initproto.Config, sockFd int) (*nsenter.ExecProcess
 		if err != nil {
 			return nil, fmt.Errorf("prctl(PR_GET_SECUREBITS): %w", err)
 		}
-		sc.Caps = &nsenter.ExecCaps{BoundingDrop: drops, Effective: caps.Effective, Permitted: caps.Permitted,
+		ep.Caps = &nsenter.ExecCaps{BoundingDrop: drops, Effective: caps.Effective, Permitted: caps.Permitted,
 			Inheritable: caps.Inheritable, Ambient: caps.RaisableAmbient(securebits)}
 	}
-	if sc.ExecMessage, err = initproto.Encode(initproto.Message{Type: initproto.MsgExec}); err != nil {
+	if ep.ExecMessage, err = initproto.Encode(initproto.Message{Type: initproto.MsgExec}); err != nil {
 		return nil, err
 	}
 	if trace.Enabled() {
@@ -163,9 +163,12 @@ func prepareExecProcess(cfg *initproto.Config, sockFd int) (*nsenter.ExecProcess
 		trace.Log("%s: prepared in the fresh image; the forked child joins the memory cgroup, setsid, %d rlimits, seccomp, user %d:%d (groups %v), %s, no_new_privs %v, then execs",
 			who, len(proc.Rlimits), proc.User.UID, proc.User.GID, proc.User.AdditionalGids, c, proc.NoNewPrivileges)
 	}
+	if err := ep.Prepare(); err != nil {
+		return nil, err
+	}
 	// Nothing more goes over the socket before the child's exec message.
 	logrus.SetOutput(io.Discard)
-	return sc, nil
+	return ep, nil
 }
 
 // The fresh image's log before the fork is at most this much: the trace's
