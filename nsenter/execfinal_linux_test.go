@@ -151,12 +151,7 @@ func TestSpawnExecProcess(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
-	target := startInNewNamespaces(t, unix.CLONE_NEWPID, false)
-	pidns, err := os.Open("/proc/" + itoa(target.Process.Pid) + "/ns/pid")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pidns.Close()
+	_, pidns := newPidNamespace(t)
 	exe, err := os.Open("/proc/self/exe")
 	if err != nil {
 		t.Fatal(err)

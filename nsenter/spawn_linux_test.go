@@ -14,6 +14,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// newPidNamespace starts a process in a new pid namespace and opens that
+// namespace, for a Spawn to join.
+func newPidNamespace(t *testing.T) (*exec.Cmd, *os.File) {
+	t.Helper()
+	target := startInNewNamespaces(t, unix.CLONE_NEWPID, false)
+	pidns, err := os.Open("/proc/" + itoa(target.Process.Pid) + "/ns/pid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pidns.Close() })
+	return target, pidns
+}
+
 // startInNewNamespaces starts a sleeping process in fresh namespaces to join.
 func startInNewNamespaces(t *testing.T, flags uintptr, userns bool) *exec.Cmd {
 	t.Helper()
@@ -230,12 +243,7 @@ func TestSpawnCloneFromExe(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
-	target := startInNewNamespaces(t, unix.CLONE_NEWPID, false)
-	pidns, err := os.Open("/proc/" + itoa(target.Process.Pid) + "/ns/pid")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pidns.Close()
+	target, pidns := newPidNamespace(t)
 	// An fd the caller leaks (no close-on-exec) must not reach the child.
 	leak, err := unix.Open("/", unix.O_RDONLY, 0)
 	if err != nil {

@@ -2,8 +2,6 @@ package initproc
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,7 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
-	"github.com/rtproject/rt/libcontainer/internal/kernel/kerneltest"
 	"github.com/rtproject/rt/nsenter"
 )
 
@@ -94,11 +91,7 @@ func TestPrepareExecProcess(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			root := t.TempDir()
-			os.Mkdir(filepath.Join(root, "work"), 0o755)
-			cwdRoot = root
-			t.Cleanup(func() { cwdRoot = "/" })
-			rec := kerneltest.New(t, root)
+			rec := fakeContainerRoot(t)
 			if tt.failCall != "" {
 				rec.Fail(tt.failCall, 1, unix.EACCES)
 			}

@@ -39,6 +39,19 @@ func testProcess() *specs.Process {
 	}
 }
 
+// fakeContainerRoot makes a temporary directory with a /work the
+// container's root (cwdRoot) until the test ends, and returns the fake
+// kernel that records the calls made in it.
+func fakeContainerRoot(t *testing.T) *kerneltest.Recorder {
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "work"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cwdRoot = root
+	t.Cleanup(func() { cwdRoot = "/" })
+	return kerneltest.New(t, root)
+}
+
 // calls returns what the fake kernel saw, with the runs of bounding-set
 // drops folded into one line, the chowns of the test's own stdio left out
 // and the filter's length not shown.
@@ -158,11 +171,7 @@ func TestApplyProcessOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			root := t.TempDir()
-			os.Mkdir(filepath.Join(root, "work"), 0o755)
-			cwdRoot = root
-			t.Cleanup(func() { cwdRoot = "/" })
-			rec := kerneltest.New(t, root)
+			rec := fakeContainerRoot(t)
 			p := testProcess()
 			p.Args, p.Cwd, p.Env = []string{"/bin/sh"}, "/work", []string{"HOME=/root"}
 			cfg := &initproto.Config{
