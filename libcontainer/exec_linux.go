@@ -20,6 +20,8 @@ import (
 	"github.com/rtproject/rt/libcontainer/hooks"
 	"github.com/rtproject/rt/libcontainer/internal/initproto"
 	"github.com/rtproject/rt/libcontainer/namespaces"
+	"github.com/rtproject/rt/libcontainer/seccomp"
+	"github.com/rtproject/rt/libcontainer/system"
 	"github.com/rtproject/rt/nsenter"
 )
 
@@ -215,18 +217,14 @@ func (c *Container) Exec(o *ExecOpts) (*os.Process, error) {
 //     frozen cgroup: lateCgroups): on the fast path it would have exec'd
 //     by then.
 func execSlowPathReason(spec *specs.Spec, p *specs.Process, lateCgroups bool) string {
-	pidns := false
-	for _, ns := range spec.Linux.Namespaces {
-		pidns = pidns || ns.Type == specs.PIDNamespace
-	}
 	switch {
-	case !pidns:
+	case !namespaces.Has(spec, specs.PIDNamespace):
 		return "no pid namespace is joined"
 	case lateCgroups:
 		return "the process joins its cgroups after it starts"
 	case p.ApparmorProfile != "" || p.SelinuxLabel != "":
 		return "an AppArmor profile or SELinux label is set"
-	case spec.Linux.Seccomp != nil && seccompNotifies(spec.Linux.Seccomp):
+	case seccomp.UsesNotify(spec.Linux.Seccomp):
 		return "the seccomp filter has a notify listener"
 	}
 	if s := p.Scheduler; s != nil {
@@ -240,19 +238,6 @@ func execSlowPathReason(spec *specs.Spec, p *specs.Process, lateCgroups bool) st
 		}
 	}
 	return ""
-}
-
-// seccompNotifies reports whether the filter hands a listener to an agent.
-func seccompNotifies(s *specs.LinuxSeccomp) bool {
-	if s.ListenerPath != "" || s.DefaultAction == specs.ActNotify {
-		return true
-	}
-	for _, sc := range s.Syscalls {
-		if sc.Action == specs.ActNotify {
-			return true
-		}
-	}
-	return false
 }
 
 // describeExecStepError gives a failed step of the fast path's forked child
@@ -277,14 +262,14 @@ func describeExecStepError(err error, p *specs.Process) error {
 	case nsenter.ExecStepExec:
 		return fmt.Errorf("exec %s: %w", p.Args[0], se.Err)
 	case nsenter.ExecStepSetresuid:
-		return fmt.Errorf("setresuid %d: %w", p.User.UID, se)
+		return fmt.Errorf("setresuid %d: %w%s", p.User.UID, se.Err, system.UnmappedIDHint(se.Err))
 	case nsenter.ExecStepSetresgid:
-		return fmt.Errorf("setresgid %d: %w", p.User.GID, se)
+		return fmt.Errorf("setresgid %d: %w%s", p.User.GID, se.Err, system.UnmappedIDHint(se.Err))
 	case nsenter.ExecStepSetgroups:
 		if se.Err == unix.EPERM {
-			return fmt.Errorf("process.user.additionalGids %v: %w (setgroups may be denied in this user namespace)", p.User.AdditionalGids, se)
+			return fmt.Errorf("setgroups %v: %w (setgroups may be denied in this user namespace)", p.User.AdditionalGids, se.Err)
 		}
-		return fmt.Errorf("process.user.additionalGids %v: %w", p.User.AdditionalGids, se)
+		return fmt.Errorf("setgroups %v: %w", p.User.AdditionalGids, se.Err)
 	case nsenter.ExecStepSeccomp:
 		if se.Err == unix.EACCES {
 			return fmt.Errorf("linux.seccomp: load seccomp filter: %w (needs no_new_privs or CAP_SYS_ADMIN)", se.Err)

@@ -115,3 +115,22 @@ func validateErrnoRet(field string, a specs.LinuxSeccompAction, ret *uint) error
 
 // addableArchs caches supportedArchs: the linked libseccomp does not change.
 var addableArchs = sync.OnceValue(supportedArchs)
+
+// UsesNotify reports whether the profile hands a notify listener to an
+// agent (a listenerPath, or a rule whose action is SCMP_ACT_NOTIFY): then
+// the process that loads the filter must pass the listener's fd on, and
+// wait for the agent, before it goes on. A nil profile uses none.
+func UsesNotify(s *specs.LinuxSeccomp) bool {
+	if s == nil {
+		return false
+	}
+	if s.ListenerPath != "" || s.DefaultAction == specs.ActNotify {
+		return true
+	}
+	for _, sc := range s.Syscalls {
+		if sc.Action == specs.ActNotify {
+			return true
+		}
+	}
+	return false
+}

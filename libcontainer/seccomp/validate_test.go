@@ -199,3 +199,24 @@ func TestValidateArchNotAddable(t *testing.T) {
 		t.Fatalf("Validate = %v, want %s", err, want)
 	}
 }
+
+func TestUsesNotify(t *testing.T) {
+	rule := func(a specs.LinuxSeccompAction) []specs.LinuxSyscall {
+		return []specs.LinuxSyscall{{Names: []string{"mknod"}, Action: specs.ActErrno}, {Names: []string{"mount"}, Action: a}}
+	}
+	for _, tt := range []struct {
+		name string
+		s    *specs.LinuxSeccomp
+		want bool
+	}{
+		{"no profile", nil, false},
+		{"errno rules only", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: rule(specs.ActKill)}, false},
+		{"a notify rule", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: rule(specs.ActNotify)}, true},
+		{"a listener path without a rule", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock"}, true},
+		{"notify as the default", &specs.LinuxSeccomp{DefaultAction: specs.ActNotify}, true},
+	} {
+		if got := UsesNotify(tt.s); got != tt.want {
+			t.Errorf("%s: UsesNotify = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

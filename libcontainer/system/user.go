@@ -82,10 +82,10 @@ func SetupUser(u specs.User) error {
 		return fmt.Errorf("prctl(PR_SET_KEEPCAPS, 1): %w", err)
 	}
 	if err := kernel.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
-		return fmt.Errorf("setresgid %d: %w%s", u.GID, err, unmappedHint(err))
+		return fmt.Errorf("setresgid %d: %w%s", u.GID, err, UnmappedIDHint(err))
 	}
 	if err := kernel.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
-		return fmt.Errorf("setresuid %d: %w%s", u.UID, err, unmappedHint(err))
+		return fmt.Errorf("setresuid %d: %w%s", u.UID, err, UnmappedIDHint(err))
 	}
 	// execve clears KEEPCAPS anyway; clearing it here keeps init's own
 	// state the same as the program's will be.
@@ -98,7 +98,9 @@ func SetupUser(u specs.User) error {
 	return nil
 }
 
-func unmappedHint(err error) string {
+// UnmappedIDHint explains the EINVAL of setresuid and setresgid, and says
+// nothing of any other error.
+func UnmappedIDHint(err error) string {
 	if errors.Is(err, unix.EINVAL) {
 		return " (the id is not mapped in the container's user namespace)"
 	}
