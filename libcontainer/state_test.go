@@ -180,3 +180,27 @@ func TestSummaryDescribesAsFullState(t *testing.T) {
 		t.Errorf("Config of a summary %+v, want the whole spec %+v", got, want)
 	}
 }
+
+// TestSummaryConfigUnreadable: when the whole spec cannot be read back,
+// Config of a summary keeps saying it is partial, which Update refuses to
+// write back as the container's state.
+func TestSummaryConfigUnreadable(t *testing.T) {
+	r := &Runtime{Root: t.TempDir()}
+	st := &State{ID: "c1", Config: &specs.Spec{Annotations: map[string]string{"a": "1"}, Hostname: "h"}}
+	if err := os.MkdirAll(r.dir(st.ID), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeState(r.dir(st.ID), st); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.loadWith(st.ID, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(r.dir(st.ID), stateFile)); err != nil {
+		t.Fatal(err)
+	}
+	if spec := c.Config(); !c.partial || spec.Hostname != "" {
+		t.Errorf("Config after state.json went: partial %v, spec %+v; want the summary, still partial", c.partial, spec)
+	}
+}

@@ -36,6 +36,11 @@ func (c *Container) Update(upd *specs.LinuxResources) error {
 		logrus.Warnf("update: linux.resources.devices cannot be updated; ignored")
 	}
 	spec := c.Config()
+	if c.partial {
+		// The whole spec could not be read back: writing state.json now
+		// would keep only the summary of it.
+		return fmt.Errorf("container %s: read its spec before updating it", c.state.ID)
+	}
 	if spec.Linux == nil {
 		spec.Linux = &specs.Linux{}
 	}
