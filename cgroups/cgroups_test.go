@@ -169,3 +169,25 @@ func TestLayoutRebuildsTheSameManager(t *testing.T) {
 		t.Errorf("an unknown mode was accepted: %+v", bad)
 	}
 }
+
+// TestLoadUsesTheRecordedLayout: Load rebuilds the manager from the layout
+// it is given, not from the host it runs on (which it then never reads):
+// a layout of another mode than this host's gives that mode's driver.
+func TestLoadUsesTheRecordedLayout(t *testing.T) {
+	host, err := HostMode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := t.TempDir()
+	layout, paths, want := &Layout{Mode: Unified, V2Mount: v2}, map[string]string{"": v2 + "/c1"}, "*fs2.Manager"
+	if host == Unified {
+		layout, paths, want = &Layout{Mode: Legacy, V1: []string{"memory"}}, map[string]string{"memory": "/sys/fs/cgroup/memory/c1"}, "*fs1.Manager"
+	}
+	m, err := Load(Config{Name: "c1", Layout: layout}, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprintf("%T", m); got != want {
+		t.Errorf("Load with a %v layout on a %v host gave %s, want %s", layout.Mode, host, got, want)
+	}
+}
